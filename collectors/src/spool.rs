@@ -1,0 +1,704 @@
+//! The `spool` collector: seat events as JSON Lines (`*.jsonl`) and CSV (`*.csv`) files in
+//! one folder (usage-semantics.md, section 2).
+//!
+//! Within one collection it reads new files in name order, and the lines appended to files
+//! it has already read. Its cursor keeps, per file, the byte offset and line number it
+//! reached and a digest of the file's first bytes, so that a file replaced under the same
+//! name is read again from its start (duplicates are stored once by the store).
+//!
+//! A line is read once it ends with a newline. A last line without one is read when it is
+//! a complete JSON object (JSON Lines), or once the file has not changed for `settle`
+//! (CSV, whose half-written line can look complete); until then the collection says it
+//! is waiting for it.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::batch::{Batch, EventFields, Reject};
+use crate::{CollectError, Collector, HumanDuration, Sink, Summary};
+
+/// `kind = "spool"`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SpoolConfig {
+    /// Unique name of this collector; its cursor and metrics are kept under it.
+    pub name: String,
+    /// The spool folder. Relative to the configuration file's folder.
+    pub path: PathBuf,
+    /// Time between two collections in `seatmeter serve` (default "5m").
+    #[serde(default)]
+    pub interval: HumanDuration,
+    /// How long a CSV file must stay unchanged before a last line without a newline is
+    /// read (default "30s").
+    #[serde(default = "default_settle")]
+    pub settle: HumanDuration,
+}
+
+fn default_settle() -> HumanDuration {
+    HumanDuration(Duration::from_secs(30))
+}
+
+/// Events per delivered batch: bounds memory on large spools, and makes progress durable.
+const BATCH_EVENTS: usize = 1 << 20;
+/// Bytes read from a file at a time.
+const READ_BLOCK: usize = 8 << 20;
+/// How much of a file's start the cursor fingerprints to notice a replaced file.
+const HEAD_BYTES: u64 = 1024;
+
+pub const CSV_HEADER: [&str; 7] = ["ts", "event", "tenant", "agent", "place", "groups", "media"];
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+struct Cursor {
+    files: BTreeMap<String, FileState>,
+}
+
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+struct FileState {
+    /// Bytes consumed: everything before this offset has been delivered.
+    offset: u64,
+    /// Lines consumed.
+    line: u64,
+    /// SHA-256 (hex) of the first `head_len` bytes.
+    head: String,
+    head_len: u64,
+}
+
+pub struct SpoolCollector {
+    config: SpoolConfig,
+    /// Events per delivered batch.
+    batch_events: usize,
+}
+
+impl SpoolCollector {
+    pub fn new(config: SpoolConfig) -> SpoolCollector {
+        SpoolCollector {
+            config,
+            batch_events: BATCH_EVENTS,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    JsonLines,
+    Csv,
+}
+
+impl Collector for SpoolCollector {
+    fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    fn collect(
+        &mut self,
+        cursor: Option<&str>,
+        sink: &mut dyn Sink,
+    ) -> Result<Summary, CollectError> {
+        let mut cur: Cursor = match cursor {
+            None => Cursor::default(),
+            Some(text) => serde_json::from_str(text).map_err(|e| CollectError::Cursor {
+                collector: self.config.name.clone(),
+                reason: e.to_string(),
+            })?,
+        };
+        let files = crate::list_files(&self.config.path, &["jsonl", "csv"])?;
+        let mut summary = Summary::default();
+        // Forget files that are gone, so that the cursor stays small; one that comes back
+        // is read again and its duplicates are stored once.
+        let before = cur.files.len();
+        cur.files.retain(|name, _| files.iter().any(|(n, _)| n == name));
+        let mut dirty = cur.files.len() != before;
+        let mut batch = Batch::new();
+        for (name, path) in &files {
+            if sink.should_stop() {
+                return Err(CollectError::Stopped);
+            }
+            let format = if name.to_ascii_lowercase().ends_with(".csv") {
+                Format::Csv
+            } else {
+                Format::JsonLines
+            };
+            let mut reader = FileReader {
+                name,
+                path,
+                format,
+                settle: self.config.settle.0,
+                batch_events: self.batch_events,
+                state: cur.files.get(name).cloned().unwrap_or_default(),
+                summary: &mut summary,
+            };
+            let changed = reader.read(&mut batch, &mut |batch, state| {
+                cur.files.insert(name.clone(), state.clone());
+                let full = std::mem::replace(batch, Batch::new());
+                sink.deliver(full, &serde_json::to_string(&cur).expect("cursor serializes"))
+            })?;
+            if changed {
+                cur.files.insert(name.clone(), reader.state);
+                dirty = true;
+            }
+        }
+        if dirty || !batch.is_empty() {
+            sink.deliver(batch, &serde_json::to_string(&cur).expect("cursor serializes"))?;
+        }
+        Ok(summary)
+    }
+}
+
+struct FileReader<'a> {
+    name: &'a str,
+    path: &'a Path,
+    format: Format,
+    settle: Duration,
+    batch_events: usize,
+    state: FileState,
+    summary: &'a mut Summary,
+}
+
+/// Column positions of a CSV file, from its header line.
+#[derive(Clone, Copy)]
+struct Columns {
+    idx: [Option<usize>; 7],
+    count: usize,
+}
+
+impl FileReader<'_> {
+    /// Reads what is new in the file into `batch`, calling `flush` whenever the batch is
+    /// full. Returns whether the file's state moved.
+    fn read(
+        &mut self,
+        batch: &mut Batch,
+        flush: &mut dyn FnMut(&mut Batch, &FileState) -> Result<(), CollectError>,
+    ) -> Result<bool, CollectError> {
+        let io = |e| CollectError::io(self.path, e);
+        let mut file = std::fs::File::open(self.path).map_err(io)?;
+        let meta = file.metadata().map_err(io)?;
+        let len = meta.len();
+        let start_state = self.state.clone();
+        if self.state.offset > 0 && !self.same_file(&mut file, len)? {
+            self.summary.notes.push(format!(
+                "{}: the file was replaced or truncated since it was last read; reading it again from the start",
+                self.name
+            ));
+            self.state = FileState::default();
+        }
+        if len == self.state.offset {
+            return Ok(self.state != start_state);
+        }
+        self.summary.sources += 1;
+        let columns = match self.format {
+            Format::Csv => Some(self.csv_columns(&mut file, batch)?),
+            Format::JsonLines => None,
+        };
+        file.seek(SeekFrom::Start(self.state.offset)).map_err(io)?;
+        let settled = meta
+            .modified()
+            .ok()
+            .and_then(|m| SystemTime::now().duration_since(m).ok())
+            .is_some_and(|age| age >= self.settle);
+        let mut buf: Vec<u8> = Vec::with_capacity(READ_BLOCK.min(len as usize + 1));
+        let mut eof = false;
+        while !eof {
+            // Fill the buffer with the next block, after any incomplete line kept from before.
+            let have = buf.len();
+            buf.resize(have + READ_BLOCK, 0);
+            let n = read_full(&mut file, &mut buf[have..]).map_err(io)?;
+            buf.truncate(have + n);
+            eof = n == 0;
+            let complete = match memchr_last(b'\n', &buf) {
+                Some(i) => i + 1,
+                None => 0,
+            };
+            if complete > 0 {
+                self.take_lines(&buf[..complete], columns, batch);
+                self.advance(&buf[..complete]);
+                buf.drain(..complete);
+                if batch.events.len() >= self.batch_events {
+                    self.update_head(&mut file)?;
+                    flush(batch, &self.state)?;
+                }
+            }
+        }
+        if !buf.is_empty() {
+            self.last_line(&buf, columns, settled, batch);
+        }
+        self.update_head(&mut file)?;
+        Ok(self.state != start_state)
+    }
+
+    /// Whether the file is still the one the cursor describes (same first bytes, not shorter).
+    fn same_file(&self, file: &mut std::fs::File, len: u64) -> Result<bool, CollectError> {
+        if len < self.state.offset {
+            return Ok(false);
+        }
+        Ok(head_digest(file, self.state.head_len).map_err(|e| CollectError::io(self.path, e))?
+            == self.state.head)
+    }
+
+    fn update_head(&mut self, file: &mut std::fs::File) -> Result<(), CollectError> {
+        let want = self.state.offset.min(HEAD_BYTES);
+        if want != self.state.head_len {
+            self.state.head = head_digest(file, want).map_err(|e| CollectError::io(self.path, e))?;
+            self.state.head_len = want;
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, consumed: &[u8]) {
+        self.state.offset += consumed.len() as u64;
+        self.state.line += consumed.iter().filter(|&&c| c == b'\n').count() as u64;
+    }
+
+    /// A last line without its newline: read it if it is certainly complete.
+    fn last_line(&mut self, tail: &[u8], columns: Option<Columns>, settled: bool, batch: &mut Batch) {
+        let line_no = self.state.line + 1;
+        let complete = match self.format {
+            // A JSON object cannot be the prefix of a longer valid line: if it parses to its
+            // end, it is complete; if it ends early, the writer is still writing it.
+            Format::JsonLines => match std::str::from_utf8(tail) {
+                Ok(text) => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
+                    Err(e) if e.is_eof() => false,
+                    _ => true,
+                },
+                Err(_) => settled,
+            },
+            Format::Csv => settled,
+        };
+        if complete {
+            self.take_lines(tail, columns, batch);
+            self.state.offset += tail.len() as u64;
+            self.state.line += 1;
+        } else {
+            self.summary.notes.push(format!(
+                "{}:{}: the last line has no newline yet; it will be read once it is complete",
+                self.name, line_no
+            ));
+        }
+    }
+
+    /// Reads the CSV header (the file's first line) for its column positions. A header
+    /// without the required columns is kept aside, and so is every line of the file.
+    fn csv_columns(&mut self, file: &mut std::fs::File, batch: &mut Batch) -> Result<Columns, CollectError> {
+        let io = |e| CollectError::io(self.path, e);
+        file.seek(SeekFrom::Start(0)).map_err(io)?;
+        let mut first = Vec::new();
+        let mut block = [0u8; 4096];
+        loop {
+            let n = file.read(&mut block).map_err(io)?;
+            if n == 0 {
+                break;
+            }
+            if let Some(i) = block[..n].iter().position(|&c| c == b'\n') {
+                first.extend_from_slice(&block[..i]);
+                break;
+            }
+            first.extend_from_slice(&block[..n]);
+        }
+        let text = String::from_utf8_lossy(&first);
+        let text = text.trim_start_matches('\u{feff}').trim_end_matches('\r');
+        let names: Vec<String> = split_csv_record(text.as_bytes())
+            .map(|r| r.iter().map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase()).collect())
+            .unwrap_or_default();
+        let mut idx = [None; 7];
+        for (i, n) in names.iter().enumerate() {
+            if let Some(k) = CSV_HEADER.iter().position(|h| h == n) {
+                idx[k] = Some(i);
+            }
+        }
+        let missing: Vec<&str> = [0usize, 1, 3]
+            .iter()
+            .filter(|&&k| idx[k].is_none())
+            .map(|&k| CSV_HEADER[k])
+            .collect();
+        let columns = Columns { idx, count: names.len() };
+        if !missing.is_empty() && self.state.offset == 0 {
+            batch.rejects.push(Reject::new(
+                self.name,
+                1,
+                format!(
+                    "CSV header lacks column(s) {}; expected {}",
+                    missing.join(", "),
+                    CSV_HEADER.join(",")
+                ),
+                text,
+            ));
+        }
+        Ok(columns)
+    }
+
+    /// Parses complete lines (each ends with a newline, except possibly the last).
+    fn take_lines(&mut self, bytes: &[u8], columns: Option<Columns>, batch: &mut Batch) {
+        let mut line_no = self.state.line;
+        for raw in bytes.split_inclusive(|&c| c == b'\n') {
+            line_no += 1;
+            self.summary.lines += 1;
+            let line = trim_eol(raw);
+            if line_no == 1 && self.format == Format::Csv {
+                continue; // the header
+            }
+            if line.iter().all(|c| c.is_ascii_whitespace()) {
+                continue;
+            }
+            let result = match std::str::from_utf8(line) {
+                Err(e) => Err(format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1)),
+                Ok(text) => match columns {
+                    None => push_json(batch, text),
+                    Some(cols) => push_csv(batch, text, cols),
+                },
+            };
+            if let Err(reason) = result {
+                let text = String::from_utf8_lossy(line);
+                batch.rejects.push(Reject::new(self.name, line_no, reason, &text));
+            }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonEvent<'a> {
+    #[serde(borrow, default)]
+    ts: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    event: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tenant: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    agent: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    place: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    groups: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow, default)]
+    media: Option<Vec<Cow<'a, str>>>,
+}
+
+fn push_json(batch: &mut Batch, text: &str) -> Result<(), String> {
+    let e: JsonEvent = serde_json::from_str(text).map_err(|e| {
+        if e.is_eof() {
+            "truncated JSON line".to_string()
+        } else {
+            format!("not a valid seat event: {e}")
+        }
+    })?;
+    let fields = EventFields {
+        ts: e.ts.as_deref().unwrap_or(""),
+        event: e.event.as_deref().unwrap_or(""),
+        tenant: e.tenant.as_deref(),
+        agent: e.agent.as_deref().unwrap_or(""),
+        place: e.place.as_deref(),
+        groups: e.groups.iter().flatten().map(|g| g.as_ref()).collect(),
+        media: e.media.iter().flatten().map(|m| m.as_ref()).collect(),
+    };
+    batch.push(&fields)
+}
+
+fn push_csv(batch: &mut Batch, text: &str, cols: Columns) -> Result<(), String> {
+    let record = split_csv_record(text.as_bytes()).ok_or("unbalanced quotes in CSV line")?;
+    if record.len() != cols.count {
+        return Err(format!(
+            "expected {} fields as in the header, found {}",
+            cols.count,
+            record.len()
+        ));
+    }
+    let field = |k: usize| -> Result<Option<&str>, String> {
+        match cols.idx[k] {
+            None => Ok(None),
+            Some(i) => std::str::from_utf8(&record[i])
+                .map(Some)
+                .map_err(|_| "not valid UTF-8".to_string()),
+        }
+    };
+    let fields = EventFields {
+        ts: field(0)?.unwrap_or(""),
+        event: field(1)?.unwrap_or(""),
+        tenant: field(2)?,
+        agent: field(3)?.unwrap_or(""),
+        place: field(4)?,
+        groups: split_list(field(5)?),
+        media: split_list(field(6)?),
+    };
+    batch.push(&fields)
+}
+
+/// A CSV list field: words separated by `;`.
+fn split_list(v: Option<&str>) -> Vec<&str> {
+    v.map(|s| s.split(';').collect()).unwrap_or_default()
+}
+
+/// Splits one CSV record (RFC 4180: fields separated by commas, optionally quoted, with
+/// `""` for a quote inside quotes). Returns None on an unterminated quote.
+fn split_csv_record(line: &[u8]) -> Option<Vec<Cow<'_, [u8]>>> {
+    let mut out = Vec::with_capacity(8);
+    let mut i = 0;
+    loop {
+        if i < line.len() && line[i] == b'"' {
+            let mut val = Vec::new();
+            i += 1;
+            loop {
+                match line[i..].iter().position(|&c| c == b'"') {
+                    None => return None,
+                    Some(q) => {
+                        val.extend_from_slice(&line[i..i + q]);
+                        i += q + 1;
+                        if i < line.len() && line[i] == b'"' {
+                            val.push(b'"');
+                            i += 1;
+                        } else {
+                            break;
+                        }
+                    }
+                }
+            }
+            out.push(Cow::Owned(val));
+            // After a closing quote: a separator or the end.
+            match line.get(i) {
+                None => return Some(out),
+                Some(b',') => i += 1,
+                Some(_) => return None,
+            }
+        } else {
+            let end = line[i..].iter().position(|&c| c == b',').map(|p| i + p);
+            match end {
+                None => {
+                    out.push(Cow::Borrowed(&line[i..]));
+                    return Some(out);
+                }
+                Some(e) => {
+                    out.push(Cow::Borrowed(&line[i..e]));
+                    i = e + 1;
+                }
+            }
+        }
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+fn memchr_last(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().rposition(|&c| c == needle)
+}
+
+fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match file.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn head_digest(file: &mut std::fs::File, len: u64) -> std::io::Result<String> {
+    let pos = file.stream_position()?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut buf = vec![0u8; len as usize];
+    let n = read_full(file, &mut buf)?;
+    buf.truncate(n);
+    file.seek(SeekFrom::Start(pos))?;
+    Ok(crate::hex(&Sha256::digest(&buf)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testutil::VecSink;
+    use std::io::Write;
+
+    fn collector(dir: &Path) -> SpoolCollector {
+        SpoolCollector::new(SpoolConfig {
+            name: "events".into(),
+            path: dir.to_path_buf(),
+            interval: HumanDuration::default(),
+            settle: HumanDuration(Duration::from_secs(3600)),
+        })
+    }
+
+    fn run(c: &mut SpoolCollector, cursor: Option<&str>) -> (VecSink, Summary) {
+        let mut sink = VecSink::default();
+        let s = c.collect(cursor, &mut sink).unwrap();
+        (sink, s)
+    }
+
+    const L1: &str = r#"{"ts":"2026-10-25T00:30:00Z","event":"login","tenant":"acme","agent":"x","groups":["G"],"media":["voice"]}"#;
+    const L2: &str = r#"{"ts":"2026-10-25T01:05:00Z","event":"logout","tenant":"acme","agent":"x"}"#;
+
+    #[test]
+    fn reads_jsonl_then_only_appended_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.jsonl");
+        std::fs::write(&p, format!("{L1}\n")).unwrap();
+        let mut c = collector(dir.path());
+        let (sink, _) = run(&mut c, None);
+        assert_eq!(sink.events().len(), 1);
+        let cursor = sink.cursor.clone().unwrap();
+        // Nothing new: no batch, same cursor.
+        let (again, _) = run(&mut c, Some(&cursor));
+        assert!(again.batches.is_empty());
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        writeln!(f, "{L2}").unwrap();
+        let (more, _) = run(&mut c, Some(&cursor));
+        assert_eq!(
+            more.events(),
+            vec![("2026-10-25T01:05:00Z".into(), "logout", "acme".into(), "x".into())]
+        );
+    }
+
+    #[test]
+    fn files_in_name_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("b.jsonl"), format!("{L2}\n")).unwrap();
+        std::fs::write(dir.path().join("a.jsonl"), format!("{L1}\n")).unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "ignored\n").unwrap();
+        let (sink, summary) = run(&mut collector(dir.path()), None);
+        let kinds: Vec<_> = sink.events().iter().map(|e| e.1).collect();
+        assert_eq!(kinds, ["login", "logout"]);
+        assert_eq!(summary.sources, 2);
+    }
+
+    #[test]
+    fn bad_lines_are_kept_aside_with_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = [
+            L1,
+            r#"{"ts":"yesterday","event":"login","agent":"a"}"#,
+            r#"{"ts":"2026-10-25T00:30:00Z","event":"sign-in","agent":"a"}"#,
+            r#"{"ts":"2026-10-25T00:30:00Z","event":"login"}"#,
+            r#"{"ts":"2026-10-25T00:30:00Z","event":"lo"#,
+            "",
+            L2,
+        ]
+        .join("\n");
+        std::fs::write(dir.path().join("a.jsonl"), body + "\n").unwrap();
+        let (sink, _) = run(&mut collector(dir.path()), None);
+        assert_eq!(sink.events().len(), 2);
+        let rejects: Vec<String> = sink.rejects().iter().map(|r| r.to_string()).collect();
+        assert_eq!(rejects.len(), 4, "{rejects:?}");
+        assert!(rejects[0].starts_with("a.jsonl:2: timestamp \"yesterday\""), "{rejects:?}");
+        assert!(rejects[1].starts_with("a.jsonl:3: unknown event \"sign-in\""));
+        assert_eq!(rejects[2], "a.jsonl:4: missing agent");
+        assert_eq!(rejects[3], "a.jsonl:5: truncated JSON line");
+    }
+
+    #[test]
+    fn csv_with_header_lists_and_bad_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = "\u{feff}ts,event,tenant,agent,place,groups,media\r\n\
+            2026-10-25T00:30:00Z,login,acme,x,\"desk, 4\",Sales;Support,voice;email\r\n\
+            2026-10-25T00:40:00Z,login,acme,y,,,,extra,more\r\n\
+            2026-10-25T00:50:00Z,logout,acme,x,,,\r\n";
+        std::fs::write(dir.path().join("e.csv"), body).unwrap();
+        let (sink, _) = run(&mut collector(dir.path()), None);
+        let b = &sink.batches[0];
+        assert_eq!(b.events.len(), 2);
+        assert_eq!(b.string(b.events[0].place), "desk, 4");
+        assert_eq!(b.list(b.events[0].groups).len(), 2);
+        assert_eq!(b.list(b.events[0].media).len(), 2);
+        let rejects = sink.rejects();
+        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects[0].line, 3);
+        assert_eq!(rejects[0].reason, "expected 7 fields as in the header, found 9");
+    }
+
+    #[test]
+    fn csv_header_without_required_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("e.csv"), "when,what\n2026-10-25T00:30:00Z,login\n").unwrap();
+        let (sink, _) = run(&mut collector(dir.path()), None);
+        let rejects = sink.rejects();
+        assert!(rejects[0].reason.contains("lacks column(s) ts, event, agent"), "{rejects:?}");
+        assert_eq!(rejects.len(), 2);
+        assert!(sink.events().is_empty());
+    }
+
+    #[test]
+    fn unterminated_last_line_waits_unless_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.jsonl");
+        // A half-written JSON line waits for the rest.
+        std::fs::write(&p, format!("{L1}\n{}", &L2[..20])).unwrap();
+        let mut c = collector(dir.path());
+        let (sink, summary) = run(&mut c, None);
+        assert_eq!(sink.events().len(), 1);
+        assert!(sink.rejects().is_empty());
+        assert!(summary.notes[0].contains("a.jsonl:2: the last line has no newline yet"));
+        // Completed (still without a newline): read.
+        std::fs::write(&p, format!("{L1}\n{L2}")).unwrap();
+        let (sink2, _) = run(&mut c, sink.cursor.as_deref());
+        assert_eq!(sink2.events().len(), 1);
+        assert_eq!(sink2.events()[0].1, "logout");
+    }
+
+    #[test]
+    fn csv_last_line_waits_for_settle() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("e.csv"),
+            "ts,event,tenant,agent,place,groups,media\n2026-10-25T00:30:00Z,login,acme,x,,,voice",
+        )
+        .unwrap();
+        let (sink, summary) = run(&mut collector(dir.path()), None);
+        assert!(sink.events().is_empty());
+        assert_eq!(summary.notes.len(), 1);
+        let mut settled = collector(dir.path());
+        settled.config.settle = HumanDuration(Duration::ZERO);
+        let (sink, _) = run(&mut settled, None);
+        assert_eq!(sink.events().len(), 1);
+    }
+
+    #[test]
+    fn replaced_file_is_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.jsonl");
+        std::fs::write(&p, format!("{L1}\n{L2}\n")).unwrap();
+        let mut c = collector(dir.path());
+        let (sink, _) = run(&mut c, None);
+        std::fs::write(&p, format!("{L2}\n")).unwrap();
+        let (sink2, summary) = run(&mut c, sink.cursor.as_deref());
+        assert_eq!(sink2.events().len(), 1);
+        assert!(summary.notes[0].contains("replaced or truncated"));
+    }
+
+    #[test]
+    fn large_files_are_delivered_in_bounded_batches_with_progressing_cursors() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut body = String::new();
+        let mut c = collector(dir.path());
+        c.batch_events = 1000;
+        let n = 250_000;
+        for i in 0..n {
+            body.push_str(&format!(
+                "{{\"ts\":\"2026-10-25T00:30:00Z\",\"event\":\"login\",\"agent\":\"a{i}\"}}\n"
+            ));
+        }
+        std::fs::write(dir.path().join("big.jsonl"), &body).unwrap();
+        let (sink, _) = run(&mut c, None);
+        // One batch per block read at most, each with its cursor.
+        assert!(sink.batches.len() >= 2, "{}", sink.batches.len());
+        assert!(sink.batches.iter().all(|b| b.events.len() <= READ_BLOCK / 40));
+        assert_eq!(sink.events().len(), n);
+        let cur: Cursor = serde_json::from_str(sink.cursor.as_deref().unwrap()).unwrap();
+        assert_eq!(cur.files["big.jsonl"].offset, body.len() as u64);
+        assert_eq!(cur.files["big.jsonl"].line, n as u64);
+    }
+
+    #[test]
+    fn csv_record_splitting() {
+        let r = split_csv_record(b"a,\"b,\"\"c\"\"\",,d").unwrap();
+        let r: Vec<&[u8]> = r.iter().map(|f| f.as_ref()).collect();
+        assert_eq!(r, [&b"a"[..], b"b,\"c\"", b"", b"d"]);
+        assert!(split_csv_record(b"a,\"b").is_none());
+        assert!(split_csv_record(b"\"a\"b").is_none());
+    }
+}

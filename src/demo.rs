@@ -1,0 +1,133 @@
+//! `seatmeter demo`: a realistic sample site collected, rolled up and reported, through
+//! the same functions as the real commands.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use seatmeter_reports::{Granularity, ScopeKind};
+
+use crate::calendar::{self, Calendar};
+use crate::cli::{self, Format};
+use crate::config::Config;
+use crate::report::{OverUse, Request};
+use crate::rollup::Days;
+use crate::sitegen::{self, SiteSpec};
+use crate::store;
+
+/// Marks a folder as made by the demo, so that running it again may replace it.
+const MARKER: &str = ".seatmeter-demo";
+
+pub fn run(dir: &Path) -> Result<ExitCode> {
+    let started = std::time::Instant::now();
+    prepare(dir)?;
+    let spec = SiteSpec::demo();
+    let generated = sitegen::generate(&spec, dir).with_context(|| format!("writing the demo site in {}", dir.display()))?;
+    println!(
+        "== A sample site: {} tenants, {} agents, {} days from {} ({}), {} spool files, {} snapshots",
+        spec.tenants, spec.agents, spec.days, spec.start, spec.timezone.name(), generated.files, generated.snapshots
+    );
+    let config = Config::load(&generated.config)?;
+    let mut store = store::open(&config)?;
+
+    println!("\n== seatmeter collect --once");
+    cli::collect(&config, store.as_mut(), None)?;
+    println!("\n== seatmeter rollup");
+    cli::rollup(&config, store.as_mut(), Days::Changed)?;
+
+    let first = calendar::day_of_date(spec.start);
+    let last = first + spec.days as i32 - 1;
+    let reports = dir.join("reports");
+    println!("\n== seatmeter report (system, tenant and group scope)");
+    let mut written = Vec::new();
+    let mut over: Vec<OverUse> = Vec::new();
+    let jobs = [
+        (ScopeKind::System, Granularity::TenMin, &[Format::Csv][..]),
+        (ScopeKind::System, Granularity::Daily, &[Format::Csv, Format::Json]),
+        (ScopeKind::System, Granularity::Monthly, &[Format::Csv, Format::Json]),
+        (ScopeKind::Tenant, Granularity::Daily, &[Format::Csv, Format::Json]),
+        (ScopeKind::Tenant, Granularity::Monthly, &[Format::Csv, Format::Json]),
+        (ScopeKind::Group, Granularity::Daily, &[Format::Csv, Format::Json]),
+        (ScopeKind::Group, Granularity::Monthly, &[Format::Csv]),
+    ];
+    for (scope, granularity, formats) in jobs {
+        let req = Request { scope, id: None, granularity, from: first, to: last };
+        for &format in formats {
+            let ext = match format {
+                Format::Csv => "csv",
+                Format::Json => "json",
+                Format::Table => "txt",
+            };
+            let path = reports.join(format!("{scope}-{granularity}.{ext}"));
+            let outcome = cli::report_to(&config, store.as_mut(), &req, format, Some(&path))?;
+            for w in &outcome.warnings {
+                eprintln!("warning: {w}");
+            }
+            if format == Format::Csv && granularity == Granularity::Monthly {
+                over.extend(outcome.over_use);
+            }
+            written.push((path, outcome.rows));
+        }
+    }
+
+    println!("\n== seatmeter report --scope system --granularity monthly --format table");
+    let req = Request { scope: ScopeKind::System, id: None, granularity: Granularity::Monthly, from: first, to: last };
+    cli::report_to(&config, store.as_mut(), &req, Format::Table, None)?;
+
+    println!("\n== Reports written");
+    for (path, rows) in &written {
+        println!("  {} ({rows} rows)", path.display());
+    }
+    println!("\n== Over-use (the worst 10-minute period of each item, scope and month)");
+    if over.is_empty() {
+        println!("  none: every item stayed within its entitlement");
+    }
+    let mut by_item: Vec<&OverUse> = over.iter().collect();
+    by_item.sort_by(|a, b| (a.scope, &a.item, &a.scope_id).cmp(&(b.scope, &b.item, &b.scope_id)));
+    for o in by_item {
+        let scope = if o.scope_id.is_empty() { "system".to_string() } else { format!("{} {}", o.scope, o.scope_id) };
+        println!(
+            "  {:<32} {:<28} {} month: {} seats against {} entitled (+{})",
+            o.item,
+            scope,
+            &o.period_start[..7],
+            o.measured,
+            o.entitled,
+            o.measured - o.entitled
+        );
+    }
+    println!(
+        "\nThe site is in {dir}; try: seatmeter --config {cfg} status\n         or: seatmeter --config {cfg} report --scope tenant --granularity weekly --from {from} --to {to} --format table",
+        dir = dir.display(),
+        cfg = config.path.display(),
+        from = Calendar::date_text(first),
+        to = Calendar::date_text(last),
+    );
+    println!("(demo finished in {:.1} s)", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Makes `dir` ready for a fresh demo: creates it, or clears a previous demo's site.
+fn prepare(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        let is_demo = dir.join(MARKER).exists();
+        let empty = std::fs::read_dir(dir)?.next().is_none();
+        if !is_demo && !empty {
+            bail!(
+                "{} exists and was not made by `seatmeter demo`; choose another folder with --dir",
+                dir.display()
+            );
+        }
+        for entry in std::fs::read_dir(dir)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                std::fs::remove_dir_all(&p)?;
+            } else {
+                std::fs::remove_file(&p)?;
+            }
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join(MARKER), "made by `seatmeter demo`; the next demo replaces this folder\n")?;
+    Ok(())
+}

@@ -1,0 +1,623 @@
+//! The rollup: stored events and snapshots to exact 10-minute peaks, one local day at a time
+//! (usage-semantics.md, sections 2.1, 2.2, 4 and 5).
+//!
+//! For each day it takes the agents logged in when the day starts (the previous day's end
+//! state), applies the day's events per agent in (timestamp, receive order), and turns
+//! each change of an agent's seats into +1/-1 steps per (scope, item). A sweep over the
+//! steps, sorted by time with ends before starts at equal instants (intervals are
+//! half-open), gives the true maximum in every 10-minute period. Coarser periods are
+//! maxima of these, taken by the report.
+//!
+//! The rollup reads no clock: what it stores depends only on the stored data and the
+//! configuration's time zone and items. It is incremental: a day is rolled up again only
+//! when data arrived for it, or when what it starts from changed (a late logout on an
+//! earlier day, say), which the digest of its starting state tells.
+
+use std::collections::{BTreeSet, HashMap};
+use std::rc::Rc;
+
+use seatmeter_collectors::time::NANOS_PER_DAY;
+use seatmeter_collectors::{EventKind, Nanos};
+use seatmeter_reports::ScopeKind;
+use sha2::{Digest, Sha256};
+
+use crate::calendar::{Calendar, Day, DaySlots};
+use crate::config::{Config, Item};
+use crate::store::codec::{Reader, put_uvarint};
+use crate::store::{
+    Anomaly, AnomalyKind, DayRecord, Dimensions, RollupMeta, Scope, SlotRecord, SnapshotInfo, Store, StoreError,
+    StoredEvent,
+};
+
+/// The items an agent uses a seat of, as a bit set (bit i: item i in configuration order).
+pub type ItemMask = u128;
+
+/// An agent's state while logged in: the items it uses and its current groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seat {
+    items: ItemMask,
+    /// Sorted group ids.
+    groups: Rc<[u32]>,
+}
+
+/// Agents logged in at an instant (a day's start or end), by agent id.
+type Carry = Vec<(u32, Seat)>;
+
+/// What one rollup run did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RollupStats {
+    /// Days rolled up, ascending.
+    pub rolled: Vec<Day>,
+    /// Days whose inputs were unchanged and that were kept as stored.
+    pub unchanged: u64,
+    pub events: u64,
+    pub sessions: u64,
+    pub stray_logouts: u64,
+    /// Whether every stored rollup was discarded first (time zone or items changed).
+    pub reset: bool,
+}
+
+/// Which days to roll up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Days {
+    /// Every day whose data changed since the last run.
+    Changed,
+    /// These days (inclusive), whatever changed, plus any later day their change affects.
+    Range(Day, Day),
+}
+
+pub struct Rollup<'a> {
+    store: &'a mut dyn Store,
+    cal: Calendar,
+    items: &'a [Item],
+    fingerprint: String,
+    dims: Dimensions,
+    /// Items of each media set id.
+    media_items: Vec<ItemMask>,
+    snapshots: Vec<SnapshotInfo>,
+    views: HashMap<u32, Rc<SnapshotView>>,
+    /// Group sets built by logins on a second device (unions), interned.
+    group_sets: HashMap<Vec<u32>, Rc<[u32]>>,
+}
+
+/// What the rollup needs of a snapshot: each listed agent's groups, and enabled seats per key.
+struct SnapshotView {
+    groups: HashMap<u32, Rc<[u32]>>,
+    enabled: HashMap<Key, u32>,
+}
+
+/// A (scope, item) pair as one number: scope kind, scope id and item index.
+type Key = u64;
+
+fn key(scope: Scope, item: u32) -> Key {
+    ((crate::store::scope_kind_code(scope.kind) as u64) << 48) | ((scope.id as u64) << 8) | item as u64
+}
+
+fn key_scope(k: Key) -> (Scope, u16) {
+    let kind = crate::store::scope_kind_from_code((k >> 48) as i64).expect("keys are built by key()");
+    (
+        Scope {
+            kind,
+            id: ((k >> 8) & 0xffff_ffff) as u32,
+        },
+        (k & 0xff) as u16,
+    )
+}
+
+impl<'a> Rollup<'a> {
+    pub fn new(store: &'a mut dyn Store, config: &'a Config) -> Result<Rollup<'a>, StoreError> {
+        let mut r = Rollup {
+            store,
+            cal: Calendar::new(config.timezone),
+            items: &config.items,
+            fingerprint: config.rollup_fingerprint(),
+            dims: Dimensions::default(),
+            media_items: Vec::new(),
+            snapshots: Vec::new(),
+            views: HashMap::new(),
+            group_sets: HashMap::new(),
+        };
+        r.load_dimensions()?;
+        r.snapshots = r.store.snapshots()?;
+        Ok(r)
+    }
+
+    fn load_dimensions(&mut self) -> Result<(), StoreError> {
+        self.dims = self.store.dimensions()?;
+        let media = &self.dims.media;
+        self.media_items = self
+            .dims
+            .mediasets
+            .iter()
+            .map(|set| items_of(self.items, set.iter().map(|&m| media[m as usize].as_str())))
+            .collect();
+        Ok(())
+    }
+
+    /// Runs the rollup; `progress` is told of each day rolled up.
+    pub fn run(&mut self, days: Days, progress: &mut dyn FnMut(Day)) -> Result<RollupStats, StoreError> {
+        let mut stats = RollupStats::default();
+        let meta = self.store.rollup_meta()?;
+        let rolled = self.store.rolled_days()?;
+        let mut rolled = rolled;
+        if rolled.is_some() && meta.fingerprint.as_deref() != Some(&self.fingerprint) {
+            self.store.reset_rollups()?;
+            stats.reset = true;
+            rolled = None;
+        }
+        let (dirty_utc, watermark) = self.store.dirty_days()?;
+        // The days the data spans.
+        let span = self.store.event_span()?;
+        let snap_span = self.snapshots.first().zip(self.snapshots.last()).map(|(a, b)| (a.taken, b.taken));
+        let data = match (span, snap_span) {
+            (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
+            (x, None) | (None, x) => x,
+        };
+        let mut lo = None::<Day>;
+        let mut hi = None::<Day>;
+        let mut widen = |a: Day, b: Day| {
+            lo = Some(lo.map_or(a, |l| l.min(a)));
+            hi = Some(hi.map_or(b, |h| h.max(b)));
+        };
+        if let Some((a, b)) = data {
+            widen(self.cal.day_of(a), self.cal.day_of(b));
+        }
+        if let Some((a, b)) = rolled {
+            widen(a, b);
+        }
+        if let Days::Range(a, b) = days {
+            widen(a, b);
+        }
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            self.finish(watermark)?;
+            return Ok(stats);
+        };
+        // Days that must be rolled up: those with new data, those asked for, and any day of
+        // the range that has no rollup yet.
+        let mut dirty: BTreeSet<Day> = BTreeSet::new();
+        for u in dirty_utc {
+            let a = self.cal.day_of(u * NANOS_PER_DAY);
+            let b = self.cal.day_of((u + 1) * NANOS_PER_DAY - 1);
+            dirty.extend((a..=b).filter(|d| (lo..=hi).contains(d)));
+        }
+        if let Days::Range(a, b) = days {
+            dirty.extend(a..=b);
+        }
+        match rolled {
+            None => dirty.extend(lo..=hi),
+            Some((a, b)) => {
+                dirty.extend(lo..a);
+                dirty.extend(b + 1..=hi);
+            }
+        }
+        let Some(&(mut first)) = dirty.first() else {
+            self.finish(watermark)?;
+            return Ok(stats);
+        };
+        // Start after a day that is rolled up (an interrupted run may have left a gap).
+        while first > lo && self.store.day_record(first - 1)?.is_none() {
+            first -= 1;
+            dirty.insert(first);
+        }
+        let mut carry: Carry = if first == lo {
+            Vec::new()
+        } else {
+            self.stored_end_state(first - 1)?
+        };
+        let mut d = first;
+        while d <= hi {
+            let slots = self.cal.slots(d);
+            let in_force = self.in_force_at(slots.starts[0]).map(|s| s.id);
+            let fp = start_fingerprint(&carry, in_force);
+            if !dirty.contains(&d)
+                && let Some(rec) = self.store.day_record(d)?
+                && rec.start_fp == fp
+            {
+                // Same start, no new data: this day and every following one up to the next
+                // day with new data are as stored.
+                match dirty.range(d + 1..).next() {
+                    None => {
+                        stats.unchanged += (hi - d + 1) as u64;
+                        break;
+                    }
+                    Some(&next) => {
+                        stats.unchanged += (next - d) as u64;
+                        carry = self.stored_end_state(next - 1)?;
+                        d = next;
+                        continue;
+                    }
+                }
+            }
+            let out = self.roll_day(&slots, &carry, fp)?;
+            self.store.write_day(&out.record, &out.slots, &out.anomalies)?;
+            stats.events += out.record.events;
+            stats.sessions += out.record.sessions;
+            stats.stray_logouts += out.record.stray_logouts;
+            stats.rolled.push(d);
+            progress(d);
+            carry = out.end;
+            d += 1;
+        }
+        self.finish(watermark)?;
+        Ok(stats)
+    }
+
+    fn finish(&mut self, watermark: u64) -> Result<(), StoreError> {
+        let meta = RollupMeta {
+            fingerprint: Some(self.fingerprint.clone()),
+            first_snapshot: self.snapshots.first().map(|s| s.taken),
+        };
+        self.store.finish_rollup(&meta, watermark)
+    }
+
+    fn stored_end_state(&mut self, day: Day) -> Result<Carry, StoreError> {
+        match self.store.day_record(day)? {
+            Some(rec) => self.decode_carry(&rec.end_state),
+            // Not rolled up (before the first day): nobody logged in.
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The snapshot in force at `t`: the latest taken at or before it (of two taken at the
+    /// same instant, the one stored last).
+    fn in_force_at(&self, t: Nanos) -> Option<&SnapshotInfo> {
+        let i = self.snapshots.partition_point(|s| s.taken <= t);
+        i.checked_sub(1).map(|i| &self.snapshots[i])
+    }
+
+    fn intern_groups(&mut self, mut groups: Vec<u32>) -> Rc<[u32]> {
+        groups.sort_unstable();
+        groups.dedup();
+        if let Some(g) = self.group_sets.get(&groups) {
+            return g.clone();
+        }
+        let rc: Rc<[u32]> = groups.clone().into();
+        self.group_sets.insert(groups, rc.clone());
+        rc
+    }
+
+    fn view(&mut self, id: u32) -> Result<Rc<SnapshotView>, StoreError> {
+        if let Some(v) = self.views.get(&id) {
+            return Ok(v.clone());
+        }
+        let rows = self.store.snapshot_agents(id)?;
+        if rows.iter().any(|r| {
+            r.agent as usize >= self.dims.agents.len()
+                || r.media as usize >= self.media_items.len()
+                || r.groups as usize >= self.dims.groupsets.len()
+        }) {
+            self.load_dimensions()?;
+        }
+        let mut groups = HashMap::with_capacity(rows.len());
+        let mut enabled: HashMap<Key, u32> = HashMap::new();
+        let mut keys = Vec::new();
+        for r in rows {
+            let g = self.intern_groups(self.dims.groupsets[r.groups as usize].clone());
+            if r.enabled {
+                let items = self.items_for_snapshot(r.media);
+                let tenant = self.dims.agents[r.agent as usize].0;
+                keys.clear();
+                self.keys(tenant, items, &g, &mut keys);
+                for &k in &keys {
+                    *enabled.entry(k).or_default() += 1;
+                }
+            }
+            groups.insert(r.agent, g);
+        }
+        let v = Rc::new(SnapshotView { groups, enabled });
+        self.views.insert(id, v.clone());
+        Ok(v)
+    }
+
+    /// Items an enabled agent of a snapshot counts for: those whose media it has (any agent
+    /// for items with media `*`).
+    fn items_for_snapshot(&self, mediaset: u32) -> ItemMask {
+        self.media_items[mediaset as usize] | any_items(self.items)
+    }
+
+    /// The (scope, item) keys a seat counts in: the system, its tenant and each of its groups,
+    /// for each item it uses.
+    fn keys(&self, tenant: u32, items: ItemMask, groups: &[u32], out: &mut Vec<Key>) {
+        let mut m = items;
+        while m != 0 {
+            let i = m.trailing_zeros();
+            m &= m - 1;
+            out.push(key(Scope::SYSTEM, i));
+            out.push(key(Scope { kind: ScopeKind::Tenant, id: tenant }, i));
+            for &g in groups {
+                out.push(key(Scope { kind: ScopeKind::Group, id: g }, i));
+            }
+        }
+    }
+
+    fn roll_day(&mut self, slots: &DaySlots, carry: &Carry, start_fp: [u8; 32]) -> Result<DayOut, StoreError> {
+        let (t0, t1) = (slots.starts[0], slots.end);
+        let mut events = self.store.events_between(t0, t1)?;
+        if events.iter().any(|e| {
+            e.agent as usize >= self.dims.agents.len()
+                || e.media as usize >= self.media_items.len()
+                || e.groups as usize >= self.dims.groupsets.len()
+        }) {
+            self.load_dimensions()?;
+        }
+        events.sort_unstable_by_key(|e| (e.agent, e.ts, e.seq));
+
+        // The day's snapshots: the one in force at its start and those taken during it.
+        let first = self.snapshots.partition_point(|s| s.taken <= t0).saturating_sub(1);
+        let day_snaps: Vec<(Nanos, u32)> = self.snapshots[first..]
+            .iter()
+            .take_while(|s| s.taken < t1)
+            .map(|s| (s.taken, s.id))
+            .collect();
+        let mut views: Vec<(Nanos, Rc<SnapshotView>)> = Vec::with_capacity(day_snaps.len());
+        for (taken, id) in &day_snaps {
+            views.push((*taken, self.view(*id)?));
+        }
+        // Views of snapshots before the one in force are no longer needed.
+        let keep: Vec<u32> = day_snaps.iter().map(|s| s.1).collect();
+        self.views.retain(|id, _| keep.contains(id));
+
+        // Levels at the day's start, from the agents logged in.
+        let mut level: HashMap<Key, i64> = HashMap::new();
+        let mut keys = Vec::new();
+        for (agent, seat) in carry {
+            keys.clear();
+            let tenant = self.dims.agents[*agent as usize].0;
+            self.keys(tenant, seat.items, &seat.groups, &mut keys);
+            for &k in &keys {
+                *level.entry(k).or_default() += 1;
+            }
+        }
+
+        // The session state machine, per agent in (ts, receive order).
+        let mut steps: Vec<(Key, Nanos, i8)> = Vec::with_capacity(events.len() * 4);
+        let mut end: Carry = Vec::with_capacity(carry.len());
+        let mut anomalies = Vec::new();
+        let mut sessions = 0u64;
+        let mut ci = 0; // position in `carry` (sorted by agent)
+        let mut ei = 0;
+        let mut old_keys = Vec::new();
+        while ei < events.len() || ci < carry.len() {
+            let next_event_agent = events.get(ei).map(|e| e.agent).unwrap_or(u32::MAX);
+            let next_carry_agent = carry.get(ci).map(|c| c.0).unwrap_or(u32::MAX);
+            let agent = next_event_agent.min(next_carry_agent);
+            let mut seat: Option<Seat> = if next_carry_agent == agent {
+                ci += 1;
+                Some(carry[ci - 1].1.clone())
+            } else {
+                None
+            };
+            let tenant = self.dims.agents[agent as usize].0;
+            while ei < events.len() && events[ei].agent == agent {
+                let e = events[ei];
+                ei += 1;
+                match (e.kind, seat.take()) {
+                    (EventKind::Login, None) => {
+                        let new = Seat {
+                            items: self.media_items[e.media as usize],
+                            groups: self.login_groups(&e, &views),
+                        };
+                        keys.clear();
+                        self.keys(tenant, new.items, &new.groups, &mut keys);
+                        steps.extend(keys.iter().map(|&k| (k, e.ts, 1)));
+                        sessions += 1;
+                        seat = Some(new);
+                    }
+                    (EventKind::Login, Some(old)) => {
+                        // A second device (or a repeated login): media and groups are the
+                        // union of old and new from now on.
+                        let more = self.login_groups(&e, &views);
+                        let groups = if more.iter().all(|g| old.groups.contains(g)) {
+                            old.groups.clone()
+                        } else {
+                            self.intern_groups(old.groups.iter().chain(more.iter()).copied().collect())
+                        };
+                        let new = Seat {
+                            items: old.items | self.media_items[e.media as usize],
+                            groups,
+                        };
+                        if new != old {
+                            old_keys.clear();
+                            self.keys(tenant, old.items, &old.groups, &mut old_keys);
+                            keys.clear();
+                            self.keys(tenant, new.items, &new.groups, &mut keys);
+                            // new ⊇ old: only the added keys step up.
+                            steps.extend(keys.iter().filter(|k| !old_keys.contains(k)).map(|&k| (k, e.ts, 1)));
+                        }
+                        seat = Some(new);
+                    }
+                    (EventKind::Logout, Some(old)) => {
+                        keys.clear();
+                        self.keys(tenant, old.items, &old.groups, &mut keys);
+                        steps.extend(keys.iter().map(|&k| (k, e.ts, -1)));
+                    }
+                    (EventKind::Logout, None) => anomalies.push(Anomaly {
+                        ts: e.ts,
+                        agent,
+                        kind: AnomalyKind::StrayLogout,
+                    }),
+                }
+            }
+            if let Some(s) = seat {
+                end.push((agent, s));
+            }
+        }
+
+        // The sweep: per key, in time order. All steps at one instant are applied together
+        // (intervals are half-open, so a logout and a login at the same instant overlap
+        // nowhere), and a period's level at its start is the level after the steps at
+        // that instant.
+        steps.sort_unstable();
+        let n = slots.len();
+        let mut out: HashMap<Key, (Vec<u32>, u32)> = HashMap::new();
+        let clamp = |v: i64| v.max(0) as u32;
+        let mut i = 0;
+        while i < steps.len() {
+            let key = steps[i].0;
+            let mut lvl = level.remove(&key).unwrap_or(0);
+            let mut peaks = vec![0u32; n];
+            let mut slot = 0;
+            let mut cur = lvl;
+            while i < steps.len() && steps[i].0 == key {
+                let t = steps[i].1;
+                let mut next = lvl;
+                while i < steps.len() && steps[i].0 == key && steps[i].1 == t {
+                    next += steps[i].2 as i64;
+                    i += 1;
+                }
+                while slot + 1 < n && t >= slots.starts[slot + 1] {
+                    peaks[slot] = clamp(cur);
+                    slot += 1;
+                    cur = lvl;
+                }
+                cur = if t == slots.starts[slot] { next } else { cur.max(next) };
+                lvl = next;
+            }
+            peaks[slot] = clamp(cur);
+            for p in &mut peaks[slot + 1..] {
+                *p = clamp(lvl);
+            }
+            out.insert(key, (peaks, clamp(lvl)));
+        }
+        for (key, lvl) in level {
+            if lvl != 0 {
+                out.insert(key, (vec![clamp(lvl); n], clamp(lvl)));
+            }
+        }
+
+        // Enabled seats per 10-minute period: the snapshot in force at its start and every
+        // snapshot taken inside it.
+        let mut enabled: HashMap<Key, Vec<u32>> = HashMap::new();
+        let mut end_enabled: HashMap<Key, u32> = HashMap::new();
+        if !views.is_empty() {
+            for s in 0..n {
+                let (a, b) = (slots.starts[s], slots.slot_end(s));
+                let in_force = views.partition_point(|(t, _)| *t <= a).checked_sub(1);
+                for (j, (taken, v)) in views.iter().enumerate() {
+                    if !(Some(j) == in_force || (*taken >= a && *taken < b)) {
+                        continue;
+                    }
+                    for (&k, &c) in &v.enabled {
+                        let e = enabled.entry(k).or_insert_with(|| vec![0; n]);
+                        e[s] = e[s].max(c);
+                    }
+                }
+            }
+            // In force when the day ends: the last snapshot taken before its end.
+            if let Some((_, v)) = views.last() {
+                end_enabled = v.enabled.clone();
+            }
+        }
+
+        let mut keys_all: Vec<Key> = out.keys().chain(enabled.keys()).copied().collect();
+        keys_all.sort_unstable();
+        keys_all.dedup();
+        let mut slot_records = Vec::with_capacity(keys_all.len());
+        for k in keys_all {
+            let (peaks, end_level) = out.remove(&k).unwrap_or_else(|| (vec![0; n], 0));
+            let en = enabled.remove(&k).unwrap_or_else(|| vec![0; n]);
+            let (scope, item) = key_scope(k);
+            slot_records.push(SlotRecord {
+                scope,
+                item,
+                day_peak: peaks.iter().copied().max().unwrap_or(0),
+                day_enabled: en.iter().copied().max().unwrap_or(0),
+                peaks,
+                enabled: en,
+                end_level,
+                end_enabled: end_enabled.get(&k).copied().unwrap_or(0),
+            });
+        }
+        let stray = anomalies.len() as u64;
+        Ok(DayOut {
+            record: DayRecord {
+                day: slots.day,
+                start_fp,
+                end_state: encode_carry(&end),
+                events: events.len() as u64,
+                sessions,
+                stray_logouts: stray,
+            },
+            slots: slot_records,
+            anomalies,
+            end,
+        })
+    }
+
+    /// The groups a login brings: its own, or, when it names none, the agent's groups in the
+    /// snapshot in force at the login.
+    fn login_groups(&mut self, e: &StoredEvent, views: &[(Nanos, Rc<SnapshotView>)]) -> Rc<[u32]> {
+        if e.groups != 0 {
+            return self.intern_groups(self.dims.groupsets[e.groups as usize].clone());
+        }
+        let i = views.partition_point(|(t, _)| *t <= e.ts);
+        match i.checked_sub(1).and_then(|i| views[i].1.groups.get(&e.agent)) {
+            Some(g) => g.clone(),
+            None => self.intern_groups(Vec::new()),
+        }
+    }
+
+    fn decode_carry(&mut self, blob: &[u8]) -> Result<Carry, StoreError> {
+        let mut r = Reader::new(blob);
+        let mut out = Vec::new();
+        while !r.is_empty() {
+            let agent = r.u32()?;
+            let items = r.uvarint()? as u128 | ((r.uvarint()? as u128) << 64);
+            let n = r.uvarint()? as usize;
+            let mut groups = Vec::with_capacity(n);
+            for _ in 0..n {
+                groups.push(r.u32()?);
+            }
+            let groups = self.intern_groups(groups);
+            out.push((agent, Seat { items, groups }));
+        }
+        Ok(out)
+    }
+}
+
+struct DayOut {
+    record: DayRecord,
+    slots: Vec<SlotRecord>,
+    anomalies: Vec<Anomaly>,
+    end: Carry,
+}
+
+fn encode_carry(carry: &Carry) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for (agent, seat) in carry {
+        put_uvarint(&mut buf, *agent as u64);
+        put_uvarint(&mut buf, seat.items as u64);
+        put_uvarint(&mut buf, (seat.items >> 64) as u64);
+        put_uvarint(&mut buf, seat.groups.len() as u64);
+        for &g in seat.groups.iter() {
+            put_uvarint(&mut buf, g as u64);
+        }
+    }
+    buf
+}
+
+fn start_fingerprint(carry: &Carry, in_force: Option<u32>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(encode_carry(carry));
+    h.update(in_force.map(|i| i as i64).unwrap_or(-1).to_le_bytes());
+    h.finalize().into()
+}
+
+/// The items a login with these media uses a seat of.
+pub fn items_of<'m>(items: &[Item], media: impl Iterator<Item = &'m str> + Clone) -> ItemMask {
+    let mut mask = 0;
+    for (i, it) in items.iter().enumerate() {
+        if it.consumed_by(media.clone()) {
+            mask |= 1 << i;
+        }
+    }
+    mask
+}
+
+fn any_items(items: &[Item]) -> ItemMask {
+    items
+        .iter()
+        .enumerate()
+        .filter(|(_, it)| it.any)
+        .fold(0, |m, (i, _)| m | (1 << i))
+}
