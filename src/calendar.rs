@@ -6,7 +6,9 @@
 //! repeated hour gives two periods (told apart by their offset), a skipped hour gives none,
 //! and zones with half-hour offsets or half-hour shifts need no special case.
 
-use chrono::{Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike};
+use chrono::{
+    Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
+};
 use chrono_tz::Tz;
 use seatmeter_collectors::Nanos;
 use seatmeter_collectors::time::NANOS_PER_SEC;
@@ -117,7 +119,8 @@ impl Calendar {
         for d in [day - 1, day, day + 1] {
             let date = date_of_day(d);
             for m in (0..24 * 60).step_by(10) {
-                let reading = date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid"));
+                let reading =
+                    date.and_time(NaiveTime::from_hms_opt(m / 60, m % 60, 0).expect("valid"));
                 starts.extend(self.instants(reading).filter(|&t| t > start && t < end));
             }
         }
@@ -133,7 +136,10 @@ impl Calendar {
 
     /// RFC 3339 in local time with its offset, to the second (`2026-10-25T01:00:00+00:00`).
     pub fn format(&self, t: Nanos) -> String {
-        self.tz.timestamp_nanos(t).format("%Y-%m-%dT%H:%M:%S%:z").to_string()
+        self.tz
+            .timestamp_nanos(t)
+            .format("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
     }
 
     /// The local date of day `day` as text.
@@ -151,7 +157,9 @@ pub fn week_start(day: Day) -> Day {
 pub fn month_bounds(day: Day) -> (Day, Day) {
     let d = date_of_day(day);
     let first = d.with_day(1).expect("valid");
-    let next = first.checked_add_months(chrono::Months::new(1)).expect("in range");
+    let next = first
+        .checked_add_months(chrono::Months::new(1))
+        .expect("in range");
     (day_of_date(first), day_of_date(next))
 }
 
@@ -184,19 +192,75 @@ mod tests {
     #[test]
     fn periods_per_day() {
         let cases = [
-            ("UTC", "2026-10-25", 144, 24, "2026-10-25T00:00:00+00:00", "2026-10-25T23:50:00+00:00"),
+            (
+                "UTC",
+                "2026-10-25",
+                144,
+                24,
+                "2026-10-25T00:00:00+00:00",
+                "2026-10-25T23:50:00+00:00",
+            ),
             // Clocks go back: 25 hours, the 01:00 hour twice.
-            ("Europe/London", "2026-10-25", 150, 25, "2026-10-25T00:00:00+01:00", "2026-10-25T23:50:00+00:00"),
+            (
+                "Europe/London",
+                "2026-10-25",
+                150,
+                25,
+                "2026-10-25T00:00:00+01:00",
+                "2026-10-25T23:50:00+00:00",
+            ),
             // Clocks go forward: 23 hours, no 01:00 hour.
-            ("Europe/London", "2026-03-29", 138, 23, "2026-03-29T00:00:00+00:00", "2026-03-29T23:50:00+01:00"),
-            ("America/New_York", "2026-11-01", 150, 25, "2026-11-01T00:00:00-04:00", "2026-11-01T23:50:00-05:00"),
+            (
+                "Europe/London",
+                "2026-03-29",
+                138,
+                23,
+                "2026-03-29T00:00:00+00:00",
+                "2026-03-29T23:50:00+01:00",
+            ),
+            (
+                "America/New_York",
+                "2026-11-01",
+                150,
+                25,
+                "2026-11-01T00:00:00-04:00",
+                "2026-11-01T23:50:00-05:00",
+            ),
             // +05:45 all year: periods on the local :00, :10 …
-            ("Asia/Kathmandu", "2026-10-25", 144, 24, "2026-10-25T00:00:00+05:45", "2026-10-25T23:50:00+05:45"),
+            (
+                "Asia/Kathmandu",
+                "2026-10-25",
+                144,
+                24,
+                "2026-10-25T00:00:00+05:45",
+                "2026-10-25T23:50:00+05:45",
+            ),
             // Lord Howe moves by half an hour: 02:00 -> 01:30 in April, 02:00 -> 02:30 in October.
-            ("Australia/Lord_Howe", "2026-04-05", 147, 24, "2026-04-05T00:00:00+11:00", "2026-04-05T23:50:00+10:30"),
-            ("Australia/Lord_Howe", "2026-10-04", 141, 23, "2026-10-04T00:00:00+10:30", "2026-10-04T23:50:00+11:00"),
+            (
+                "Australia/Lord_Howe",
+                "2026-04-05",
+                147,
+                24,
+                "2026-04-05T00:00:00+11:00",
+                "2026-04-05T23:50:00+10:30",
+            ),
+            (
+                "Australia/Lord_Howe",
+                "2026-10-04",
+                141,
+                23,
+                "2026-10-04T00:00:00+10:30",
+                "2026-10-04T23:50:00+11:00",
+            ),
             // Midnight skipped (Santiago: 24:00 -> 01:00 on 6 Sep 2026): the day starts at 01:00.
-            ("America/Santiago", "2026-09-06", 138, 23, "2026-09-06T01:00:00-03:00", "2026-09-06T23:50:00-03:00"),
+            (
+                "America/Santiago",
+                "2026-09-06",
+                138,
+                23,
+                "2026-09-06T01:00:00-03:00",
+                "2026-09-06T23:50:00-03:00",
+            ),
         ];
         for (tz, date, n, hours, first, last) in cases {
             let c = cal(tz);
@@ -216,7 +280,10 @@ mod tests {
         let c = cal("Europe/London");
         let s = c.slots(d("2026-10-25"));
         let texts: Vec<String> = s.starts.iter().map(|&t| c.format(t)).collect();
-        let i = texts.iter().position(|t| t == "2026-10-25T01:50:00+01:00").unwrap();
+        let i = texts
+            .iter()
+            .position(|t| t == "2026-10-25T01:50:00+01:00")
+            .unwrap();
         assert_eq!(texts[i + 1], "2026-10-25T01:00:00+00:00");
         assert_eq!(c.format(s.slot_end(i)), "2026-10-25T01:00:00+00:00");
     }
@@ -237,8 +304,14 @@ mod tests {
     fn weeks_and_months() {
         assert_eq!(week_start(d("2026-11-01")), d("2026-10-26"));
         assert_eq!(week_start(d("2026-10-26")), d("2026-10-26"));
-        assert_eq!(month_bounds(d("2026-02-14")), (d("2026-02-01"), d("2026-03-01")));
-        assert_eq!(month_bounds(d("2026-12-31")), (d("2026-12-01"), d("2027-01-01")));
+        assert_eq!(
+            month_bounds(d("2026-02-14")),
+            (d("2026-02-01"), d("2026-03-01"))
+        );
+        assert_eq!(
+            month_bounds(d("2026-12-31")),
+            (d("2026-12-01"), d("2027-01-01"))
+        );
         assert!(parse_date("25/10/2026").unwrap_err().contains("YYYY-MM-DD"));
         assert_eq!(add_days(d("2026-10-31"), 1), d("2026-11-01"));
     }

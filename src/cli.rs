@@ -17,7 +17,8 @@ use crate::report::{self, Outcome, Reporter, Request};
 use crate::rollup::{Days, Rollup, RollupStats};
 use crate::store::{self, Store};
 
-const ABOUT: &str = "License usage reporting for contact centers: seat events to exact compliance reports.";
+const ABOUT: &str =
+    "License usage reporting for contact centers: seat events to exact compliance reports.";
 
 const LONG_ABOUT: &str = "\
 License usage reporting for contact centers: seat events to exact compliance reports.
@@ -39,7 +40,13 @@ Try it on a generated site first: seatmeter demo";
 #[command(name = "seatmeter", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
     /// The configuration file (TOML; see docs/CONFIGURATION.md).
-    #[arg(long, short = 'c', global = true, env = "SEATMETER_CONFIG", default_value = "seatmeter.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "SEATMETER_CONFIG",
+        default_value = "seatmeter.toml"
+    )]
     pub config: PathBuf,
 
     #[command(subcommand)]
@@ -196,7 +203,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SEATMETER_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SEATMETER_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .try_init();
@@ -216,20 +224,29 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Init => init(&config_path),
         Command::Collect(args) => {
             if !args.once {
-                bail!("`collect` reads once with --once; to collect on every interval, run `seatmeter serve`");
+                bail!(
+                    "`collect` reads once with --once; to collect on every interval, run `seatmeter serve`"
+                );
             }
             let config = load()?;
             let mut store = store::open(&config)?;
             let reports = collect(&config, store.as_mut(), args.collector.as_deref())?;
             let failed = reports.iter().any(|r| r.error.is_some());
-            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Rollup(args) => {
             let config = load()?;
             let mut store = store::open(&config)?;
             let days = match (args.from, args.to) {
                 (Some(a), Some(b)) => {
-                    let (a, b) = (calendar::parse_date(&a).map_err(anyhow::Error::msg)?, calendar::parse_date(&b).map_err(anyhow::Error::msg)?);
+                    let (a, b) = (
+                        calendar::parse_date(&a).map_err(anyhow::Error::msg)?,
+                        calendar::parse_date(&b).map_err(anyhow::Error::msg)?,
+                    );
                     if b < a {
                         bail!("--to is before --from");
                     }
@@ -244,7 +261,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = load()?;
             let mut store = store::open(&config)?;
             let req = request(&args)?;
-            let outcome = report_to(&config, store.as_mut(), &req, args.format, args.out.as_deref())?;
+            let outcome = report_to(
+                &config,
+                store.as_mut(),
+                &req,
+                args.format,
+                args.out.as_deref(),
+            )?;
             for w in &outcome.warnings {
                 eprintln!("warning: {w}");
             }
@@ -255,8 +278,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::License(LicenseCommand::Check { files, date }) => {
             // The configuration is optional here: with one, entitlement per item is shown.
-            let config = if config_path.exists() { Some(load()?) } else { None };
-            license_check(&files, date.as_deref(), config.as_ref(), &mut std::io::stdout())
+            let config = if config_path.exists() {
+                Some(load()?)
+            } else {
+                None
+            };
+            license_check(
+                &files,
+                date.as_deref(),
+                config.as_ref(),
+                &mut std::io::stdout(),
+            )
         }
         Command::Status => {
             let config = load()?;
@@ -273,7 +305,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 writeln!(out, "no line has been kept aside")?;
             }
             for r in rejects {
-                writeln!(out, "{}:{}: {} [{}]\n    {}", r.source, r.line, r.reason, r.collector, r.text)?;
+                writeln!(
+                    out,
+                    "{}:{}: {} [{}]\n    {}",
+                    r.source, r.line, r.reason, r.collector, r.text
+                )?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -281,7 +317,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = load()?;
             let mut store = store::open(&config)?;
             if store.reset_cursor(&name)? {
-                println!("collector {name:?} will read its source again from the start; events already stored are not stored twice");
+                println!(
+                    "collector {name:?} will read its source again from the start; events already stored are not stored twice"
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
                 bail!("no collector named {name:?} has a cursor in the store")
@@ -296,7 +334,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 days: args.days,
                 start: chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
                     .with_context(|| format!("--start {:?}: write YYYY-MM-DD", args.start))?,
-                timezone: args.timezone.parse().map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.timezone))?,
+                timezone: args
+                    .timezone
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("unknown time zone {:?}", args.timezone))?,
                 seed: args.seed,
                 breaks: args.breaks,
                 anomalies: false,
@@ -317,7 +358,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
 
 fn init(path: &Path) -> Result<ExitCode> {
     if !path.exists() {
-        std::fs::write(path, config::SAMPLE).with_context(|| format!("writing {}", path.display()))?;
+        std::fs::write(path, config::SAMPLE)
+            .with_context(|| format!("writing {}", path.display()))?;
         println!(
             "wrote an example configuration to {}: edit it (time zone, collectors, license files, items), then run init again",
             path.display()
@@ -327,9 +369,19 @@ fn init(path: &Path) -> Result<ExitCode> {
     let config = Config::load(path)?;
     let mut store = store::open(&config)?;
     let status = store.status()?;
-    println!("configuration {} is valid: time zone {}, {} collector(s), {} item(s), {} license file(s)",
-        path.display(), config.timezone.name(), config.collectors.len(), config.items.len(), config.license_files.len());
-    println!("store ready at {} ({} event(s) stored)", store.location(), status.events);
+    println!(
+        "configuration {} is valid: time zone {}, {} collector(s), {} item(s), {} license file(s)",
+        path.display(),
+        config.timezone.name(),
+        config.collectors.len(),
+        config.items.len(),
+        config.license_files.len()
+    );
+    println!(
+        "store ready at {} ({} event(s) stored)",
+        store.location(),
+        status.events
+    );
     let (_, errors) = entitlement::load_all(&config.license_files);
     for e in &errors {
         eprintln!("warning: {e}");
@@ -338,28 +390,43 @@ fn init(path: &Path) -> Result<ExitCode> {
         if let seatmeter_collectors::CollectorConfig::Spool(s) = c
             && !s.path.is_dir()
         {
-            eprintln!("warning: collector {:?}: folder {} does not exist yet", c.name(), s.path.display());
+            eprintln!(
+                "warning: collector {:?}: folder {} does not exist yet",
+                c.name(),
+                s.path.display()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs every collector (or one) once and prints what each stored.
-pub fn collect(config: &Config, store: &mut dyn Store, only: Option<&str>) -> Result<Vec<crate::collect::RunReport>> {
+pub fn collect(
+    config: &Config,
+    store: &mut dyn Store,
+    only: Option<&str>,
+) -> Result<Vec<crate::collect::RunReport>> {
     if let Some(name) = only
         && !config.collectors.iter().any(|c| c.name() == name)
     {
         bail!("no collector named {name:?} in {}", config.path.display());
     }
     let mut reports = Vec::new();
-    for c in config.collectors.iter().filter(|c| only.is_none_or(|n| n == c.name())) {
+    for c in config
+        .collectors
+        .iter()
+        .filter(|c| only.is_none_or(|n| n == c.name()))
+    {
         let mut collector = c.build();
         let r = crate::collect::run_once(store, collector.as_mut(), c.kind(), &|| false);
         print_run(&r);
         reports.push(r);
     }
     if config.collectors.is_empty() {
-        eprintln!("warning: no [[collector]] is configured in {}", config.path.display());
+        eprintln!(
+            "warning: no [[collector]] is configured in {}",
+            config.path.display()
+        );
     }
     Ok(reports)
 }
@@ -452,7 +519,13 @@ fn request(args: &ReportArgs) -> Result<Request> {
 }
 
 /// Writes a report in a text format to `out` (a file, written atomically) or standard output.
-pub fn report_to(config: &Config, store: &mut dyn Store, req: &Request, format: Format, out: Option<&Path>) -> Result<Outcome> {
+pub fn report_to(
+    config: &Config,
+    store: &mut dyn Store,
+    req: &Request,
+    format: Format,
+    out: Option<&Path>,
+) -> Result<Outcome> {
     match out {
         None => {
             let stdout = std::io::stdout();
@@ -461,31 +534,50 @@ pub fn report_to(config: &Config, store: &mut dyn Store, req: &Request, format: 
             render(config, store, req, format, w, color)
         }
         Some(path) => {
-            let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            let dir = path
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))?;
+            let tmp = tempfile::NamedTempFile::new_in(dir)
+                .with_context(|| format!("writing in {}", dir.display()))?;
             let w = std::io::BufWriter::new(tmp.as_file());
             let outcome = render(config, store, req, format, w, false)?;
             tmp.as_file().sync_all()?;
-            tmp.persist(path).with_context(|| format!("writing {}", path.display()))?;
+            tmp.persist(path)
+                .with_context(|| format!("writing {}", path.display()))?;
             Ok(outcome)
         }
     }
 }
 
-fn render<'w, W: Write + 'w>(config: &Config, store: &mut dyn Store, req: &Request, format: Format, w: W, color: bool) -> Result<Outcome> {
+fn render<'w, W: Write + 'w>(
+    config: &Config,
+    store: &mut dyn Store,
+    req: &Request,
+    format: Format,
+    w: W,
+    color: bool,
+) -> Result<Outcome> {
     let mut renderer: Box<dyn Renderer + 'w> = match format {
         Format::Csv => Box::new(seatmeter_reports::csv::CsvRenderer::new(w)?),
         Format::Json => Box::new(seatmeter_reports::json::JsonRenderer::new(w)?),
         Format::Table => Box::new(seatmeter_reports::table::TableRenderer::new(w, color)),
     };
     let reporter = Reporter::new(store, config)?;
-    let outcome = reporter.run(req, &mut |row| renderer.row(row).map_err(report::ReportError::from))?;
+    let outcome = reporter.run(req, &mut |row| {
+        renderer.row(row).map_err(report::ReportError::from)
+    })?;
     renderer.finish()?;
     Ok(outcome)
 }
 
-fn license_check(files: &[PathBuf], date: Option<&str>, config: Option<&Config>, out: &mut dyn Write) -> Result<ExitCode> {
+fn license_check(
+    files: &[PathBuf],
+    date: Option<&str>,
+    config: Option<&Config>,
+    out: &mut dyn Write,
+) -> Result<ExitCode> {
     let day: Day = match date {
         Some(d) => calendar::parse_date(d).map_err(anyhow::Error::msg)?,
         None => {
@@ -501,12 +593,25 @@ fn license_check(files: &[PathBuf], date: Option<&str>, config: Option<&Config>,
     let ledger = Ledger::new(&loaded);
     for (fi, f) in loaded.iter().enumerate() {
         writeln!(out, "{} (sha256 {})", f.path, f.sha256)?;
-        writeln!(out, "  {:>5}  {:<10} {:<20} {:<12} {:<9} {:<11} {:>9}  {:<11} {:<11} note", "line", "type", "feature", "vendor", "version", "expiry", "count", "start", "issued")?;
+        writeln!(
+            out,
+            "  {:>5}  {:<10} {:<20} {:<12} {:<9} {:<11} {:>9}  {:<11} {:<11} note",
+            "line", "type", "feature", "vendor", "version", "expiry", "count", "start", "issued"
+        )?;
         for l in &f.lines {
             match &l.feature {
-                None => writeln!(out, "  {:>5}  {:<10} {}", l.line, l.keyword.as_str(), l.text)?,
+                None => writeln!(
+                    out,
+                    "  {:>5}  {:<10} {}",
+                    l.line,
+                    l.keyword.as_str(),
+                    l.text
+                )?,
                 Some(fl) => {
-                    let idx = ledger.origin.iter().position(|&(i, line)| i == fi && line == l.line);
+                    let idx = ledger
+                        .origin
+                        .iter()
+                        .position(|&(i, line)| i == fi && line == l.line);
                     let note = match idx.and_then(|i| ledger.ignored[i]) {
                         Some(entitlement::Ignored::Superseded(by)) => {
                             let (bf, bl) = ledger.origin[by];
@@ -514,7 +619,10 @@ fn license_check(files: &[PathBuf], date: Option<&str>, config: Option<&Config>,
                         }
                         Some(entitlement::Ignored::LaterFeature(first)) => {
                             let (ff, fline) = ledger.origin[first];
-                            format!("ignored: only the first FEATURE line counts ({}:{fline})", loaded[ff].path)
+                            format!(
+                                "ignored: only the first FEATURE line counts ({}:{fline})",
+                                loaded[ff].path
+                            )
                         }
                         None if !fl.valid_on(date) => format!("not valid on {date}"),
                         None => String::new(),
@@ -528,33 +636,60 @@ fn license_check(files: &[PathBuf], date: Option<&str>, config: Option<&Config>,
                         fl.vendor,
                         fl.version,
                         fl.expiry.to_string(),
-                        fl.count.map(|c| c.to_string()).unwrap_or_else(|| "uncounted".into()),
-                        fl.start.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
-                        fl.issued.map(|d| d.to_string()).unwrap_or_else(|| "-".into()),
+                        fl.count
+                            .map(|c| c.to_string())
+                            .unwrap_or_else(|| "uncounted".into()),
+                        fl.start
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        fl.issued
+                            .map(|d| d.to_string())
+                            .unwrap_or_else(|| "-".into()),
                         note
                     )?;
                 }
             }
         }
     }
-    let mut features: Vec<(String, String)> = ledger.lines.iter().map(|(_, l)| (l.vendor.clone(), l.name.clone())).collect();
+    let mut features: Vec<(String, String)> = ledger
+        .lines
+        .iter()
+        .map(|(_, l)| (l.vendor.clone(), l.name.clone()))
+        .collect();
     features.sort();
     features.dedup();
     writeln!(out, "\nEntitlement on {date}, per feature:")?;
     for (vendor, name) in &features {
-        let f = FeatureRef { vendor: Some(vendor.clone()), name: name.clone() };
-        let e = ledger.entitled(std::slice::from_ref(&f), date).map(|e| e.to_string()).unwrap_or_else(|| "-".into());
+        let f = FeatureRef {
+            vendor: Some(vendor.clone()),
+            name: name.clone(),
+        };
+        let e = ledger
+            .entitled(std::slice::from_ref(&f), date)
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "-".into());
         writeln!(out, "  {:<32} {e:>10}", f.to_string())?;
     }
     if let Some(config) = config {
-        writeln!(out, "\nEntitlement on {date}, per item of {}:", config.path.display())?;
+        writeln!(
+            out,
+            "\nEntitlement on {date}, per item of {}:",
+            config.path.display()
+        )?;
         for it in &config.items {
-            let e = ledger.entitled(&it.features, date).map(|e| e.to_string()).unwrap_or_else(|| "none (no line names its features)".into());
+            let e = ledger
+                .entitled(&it.features, date)
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "none (no line names its features)".into());
             let names: Vec<String> = it.features.iter().map(|f| f.to_string()).collect();
             writeln!(out, "  {:<32} {e:>10}   ({})", it.name, names.join(", "))?;
         }
     }
-    Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn when(t: Option<i64>) -> String {
@@ -563,8 +698,18 @@ fn when(t: Option<i64>) -> String {
 
 pub fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result<()> {
     let s = store.status()?;
-    writeln!(out, "store: {} ({:.1} MB)", s.location, s.size_bytes as f64 / 1e6)?;
-    writeln!(out, "site: {} (time zone {})", config.site, config.timezone.name())?;
+    writeln!(
+        out,
+        "store: {} ({:.1} MB)",
+        s.location,
+        s.size_bytes as f64 / 1e6
+    )?;
+    writeln!(
+        out,
+        "site: {} (time zone {})",
+        config.site,
+        config.timezone.name()
+    )?;
     writeln!(out, "\ncollectors:")?;
     for c in &config.collectors {
         match s.collectors.iter().find(|x| x.name == c.name()) {
@@ -573,7 +718,15 @@ pub fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Re
                 writeln!(
                     out,
                     "  {} ({}): {} run(s), {} failed; last success {}; {} event(s), {} duplicate(s), {} snapshot(s), {} line(s) kept aside",
-                    x.name, x.kind, x.runs, x.failures, when(x.last_success), x.events, x.duplicates, x.snapshots, x.rejects
+                    x.name,
+                    x.kind,
+                    x.runs,
+                    x.failures,
+                    when(x.last_success),
+                    x.events,
+                    x.duplicates,
+                    x.snapshots,
+                    x.rejects
                 )?;
                 if let Some((at, e)) = &x.last_error {
                     writeln!(out, "    last error at {}: {e}", format_utc(*at))?;
@@ -581,14 +734,32 @@ pub fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Re
             }
         }
     }
-    writeln!(out, "\nstored: {} event(s) from {} to {}; {} snapshot(s); {} tenant(s), {} agent(s), {} group(s)",
-        s.events, when(s.first_event), when(s.last_event), s.snapshots, s.tenants, s.agents, s.groups)?;
+    writeln!(
+        out,
+        "\nstored: {} event(s) from {} to {}; {} snapshot(s); {} tenant(s), {} agent(s), {} group(s)",
+        s.events,
+        when(s.first_event),
+        when(s.last_event),
+        s.snapshots,
+        s.tenants,
+        s.agents,
+        s.groups
+    )?;
     match s.rolled {
-        Some((a, b)) => writeln!(out, "rolled up: {} to {}", Calendar::date_text(a), Calendar::date_text(b))?,
+        Some((a, b)) => writeln!(
+            out,
+            "rolled up: {} to {}",
+            Calendar::date_text(a),
+            Calendar::date_text(b)
+        )?,
         None => writeln!(out, "rolled up: nothing yet (run `seatmeter rollup`)")?,
     }
     if s.pending_days > 0 {
-        writeln!(out, "waiting for the rollup: data of {} UTC day(s)", s.pending_days)?;
+        writeln!(
+            out,
+            "waiting for the rollup: data of {} UTC day(s)",
+            s.pending_days
+        )?;
     }
     writeln!(out, "\nlines kept aside: {}", s.rejects)?;
     for r in store.rejects(Some(5))? {

@@ -88,7 +88,9 @@ pub fn run_once(
     report.duration = started.elapsed();
     let at = crate::now_nanos();
     if let Err(e) = store.record_run(&name, kind, at, report.error.as_deref()) {
-        report.error.get_or_insert(format!("recording the run failed: {e}"));
+        report
+            .error
+            .get_or_insert(format!("recording the run failed: {e}"));
     }
     report
 }

@@ -160,20 +160,23 @@ impl Config {
     /// Parses configuration text; `path` names the file in messages and anchors relative paths.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         let shown = path.display().to_string();
-        let line_at = |offset: usize| Some(1 + text[..offset.min(text.len())].matches('\n').count());
+        let line_at =
+            |offset: usize| Some(1 + text[..offset.min(text.len())].matches('\n').count());
         let err = |offset: Option<usize>, message: String| ConfigError {
             path: shown.clone(),
             line: offset.and_then(line_at),
             message,
         };
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            err(
-                e.span().map(|s| s.start),
-                e.message().trim().to_string(),
-            )
-        })?;
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| err(e.span().map(|s| s.start), e.message().trim().to_string()))?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let resolve = |p: &Path| if p.is_relative() { base.join(p) } else { p.to_path_buf() };
+        let resolve = |p: &Path| {
+            if p.is_relative() {
+                base.join(p)
+            } else {
+                p.to_path_buf()
+            }
+        };
 
         let timezone = match &raw.timezone {
             None => Tz::UTC,
@@ -196,10 +199,15 @@ impl Config {
             None => (StoreConfig::default(), None),
         };
         if store.path.is_some() && store.url.is_some() {
-            return Err(err(store_at, "[store] takes either path or url, not both".into()));
+            return Err(err(
+                store_at,
+                "[store] takes either path or url, not both".into(),
+            ));
         }
         if store.url.is_none() {
-            store.path = Some(resolve(store.path.as_deref().unwrap_or(Path::new("seatmeter.db"))));
+            store.path = Some(resolve(
+                store.path.as_deref().unwrap_or(Path::new("seatmeter.db")),
+            ));
         }
 
         let mut names = HashSet::new();
@@ -211,7 +219,13 @@ impl Config {
                 return Err(err(Some(at), "a [[collector]] needs a name".into()));
             }
             if !names.insert(c.name().to_string()) {
-                return Err(err(Some(at), format!("two collectors are named {:?}; names must be unique", c.name())));
+                return Err(err(
+                    Some(at),
+                    format!(
+                        "two collectors are named {:?}; names must be unique",
+                        c.name()
+                    ),
+                ));
             }
             c.resolve_paths(&base);
             collectors.push(c);
@@ -226,7 +240,10 @@ impl Config {
                 return Err(err(at, "an [[item]] needs a name".into()));
             }
             if !item_names.insert(it.name.clone()) {
-                return Err(err(at, format!("two items are named {:?}; names must be unique", it.name)));
+                return Err(err(
+                    at,
+                    format!("two items are named {:?}; names must be unique", it.name),
+                ));
             }
             if it.media.is_empty() {
                 return Err(err(
@@ -244,7 +261,10 @@ impl Config {
                 if m == "*" {
                     any = true;
                 } else if m.is_empty() || m.chars().any(char::is_whitespace) {
-                    return Err(err(at, format!("item {:?}: {m:?} is not a media word", it.name)));
+                    return Err(err(
+                        at,
+                        format!("item {:?}: {m:?} is not a media word", it.name),
+                    ));
                 } else {
                     media.push(m.to_lowercase());
                 }
@@ -256,7 +276,11 @@ impl Config {
                 name: it.name,
                 media,
                 any,
-                features: it.features.iter().map(|f| FeatureRef::parse(f.trim())).collect(),
+                features: it
+                    .features
+                    .iter()
+                    .map(|f| FeatureRef::parse(f.trim()))
+                    .collect(),
                 model: it.model,
             });
         }
@@ -267,7 +291,13 @@ impl Config {
             ));
         }
         if items.len() > MAX_ITEMS {
-            return Err(err(None, format!("{} items are defined; at most {MAX_ITEMS} are supported", items.len())));
+            return Err(err(
+                None,
+                format!(
+                    "{} items are defined; at most {MAX_ITEMS} are supported",
+                    items.len()
+                ),
+            ));
         }
 
         Ok(Config {
@@ -289,7 +319,11 @@ impl Config {
             s.push_str(&format!(
                 ";item={:?}:{}",
                 it.name,
-                if it.any { "*".to_string() } else { it.media.join(",") }
+                if it.any {
+                    "*".to_string()
+                } else {
+                    it.media.join(",")
+                }
             ));
         }
         s
@@ -345,9 +379,15 @@ mod tests {
     fn sample_parses_with_defaults_and_relative_paths() {
         let c = parse(SAMPLE).unwrap();
         assert_eq!(c.timezone.name(), "Europe/London");
-        assert_eq!(c.store.path.as_deref(), Some(Path::new("/etc/seatmeter/seatmeter.db")));
+        assert_eq!(
+            c.store.path.as_deref(),
+            Some(Path::new("/etc/seatmeter/seatmeter.db"))
+        );
         assert_eq!(c.collectors.len(), 2);
-        assert_eq!(c.license_files, vec![PathBuf::from("/etc/seatmeter/license.dat")]);
+        assert_eq!(
+            c.license_files,
+            vec![PathBuf::from("/etc/seatmeter/license.dat")]
+        );
         assert_eq!(c.items[0].model, Model::Concurrent);
         let c = parse(ITEM).unwrap();
         assert_eq!(c.timezone, Tz::UTC);
@@ -356,14 +396,48 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_key() {
         let cases = [
-            (format!("timezone = \"UTC\"\ncolour = \"red\"\n{ITEM}"), Some(2), "unknown field `colour`"),
-            (format!("{ITEM}model = \"seats\"\n"), Some(5), "unknown variant `seats`"),
-            (format!("timezone = \"Europe/Londn\"\n{ITEM}"), Some(1), "unknown time zone \"Europe/Londn\""),
-            ("[[item]]\nname = \"Chat\"\nfeatures = [\"C\"]\n".to_string(), Some(1), "item \"Chat\" has no media"),
-            (format!("{ITEM}{ITEM}"), Some(5), "two items are named \"Voice\""),
-            ("timezone = \"UTC\"\n".to_string(), None, "no [[item]] is defined"),
-            (format!("[store]\npath = \"a.db\"\nurl = \"postgres://x\"\n{ITEM}"), Some(1), "either path or url"),
-            (format!("[[collector]]\nname = \"e\"\nkind = \"spool\"\npath = \"s\"\nspeed = 3\n{ITEM}"), Some(1), "unknown field `speed`"),
+            (
+                format!("timezone = \"UTC\"\ncolour = \"red\"\n{ITEM}"),
+                Some(2),
+                "unknown field `colour`",
+            ),
+            (
+                format!("{ITEM}model = \"seats\"\n"),
+                Some(5),
+                "unknown variant `seats`",
+            ),
+            (
+                format!("timezone = \"Europe/Londn\"\n{ITEM}"),
+                Some(1),
+                "unknown time zone \"Europe/Londn\"",
+            ),
+            (
+                "[[item]]\nname = \"Chat\"\nfeatures = [\"C\"]\n".to_string(),
+                Some(1),
+                "item \"Chat\" has no media",
+            ),
+            (
+                format!("{ITEM}{ITEM}"),
+                Some(5),
+                "two items are named \"Voice\"",
+            ),
+            (
+                "timezone = \"UTC\"\n".to_string(),
+                None,
+                "no [[item]] is defined",
+            ),
+            (
+                format!("[store]\npath = \"a.db\"\nurl = \"postgres://x\"\n{ITEM}"),
+                Some(1),
+                "either path or url",
+            ),
+            (
+                format!(
+                    "[[collector]]\nname = \"e\"\nkind = \"spool\"\npath = \"s\"\nspeed = 3\n{ITEM}"
+                ),
+                Some(1),
+                "unknown field `speed`",
+            ),
         ];
         for (text, line, want) in cases {
             let e = parse(&text).unwrap_err();
@@ -385,9 +459,15 @@ mod tests {
 
     #[test]
     fn passwords_are_never_printed() {
-        assert_eq!(redact_url("postgres://u:s3cret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            redact_url("postgres://u:s3cret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        let c = parse(&format!("[store]\nurl = \"postgres://u:s3cret@h/db\"\n{ITEM}")).unwrap();
+        let c = parse(&format!(
+            "[store]\nurl = \"postgres://u:s3cret@h/db\"\n{ITEM}"
+        ))
+        .unwrap();
         assert!(!format!("{c:?}").contains("s3cret"));
     }
 }

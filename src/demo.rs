@@ -22,10 +22,17 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
     let started = std::time::Instant::now();
     prepare(dir)?;
     let spec = SiteSpec::demo();
-    let generated = sitegen::generate(&spec, dir).with_context(|| format!("writing the demo site in {}", dir.display()))?;
+    let generated = sitegen::generate(&spec, dir)
+        .with_context(|| format!("writing the demo site in {}", dir.display()))?;
     println!(
         "== A sample site: {} tenants, {} agents, {} days from {} ({}), {} spool files, {} snapshots",
-        spec.tenants, spec.agents, spec.days, spec.start, spec.timezone.name(), generated.files, generated.snapshots
+        spec.tenants,
+        spec.agents,
+        spec.days,
+        spec.start,
+        spec.timezone.name(),
+        generated.files,
+        generated.snapshots
     );
     let config = Config::load(&generated.config)?;
     let mut store = store::open(&config)?;
@@ -43,15 +50,41 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
     let mut over: Vec<OverUse> = Vec::new();
     let jobs = [
         (ScopeKind::System, Granularity::TenMin, &[Format::Csv][..]),
-        (ScopeKind::System, Granularity::Daily, &[Format::Csv, Format::Json]),
-        (ScopeKind::System, Granularity::Monthly, &[Format::Csv, Format::Json]),
-        (ScopeKind::Tenant, Granularity::Daily, &[Format::Csv, Format::Json]),
-        (ScopeKind::Tenant, Granularity::Monthly, &[Format::Csv, Format::Json]),
-        (ScopeKind::Group, Granularity::Daily, &[Format::Csv, Format::Json]),
+        (
+            ScopeKind::System,
+            Granularity::Daily,
+            &[Format::Csv, Format::Json],
+        ),
+        (
+            ScopeKind::System,
+            Granularity::Monthly,
+            &[Format::Csv, Format::Json],
+        ),
+        (
+            ScopeKind::Tenant,
+            Granularity::Daily,
+            &[Format::Csv, Format::Json],
+        ),
+        (
+            ScopeKind::Tenant,
+            Granularity::Monthly,
+            &[Format::Csv, Format::Json],
+        ),
+        (
+            ScopeKind::Group,
+            Granularity::Daily,
+            &[Format::Csv, Format::Json],
+        ),
         (ScopeKind::Group, Granularity::Monthly, &[Format::Csv]),
     ];
     for (scope, granularity, formats) in jobs {
-        let req = Request { scope, id: None, granularity, from: first, to: last };
+        let req = Request {
+            scope,
+            id: None,
+            granularity,
+            from: first,
+            to: last,
+        };
         for &format in formats {
             let ext = match format {
                 Format::Csv => "csv",
@@ -71,7 +104,13 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
     }
 
     println!("\n== seatmeter report --scope system --granularity monthly --format table");
-    let req = Request { scope: ScopeKind::System, id: None, granularity: Granularity::Monthly, from: first, to: last };
+    let req = Request {
+        scope: ScopeKind::System,
+        id: None,
+        granularity: Granularity::Monthly,
+        from: first,
+        to: last,
+    };
     cli::report_to(&config, store.as_mut(), &req, Format::Table, None)?;
 
     println!("\n== Reports written");
@@ -85,7 +124,11 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
     let mut by_item: Vec<&OverUse> = over.iter().collect();
     by_item.sort_by(|a, b| (a.scope, &a.item, &a.scope_id).cmp(&(b.scope, &b.item, &b.scope_id)));
     for o in by_item {
-        let scope = if o.scope_id.is_empty() { "system".to_string() } else { format!("{} {}", o.scope, o.scope_id) };
+        let scope = if o.scope_id.is_empty() {
+            "system".to_string()
+        } else {
+            format!("{} {}", o.scope, o.scope_id)
+        };
         println!(
             "  {:<32} {:<28} {} month: {} seats against {} entitled (+{})",
             o.item,
@@ -103,7 +146,10 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
         from = Calendar::date_text(first),
         to = Calendar::date_text(last),
     );
-    println!("(demo finished in {:.1} s)", started.elapsed().as_secs_f64());
+    println!(
+        "(demo finished in {:.1} s)",
+        started.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -128,6 +174,9 @@ fn prepare(dir: &Path) -> Result<()> {
         }
     }
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join(MARKER), "made by `seatmeter demo`; the next demo replaces this folder\n")?;
+    std::fs::write(
+        dir.join(MARKER),
+        "made by `seatmeter demo`; the next demo replaces this folder\n",
+    )?;
     Ok(())
 }

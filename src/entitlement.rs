@@ -273,9 +273,7 @@ fn feature_line(increment: bool, t: &[String]) -> Result<FeatureLine, String> {
     for word in &t[5..] {
         match word.split_once('=') {
             Some((key, value)) => match key.to_ascii_uppercase().as_str() {
-                "START" => {
-                    line.start = Some(parse_date(value).map_err(|e| format!("START: {e}"))?)
-                }
+                "START" => line.start = Some(parse_date(value).map_err(|e| format!("START: {e}"))?),
                 "ISSUED" => {
                     line.issued = Some(parse_date(value).map_err(|e| format!("ISSUED: {e}"))?)
                 }
@@ -303,7 +301,8 @@ fn parse_expiry(s: &str) -> Result<Expiry, String> {
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     let bad = || format!("{s:?} is not a date of the form d-mmm-yyyy (e.g. 31-dec-2027)");
     let mut parts = s.split('-');
-    let (Some(d), Some(m), Some(y), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(d), Some(m), Some(y), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(bad());
     };
@@ -394,7 +393,9 @@ impl Ledger {
         // SUPERSEDE voids the lines of the same vendor and feature(s) issued earlier; a line
         // without ISSUED= counts as issued earliest.
         for (i, (_, sup)) in lines.iter().enumerate() {
-            let Some(targets) = &sup.supersede else { continue };
+            let Some(targets) = &sup.supersede else {
+                continue;
+            };
             let Some(issued) = sup.issued else { continue };
             let names: Vec<&str> = if targets.is_empty() {
                 vec![sup.name.as_str()]
@@ -509,14 +510,19 @@ mod tests {
     fn check(text: &str, features: &[&str], day: &str, want: Option<Entitled>) {
         let f = parse("t.lic", text).unwrap_or_else(|e| panic!("{e}"));
         let ledger = Ledger::new(&[f]);
-        assert_eq!(ent(&ledger, features, day), want, "{text}\n{features:?} on {day}");
+        assert_eq!(
+            ent(&ledger, features, day),
+            want,
+            "{text}\n{features:?} on {day}"
+        );
     }
 
     use Entitled::{Seats, Unlimited};
 
     #[test]
     fn the_rules_of_section_6() {
-        let base = "INCREMENT E genesys.d 8.5 31-dec-2027 150 ISSUED=01-jan-2026 START=01-jan-2026\n";
+        let base =
+            "INCREMENT E genesys.d 8.5 31-dec-2027 150 ISSUED=01-jan-2026 START=01-jan-2026\n";
         check(base, &["E"], "2026-06-01", Some(Seats(150)));
         check(base, &["E"], "2027-12-31", Some(Seats(150))); // through the end of the expiry day
         check(base, &["E"], "2028-01-01", Some(Seats(0))); // expired: lines exist, none valid
@@ -525,20 +531,67 @@ mod tests {
         check(base, &["genesys.d:E"], "2026-06-01", Some(Seats(150)));
         check(base, &["other.d:E"], "2026-06-01", None);
         // INCREMENT lines add up; uncounted or 0 means unlimited.
-        check("INCREMENT E v 1 permanent 10\nINCREMENT E v 1 permanent 5\n", &["E"], "2026-01-01", Some(Seats(15)));
-        check("INCREMENT E v 1 permanent 10\nINCREMENT E v 1 permanent uncounted\n", &["E"], "2026-01-01", Some(Unlimited));
-        check("FEATURE E v 1 permanent 0\n", &["E"], "2026-01-01", Some(Unlimited));
+        check(
+            "INCREMENT E v 1 permanent 10\nINCREMENT E v 1 permanent 5\n",
+            &["E"],
+            "2026-01-01",
+            Some(Seats(15)),
+        );
+        check(
+            "INCREMENT E v 1 permanent 10\nINCREMENT E v 1 permanent uncounted\n",
+            &["E"],
+            "2026-01-01",
+            Some(Unlimited),
+        );
+        check(
+            "FEATURE E v 1 permanent 0\n",
+            &["E"],
+            "2026-01-01",
+            Some(Unlimited),
+        );
         // An expired uncounted line grants nothing.
-        check("INCREMENT E v 1 1-jan-2020 uncounted\nINCREMENT E v 1 permanent 3\n", &["E"], "2026-01-01", Some(Seats(3)));
+        check(
+            "INCREMENT E v 1 1-jan-2020 uncounted\nINCREMENT E v 1 permanent 3\n",
+            &["E"],
+            "2026-01-01",
+            Some(Seats(3)),
+        );
         // Of several FEATURE lines only the first counts; INCREMENTs still add.
-        check("FEATURE E v 1 permanent 10\nFEATURE E v 1 permanent 20\nINCREMENT E v 1 permanent 1\n", &["E"], "2026-01-01", Some(Seats(11)));
+        check(
+            "FEATURE E v 1 permanent 10\nFEATURE E v 1 permanent 20\nINCREMENT E v 1 permanent 1\n",
+            &["E"],
+            "2026-01-01",
+            Some(Seats(11)),
+        );
         // ... per vendor.
-        check("FEATURE E v 1 permanent 10\nFEATURE E w 1 permanent 20\n", &["E"], "2026-01-01", Some(Seats(30)));
+        check(
+            "FEATURE E v 1 permanent 10\nFEATURE E w 1 permanent 20\n",
+            &["E"],
+            "2026-01-01",
+            Some(Seats(30)),
+        );
         // Items naming two features sum them.
-        check("INCREMENT A v 1 permanent 2\nINCREMENT B v 1 permanent 3\n", &["A", "B"], "2026-01-01", Some(Seats(5)));
+        check(
+            "INCREMENT A v 1 permanent 2\nINCREMENT B v 1 permanent 3\n",
+            &["A", "B"],
+            "2026-01-01",
+            Some(Seats(5)),
+        );
         // Never-expiring forms.
-        for e in ["permanent", "0", "1-jan-0", "1-jan-00", "1-jan-0000", "PERMANENT"] {
-            check(&format!("INCREMENT E v 1 {e} 4\n"), &["E"], "2999-01-01", Some(Seats(4)));
+        for e in [
+            "permanent",
+            "0",
+            "1-jan-0",
+            "1-jan-00",
+            "1-jan-0000",
+            "PERMANENT",
+        ] {
+            check(
+                &format!("INCREMENT E v 1 {e} 4\n"),
+                &["E"],
+                "2999-01-01",
+                Some(Seats(4)),
+            );
         }
     }
 
@@ -551,13 +604,33 @@ mod tests {
         // Voids the earlier-issued and the undated lines of the same vendor only.
         check(t, &["E"], "2026-01-01", Some(Seats(32)));
         // Equal ISSUED is not earlier.
-        check("INCREMENT E v 1 permanent 10 ISSUED=1-jun-2025\nINCREMENT E v 1 permanent 5 ISSUED=1-jun-2025 SUPERSEDE\n", &["E"], "2026-01-01", Some(Seats(15)));
+        check(
+            "INCREMENT E v 1 permanent 10 ISSUED=1-jun-2025\nINCREMENT E v 1 permanent 5 ISSUED=1-jun-2025 SUPERSEDE\n",
+            &["E"],
+            "2026-01-01",
+            Some(Seats(15)),
+        );
         // A superseding line without ISSUED= is issued earliest: it voids nothing.
-        check("INCREMENT E v 1 permanent 10 ISSUED=1-jun-2025\nINCREMENT E v 1 permanent 5 SUPERSEDE\n", &["E"], "2026-01-01", Some(Seats(15)));
+        check(
+            "INCREMENT E v 1 permanent 10 ISSUED=1-jun-2025\nINCREMENT E v 1 permanent 5 SUPERSEDE\n",
+            &["E"],
+            "2026-01-01",
+            Some(Seats(15)),
+        );
         // SUPERSEDE="A B" voids the named features' earlier lines.
-        check("INCREMENT A v 1 permanent 10 ISSUED=1-jan-2025\nINCREMENT B v 1 permanent 10 ISSUED=1-jan-2025\nINCREMENT C v 1 permanent 4 ISSUED=1-jan-2026 SUPERSEDE=\"A B\"\n", &["A", "B", "C"], "2026-06-01", Some(Seats(4)));
+        check(
+            "INCREMENT A v 1 permanent 10 ISSUED=1-jan-2025\nINCREMENT B v 1 permanent 10 ISSUED=1-jan-2025\nINCREMENT C v 1 permanent 4 ISSUED=1-jan-2026 SUPERSEDE=\"A B\"\n",
+            &["A", "B", "C"],
+            "2026-06-01",
+            Some(Seats(4)),
+        );
         // A FEATURE line that supersedes the first one becomes the one that counts.
-        check("FEATURE E v 1 permanent 10 ISSUED=1-jan-2025\nFEATURE E v 1 permanent 40 ISSUED=1-jan-2026 SUPERSEDE\n", &["E"], "2026-06-01", Some(Seats(40)));
+        check(
+            "FEATURE E v 1 permanent 10 ISSUED=1-jan-2025\nFEATURE E v 1 permanent 40 ISSUED=1-jan-2026 SUPERSEDE\n",
+            &["E"],
+            "2026-06-01",
+            Some(Seats(40)),
+        );
     }
 
     #[test]
@@ -577,20 +650,43 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let cases = [
-            ("INCREMENT E v 1 31-foo-2027 10\n", 1, "expiry date: \"31-foo-2027\""),
-            ("\n# x\nINCREMENT E v 1 31-feb-2027 10\n", 3, "not a real date"),
+            (
+                "INCREMENT E v 1 31-foo-2027 10\n",
+                1,
+                "expiry date: \"31-foo-2027\"",
+            ),
+            (
+                "\n# x\nINCREMENT E v 1 31-feb-2027 10\n",
+                3,
+                "not a real date",
+            ),
             ("INCREMENT E v 1 permanent ten\n", 1, "count \"ten\""),
             ("INCREMENT E v 1 permanent -3\n", 1, "count \"-3\""),
-            ("INCREMENT E v 1 permanent 3 START=2026-01-01\n", 1, "START: \"2026-01-01\""),
+            (
+                "INCREMENT E v 1 permanent 3 START=2026-01-01\n",
+                1,
+                "START: \"2026-01-01\"",
+            ),
             ("INCREMENT E v 1 permanent 3 ISSUED=1-jan-26\n", 1, "ISSUED"),
-            ("INCREMENT E v 1 permanent\n", 1, "at least: name vendor version expiry count"),
-            ("FEATURE E v 1 permanent 3 SIGN=\"AB \\\n CD\n", 1, "not closed"),
+            (
+                "INCREMENT E v 1 permanent\n",
+                1,
+                "at least: name vendor version expiry count",
+            ),
+            (
+                "FEATURE E v 1 permanent 3 SIGN=\"AB \\\n CD\n",
+                1,
+                "not closed",
+            ),
             ("SERVR x y 1\n", 1, "unknown line type \"SERVR\""),
         ];
         for (text, line, want) in cases {
             let e = parse("site.lic", text).unwrap_err();
             assert_eq!(e.line, line, "{text}: {e}");
-            assert!(e.to_string().starts_with(&format!("site.lic:{line}: ")), "{e}");
+            assert!(
+                e.to_string().starts_with(&format!("site.lic:{line}: ")),
+                "{e}"
+            );
             assert!(e.message.contains(want), "{text}: {e}");
         }
     }
@@ -599,24 +695,45 @@ mod tests {
     fn real_files_node_flexlm() {
         let ledger = Ledger::new(&[fixture("node-flexlm-test.lic")]);
         assert_eq!(ent(&ledger, &["orbit:sun"], "2030-01-01"), Some(Seats(1)));
-        assert_eq!(ent(&ledger, &["orbit:neptune"], "2030-01-01"), Some(Unlimited));
+        assert_eq!(
+            ent(&ledger, &["orbit:neptune"], "2030-01-01"),
+            Some(Unlimited)
+        );
         assert_eq!(ent(&ledger, &["gui"], "2012-10-01"), Some(Seats(50)));
         assert_eq!(ent(&ledger, &["gui"], "2013-10-01"), Some(Seats(10)));
         assert_eq!(ent(&ledger, &["gui"], "2014-01-01"), Some(Seats(0)));
         assert_eq!(ent(&ledger, &["prime:gui"], "2013-10-01"), Some(Seats(0)));
-        assert_eq!(ent(&ledger, &["orbit:jupiter"], "2014-09-16"), Some(Seats(0)));
-        assert_eq!(ent(&ledger, &["orbit:jupiter"], "2014-09-17"), Some(Seats(10)));
-        assert_eq!(ent(&ledger, &["orbit:jupiter"], "2014-11-30"), Some(Seats(10)));
-        assert_eq!(ent(&ledger, &["orbit:jupiter"], "2014-12-01"), Some(Seats(0)));
+        assert_eq!(
+            ent(&ledger, &["orbit:jupiter"], "2014-09-16"),
+            Some(Seats(0))
+        );
+        assert_eq!(
+            ent(&ledger, &["orbit:jupiter"], "2014-09-17"),
+            Some(Seats(10))
+        );
+        assert_eq!(
+            ent(&ledger, &["orbit:jupiter"], "2014-11-30"),
+            Some(Seats(10))
+        );
+        assert_eq!(
+            ent(&ledger, &["orbit:jupiter"], "2014-12-01"),
+            Some(Seats(0))
+        );
     }
 
     #[test]
     fn real_files_vmware_and_goflexlm() {
         let ledger = Ledger::new(&[fixture("flexlm-license-parser-good.lic")]);
-        assert_eq!(ent(&ledger, &["PROD_ESX_FULL"], "2026-01-01"), Some(Unlimited));
+        assert_eq!(
+            ent(&ledger, &["PROD_ESX_FULL"], "2026-01-01"),
+            Some(Unlimited)
+        );
         assert_eq!(ent(&ledger, &["VC_ESXHOST"], "2026-01-01"), Some(Seats(32)));
         let ledger = Ledger::new(&[fixture("goflexlm-conforming.lic")]);
-        assert_eq!(ent(&ledger, &["acme:editor"], "2026-12-31"), Some(Seats(12)));
+        assert_eq!(
+            ent(&ledger, &["acme:editor"], "2026-12-31"),
+            Some(Seats(12))
+        );
         assert_eq!(ent(&ledger, &["acme:editor"], "2027-01-01"), Some(Seats(0)));
         let f = fixture("goflexlm-conforming.lic");
         assert_eq!(f.lines[0].keyword, Keyword::Server);

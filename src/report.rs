@@ -87,8 +87,16 @@ struct DayItem {
 impl DayItem {
     fn constant(peak: u32, enabled: u32, slots: usize, detail: bool) -> DayItem {
         DayItem {
-            peaks: if detail { vec![peak; slots] } else { Vec::new() },
-            enabled: if detail { vec![enabled; slots] } else { Vec::new() },
+            peaks: if detail {
+                vec![peak; slots]
+            } else {
+                Vec::new()
+            },
+            enabled: if detail {
+                vec![enabled; slots]
+            } else {
+                Vec::new()
+            },
             day_peak: peak,
             day_enabled: enabled,
         }
@@ -118,9 +126,10 @@ impl<'a> Reporter<'a> {
         }
         let (pending, _) = store.dirty_days()?;
         if rolled.is_none() && store.event_span()?.is_some() {
-            outcome
-                .warnings
-                .push("nothing is rolled up yet: run `seatmeter rollup`; this report shows no usage".into());
+            outcome.warnings.push(
+                "nothing is rolled up yet: run `seatmeter rollup`; this report shows no usage"
+                    .into(),
+            );
         } else if !pending.is_empty() {
             outcome.warnings.push(format!(
                 "data for {} day(s) arrived after the last rollup and is not in this report; run `seatmeter rollup`",
@@ -153,11 +162,27 @@ impl<'a> Reporter<'a> {
             ScopeKind::System => vec![(Scope::SYSTEM, String::new())],
             ScopeKind::Tenant => (1..self.dims.tenants.len())
                 .filter(|&t| !self.dims.tenants[t].is_empty())
-                .map(|t| (Scope { kind: ScopeKind::Tenant, id: t as u32 }, self.dims.tenants[t].clone()))
+                .map(|t| {
+                    (
+                        Scope {
+                            kind: ScopeKind::Tenant,
+                            id: t as u32,
+                        },
+                        self.dims.tenants[t].clone(),
+                    )
+                })
                 .collect(),
             ScopeKind::Group => (1..self.dims.groups.len())
                 .filter(|&g| !self.dims.groups[g].1.is_empty())
-                .map(|g| (Scope { kind: ScopeKind::Group, id: g as u32 }, self.dims.group_label(g as u32)))
+                .map(|g| {
+                    (
+                        Scope {
+                            kind: ScopeKind::Group,
+                            id: g as u32,
+                        },
+                        self.dims.group_label(g as u32),
+                    )
+                })
                 .collect(),
         };
         if let Some(id) = &req.id {
@@ -166,13 +191,18 @@ impl<'a> Reporter<'a> {
                 ScopeKind::System => true,
                 ScopeKind::Tenant => label == id,
                 ScopeKind::Group => {
-                    label == id || self.dims.tenants[self.dims.groups[s.id as usize].0 as usize] == *id
+                    label == id
+                        || self.dims.tenants[self.dims.groups[s.id as usize].0 as usize] == *id
                 }
             });
             if scopes.is_empty() {
                 let mut known: Vec<&str> = all.iter().map(|(_, l)| l.as_str()).collect();
                 known.sort_unstable();
-                let more = if known.len() > 10 { format!(" and {} more", known.len() - 10) } else { String::new() };
+                let more = if known.len() > 10 {
+                    format!(" and {} more", known.len() - 10)
+                } else {
+                    String::new()
+                };
                 known.truncate(10);
                 return Err(ReportError::Request(format!(
                     "no {} {id:?} in the store{}",
@@ -190,7 +220,11 @@ impl<'a> Reporter<'a> {
     }
 
     /// Produces the report's rows, in order, into `emit`.
-    pub fn run(mut self, req: &Request, emit: &mut dyn FnMut(&Row<'_>) -> Result<(), ReportError>) -> Result<Outcome, ReportError> {
+    pub fn run(
+        mut self,
+        req: &Request,
+        emit: &mut dyn FnMut(&Row<'_>) -> Result<(), ReportError>,
+    ) -> Result<Outcome, ReportError> {
         if req.to < req.from {
             return Err(ReportError::Request(format!(
                 "--to {} is before --from {}",
@@ -207,7 +241,11 @@ impl<'a> Reporter<'a> {
         // Entitlement of each item on each day of the range.
         let ent: Vec<Vec<Option<Entitled>>> = items
             .iter()
-            .map(|it| (d_lo..=d_hi).map(|d| self.ledger.entitled(&it.features, date_of_day(d))).collect())
+            .map(|it| {
+                (d_lo..=d_hi)
+                    .map(|d| self.ledger.entitled(&it.features, date_of_day(d)))
+                    .collect()
+            })
             .collect();
         let mut over_use = Vec::new();
         for (scope, label) in &scopes {
@@ -226,8 +264,16 @@ impl<'a> Reporter<'a> {
                             (v.day_peak, v.day_enabled)
                         } else {
                             (
-                                v.peaks[first..first + count].iter().copied().max().unwrap_or(0),
-                                v.enabled[first..first + count].iter().copied().max().unwrap_or(0),
+                                v.peaks[first..first + count]
+                                    .iter()
+                                    .copied()
+                                    .max()
+                                    .unwrap_or(0),
+                                v.enabled[first..first + count]
+                                    .iter()
+                                    .copied()
+                                    .max()
+                                    .unwrap_or(0),
                             )
                         };
                         peak = peak.max(pk);
@@ -318,7 +364,9 @@ impl<'a> Reporter<'a> {
             }
             Granularity::Hourly => {
                 for s in slots {
-                    let hours: Vec<usize> = (0..s.len()).filter(|&i| cal.starts_hour(s.starts[i], s)).collect();
+                    let hours: Vec<usize> = (0..s.len())
+                        .filter(|&i| cal.starts_hour(s.starts[i], s))
+                        .collect();
                     for (k, &h) in hours.iter().enumerate() {
                         let next = hours.get(k + 1).copied().unwrap_or(s.len());
                         let (a, b) = (s.starts[h], s.slot_end(next - 1));
@@ -357,7 +405,14 @@ impl<'a> Reporter<'a> {
     }
 
     /// Values of every item on every day of `d_lo..=d_hi`, for one scope.
-    fn values(&mut self, scope: Scope, d_lo: Day, d_hi: Day, slots: &[calendar::DaySlots], detail: bool) -> Result<Vec<Vec<DayItem>>, ReportError> {
+    fn values(
+        &mut self,
+        scope: Scope,
+        d_lo: Day,
+        d_hi: Day,
+        slots: &[calendar::DaySlots],
+        detail: bool,
+    ) -> Result<Vec<Vec<DayItem>>, ReportError> {
         let n_items = self.config.items.len();
         let mut out: Vec<Vec<DayItem>> = slots
             .iter()
@@ -412,8 +467,14 @@ fn day_item(rec: SlotRecord, detail: bool, n: usize) -> Result<DayItem, ReportEr
 /// weeks or months for weekly and monthly ones.
 fn day_range(req: &Request) -> (Day, Day) {
     match req.granularity {
-        Granularity::Weekly => (calendar::week_start(req.from), calendar::week_start(req.to) + 6),
-        Granularity::Monthly => (calendar::month_bounds(req.from).0, calendar::month_bounds(req.to).1 - 1),
+        Granularity::Weekly => (
+            calendar::week_start(req.from),
+            calendar::week_start(req.to) + 6,
+        ),
+        Granularity::Monthly => (
+            calendar::month_bounds(req.from).0,
+            calendar::month_bounds(req.to).1 - 1,
+        ),
         _ => (req.from, req.to),
     }
 }

@@ -25,8 +25,8 @@ use crate::calendar::{Calendar, Day, DaySlots};
 use crate::config::{Config, Item};
 use crate::store::codec::{Reader, put_uvarint};
 use crate::store::{
-    Anomaly, AnomalyKind, DayRecord, Dimensions, RollupMeta, Scope, SlotRecord, SnapshotInfo, Store, StoreError,
-    StoredEvent,
+    Anomaly, AnomalyKind, DayRecord, Dimensions, RollupMeta, Scope, SlotRecord, SnapshotInfo,
+    Store, StoreError, StoredEvent,
 };
 
 /// The items an agent uses a seat of, as a bit set (bit i: item i in configuration order).
@@ -90,11 +90,14 @@ struct SnapshotView {
 type Key = u64;
 
 fn key(scope: Scope, item: u32) -> Key {
-    ((crate::store::scope_kind_code(scope.kind) as u64) << 48) | ((scope.id as u64) << 8) | item as u64
+    ((crate::store::scope_kind_code(scope.kind) as u64) << 48)
+        | ((scope.id as u64) << 8)
+        | item as u64
 }
 
 fn key_scope(k: Key) -> (Scope, u16) {
-    let kind = crate::store::scope_kind_from_code((k >> 48) as i64).expect("keys are built by key()");
+    let kind =
+        crate::store::scope_kind_from_code((k >> 48) as i64).expect("keys are built by key()");
     (
         Scope {
             kind,
@@ -135,7 +138,11 @@ impl<'a> Rollup<'a> {
     }
 
     /// Runs the rollup; `progress` is told of each day rolled up.
-    pub fn run(&mut self, days: Days, progress: &mut dyn FnMut(Day)) -> Result<RollupStats, StoreError> {
+    pub fn run(
+        &mut self,
+        days: Days,
+        progress: &mut dyn FnMut(Day),
+    ) -> Result<RollupStats, StoreError> {
         let mut stats = RollupStats::default();
         let meta = self.store.rollup_meta()?;
         let rolled = self.store.rolled_days()?;
@@ -148,7 +155,11 @@ impl<'a> Rollup<'a> {
         let (dirty_utc, watermark) = self.store.dirty_days()?;
         // The days the data spans.
         let span = self.store.event_span()?;
-        let snap_span = self.snapshots.first().zip(self.snapshots.last()).map(|(a, b)| (a.taken, b.taken));
+        let snap_span = self
+            .snapshots
+            .first()
+            .zip(self.snapshots.last())
+            .map(|(a, b)| (a.taken, b.taken));
         let data = match (span, snap_span) {
             (Some((a, b)), Some((c, d))) => Some((a.min(c), b.max(d))),
             (x, None) | (None, x) => x,
@@ -229,7 +240,8 @@ impl<'a> Rollup<'a> {
                 }
             }
             let out = self.roll_day(&slots, &carry, fp)?;
-            self.store.write_day(&out.record, &out.slots, &out.anomalies)?;
+            self.store
+                .write_day(&out.record, &out.slots, &out.anomalies)?;
             stats.events += out.record.events;
             stats.sessions += out.record.sessions;
             stats.stray_logouts += out.record.stray_logouts;
@@ -323,14 +335,31 @@ impl<'a> Rollup<'a> {
             let i = m.trailing_zeros();
             m &= m - 1;
             out.push(key(Scope::SYSTEM, i));
-            out.push(key(Scope { kind: ScopeKind::Tenant, id: tenant }, i));
+            out.push(key(
+                Scope {
+                    kind: ScopeKind::Tenant,
+                    id: tenant,
+                },
+                i,
+            ));
             for &g in groups {
-                out.push(key(Scope { kind: ScopeKind::Group, id: g }, i));
+                out.push(key(
+                    Scope {
+                        kind: ScopeKind::Group,
+                        id: g,
+                    },
+                    i,
+                ));
             }
         }
     }
 
-    fn roll_day(&mut self, slots: &DaySlots, carry: &Carry, start_fp: [u8; 32]) -> Result<DayOut, StoreError> {
+    fn roll_day(
+        &mut self,
+        slots: &DaySlots,
+        carry: &Carry,
+        start_fp: [u8; 32],
+    ) -> Result<DayOut, StoreError> {
         let (t0, t1) = (slots.starts[0], slots.end);
         let mut events = self.store.events_between(t0, t1)?;
         if events.iter().any(|e| {
@@ -343,7 +372,10 @@ impl<'a> Rollup<'a> {
         events.sort_unstable_by_key(|e| (e.agent, e.ts, e.seq));
 
         // The day's snapshots: the one in force at its start and those taken during it.
-        let first = self.snapshots.partition_point(|s| s.taken <= t0).saturating_sub(1);
+        let first = self
+            .snapshots
+            .partition_point(|s| s.taken <= t0)
+            .saturating_sub(1);
         let day_snaps: Vec<(Nanos, u32)> = self.snapshots[first..]
             .iter()
             .take_while(|s| s.taken < t1)
@@ -410,7 +442,9 @@ impl<'a> Rollup<'a> {
                         let groups = if more.iter().all(|g| old.groups.contains(g)) {
                             old.groups.clone()
                         } else {
-                            self.intern_groups(old.groups.iter().chain(more.iter()).copied().collect())
+                            self.intern_groups(
+                                old.groups.iter().chain(more.iter()).copied().collect(),
+                            )
                         };
                         let new = Seat {
                             items: old.items | self.media_items[e.media as usize],
@@ -422,7 +456,11 @@ impl<'a> Rollup<'a> {
                             keys.clear();
                             self.keys(tenant, new.items, &new.groups, &mut keys);
                             // new ⊇ old: only the added keys step up.
-                            steps.extend(keys.iter().filter(|k| !old_keys.contains(k)).map(|&k| (k, e.ts, 1)));
+                            steps.extend(
+                                keys.iter()
+                                    .filter(|k| !old_keys.contains(k))
+                                    .map(|&k| (k, e.ts, 1)),
+                            );
                         }
                         seat = Some(new);
                     }
@@ -470,7 +508,11 @@ impl<'a> Rollup<'a> {
                     slot += 1;
                     cur = lvl;
                 }
-                cur = if t == slots.starts[slot] { next } else { cur.max(next) };
+                cur = if t == slots.starts[slot] {
+                    next
+                } else {
+                    cur.max(next)
+                };
                 lvl = next;
             }
             peaks[slot] = clamp(cur);
@@ -551,7 +593,10 @@ impl<'a> Rollup<'a> {
             return self.intern_groups(self.dims.groupsets[e.groups as usize].clone());
         }
         let i = views.partition_point(|(t, _)| *t <= e.ts);
-        match i.checked_sub(1).and_then(|i| views[i].1.groups.get(&e.agent)) {
+        match i
+            .checked_sub(1)
+            .and_then(|i| views[i].1.groups.get(&e.agent))
+        {
             Some(g) => g.clone(),
             None => self.intern_groups(Vec::new()),
         }

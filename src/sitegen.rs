@@ -90,11 +90,18 @@ pub struct Generated {
     pub bad_lines: usize,
 }
 
-const TENANTS: [&str; 6] = ["acme", "globex", "nordwind", "initech", "umbrella", "soylent"];
+const TENANTS: [&str; 6] = [
+    "acme", "globex", "nordwind", "initech", "umbrella", "soylent",
+];
 const GROUPS: [&[&str]; 6] = [
     &["Support", "Sales", "Billing"],
     &["Service Client", "Réclamations", "Ventes"],
-    &["Kundendienst", "Überweisungen", "Łódź Desk", "日本語サポート"],
+    &[
+        "Kundendienst",
+        "Überweisungen",
+        "Łódź Desk",
+        "日本語サポート",
+    ],
     &["Helpdesk", "Renewals"],
     &["Care", "Retention", "Collections"],
     &["Orders", "Returns"],
@@ -135,7 +142,10 @@ struct Ev {
 }
 
 fn tenant_name(i: usize) -> String {
-    TENANTS.get(i).map(|s| s.to_string()).unwrap_or_else(|| format!("tenant-{:03}", i + 1))
+    TENANTS
+        .get(i)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("tenant-{:03}", i + 1))
 }
 
 fn tenant_groups(i: usize) -> &'static [&'static str] {
@@ -147,7 +157,9 @@ fn make_agents(spec: &SiteSpec, rng: &mut Rng) -> Vec<Agent> {
     for n in 0..spec.agents {
         // Tenants of unequal size: the first is the largest.
         let tenant = {
-            let weights: Vec<u64> = (0..spec.tenants).map(|t| (spec.tenants - t) as u64 + 1).collect();
+            let weights: Vec<u64> = (0..spec.tenants)
+                .map(|t| (spec.tenants - t) as u64 + 1)
+                .collect();
             let total: u64 = weights.iter().sum();
             let mut x = rng.below(total);
             let mut t = 0;
@@ -181,8 +193,14 @@ fn make_agents(spec: &SiteSpec, rng: &mut Rng) -> Vec<Agent> {
             7..=8 => (13 * 60 + 30, 8 * 60),
             _ => (22 * 60, 8 * 60),
         };
-        let hired = if rng.chance(0.05) { rng.below(spec.days as u64) as u32 } else { 0 };
-        let left = rng.chance(0.03).then(|| hired + 1 + rng.below(spec.days as u64) as u32);
+        let hired = if rng.chance(0.05) {
+            rng.below(spec.days as u64) as u32
+        } else {
+            0
+        };
+        let left = rng
+            .chance(0.03)
+            .then(|| hired + 1 + rng.below(spec.days as u64) as u32);
         agents.push(Agent {
             tenant,
             id: format!("a{}", 1001 + n),
@@ -191,7 +209,13 @@ fn make_agents(spec: &SiteSpec, rng: &mut Rng) -> Vec<Agent> {
             start,
             length,
             weekend: rng.chance(0.25),
-            second_device: rng.chance(0.15).then(|| if media.contains(&"email") { "chat" } else { "email" }),
+            second_device: rng.chance(0.15).then(|| {
+                if media.contains(&"email") {
+                    "chat"
+                } else {
+                    "email"
+                }
+            }),
             hired,
             left,
             place: format!("desk-{}", 100 + rng.below(900)),
@@ -234,7 +258,8 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
             if (weekend && !a.weekend) || rng.chance(0.06) {
                 continue; // day off, or sick
             }
-            let begin = date.and_time(NaiveTime::MIN) + TimeDelta::minutes(a.start + rng.range(-12, 15));
+            let begin =
+                date.and_time(NaiveTime::MIN) + TimeDelta::minutes(a.start + rng.range(-12, 15));
             let end = begin + TimeDelta::minutes(a.length + rng.range(-10, 20));
             // Breaks split the shift into sessions.
             let n = spec.breaks as i64 + 1;
@@ -250,20 +275,46 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
             let ev = &mut files[a.tenant];
             for (k, pair) in cuts.chunks(2).enumerate() {
                 let (from, to) = (pair[0], pair[1]);
-                ev.push(Ev { ts: from, login: true, agent: ai, media: a.media.to_vec(), with_groups: rng.chance(0.7) });
+                ev.push(Ev {
+                    ts: from,
+                    login: true,
+                    agent: ai,
+                    media: a.media.to_vec(),
+                    with_groups: rng.chance(0.7),
+                });
                 out.sessions += 1;
-                if k == 0 && let Some(m) = a.second_device {
+                if k == 0
+                    && let Some(m) = a.second_device
+                {
                     // A second device joins a few minutes later; one logout ends both.
-                    ev.push(Ev { ts: from + TimeDelta::minutes(3), login: true, agent: ai, media: vec![m], with_groups: false });
+                    ev.push(Ev {
+                        ts: from + TimeDelta::minutes(3),
+                        login: true,
+                        agent: ai,
+                        media: vec![m],
+                        with_groups: false,
+                    });
                 }
                 let open = last_day && k + 1 == cuts.len() / 2 && ai % 40 == 7;
                 if !open {
-                    ev.push(Ev { ts: to, login: false, agent: ai, media: Vec::new(), with_groups: false });
+                    ev.push(Ev {
+                        ts: to,
+                        login: false,
+                        agent: ai,
+                        media: Vec::new(),
+                        with_groups: false,
+                    });
                 }
             }
             if spec.anomalies && rng.chance(0.004) {
                 // A logout the platform sent twice: the second one is stray.
-                ev.push(Ev { ts: end + TimeDelta::minutes(2), login: false, agent: ai, media: Vec::new(), with_groups: false });
+                ev.push(Ev {
+                    ts: end + TimeDelta::minutes(2),
+                    login: false,
+                    agent: ai,
+                    media: Vec::new(),
+                    with_groups: false,
+                });
             }
         }
         for (t, mut evs) in files.into_iter().enumerate() {
@@ -277,7 +328,12 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
         let date = spec.start + TimeDelta::days(*d as i64);
         let tenant = tenant_name(*t);
         let csv = (*d + *t as u32) % 2 == 1;
-        let name = format!("{}-{}.{}", date.format("%Y-%m-%d"), tenant, if csv { "csv" } else { "jsonl" });
+        let name = format!(
+            "{}-{}.{}",
+            date.format("%Y-%m-%d"),
+            tenant,
+            if csv { "csv" } else { "jsonl" }
+        );
         let mut text = String::with_capacity(evs.len() * 120);
         if csv {
             text.push_str("ts,event,tenant,agent,place,groups,media\n");
@@ -285,7 +341,11 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
         for e in evs {
             let a = &agents[e.agent];
             let at = instant(&tz, e.ts);
-            let groups: &[&str] = if e.login && e.with_groups { &a.groups } else { &[] };
+            let groups: &[&str] = if e.login && e.with_groups {
+                &a.groups
+            } else {
+                &[]
+            };
             if csv {
                 let _ = writeln!(
                     text,
@@ -299,7 +359,9 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
                     e.media.join(";")
                 );
             } else {
-                let utc = at.with_timezone(&chrono::Utc).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                let utc = at
+                    .with_timezone(&chrono::Utc)
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                 let line = if e.login {
                     serde_json::json!({"ts": utc, "event": "login", "tenant": tenant, "agent": a.id, "place": a.place, "groups": groups, "media": e.media})
                 } else {
@@ -317,7 +379,10 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
                 "{\"ts\":\"2026-10-08T08:00:00Z\",\"event\":\"signin\",\"agent\":\"a9999\"}\n{\"ts\":\"2026-10-08T08:01:00Z\",\"event\":\"login\",\"agent\":\"a99\n"
             };
             let mid = text.len() / 2;
-            let mid = text[mid..].find('\n').map(|i| mid + i + 1).unwrap_or(text.len());
+            let mid = text[mid..]
+                .find('\n')
+                .map(|i| mid + i + 1)
+                .unwrap_or(text.len());
             text.insert_str(mid, bad);
             out.bad_lines += 2;
         }
@@ -325,7 +390,13 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
         out.files += 1;
         if spec.anomalies && *d == 10 && *t == 1 {
             // The same file delivered again under another name: stored once.
-            std::fs::write(spool.join(format!("{name}.resent.{}", if csv { "csv" } else { "jsonl" })), &text)?;
+            std::fs::write(
+                spool.join(format!(
+                    "{name}.resent.{}",
+                    if csv { "csv" } else { "jsonl" }
+                )),
+                &text,
+            )?;
             out.files += 1;
         }
     }
@@ -336,7 +407,10 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
         if d != 0 && date.weekday() != Weekday::Mon {
             continue;
         }
-        let taken = instant(&tz, date.and_time(NaiveTime::from_hms_opt(0, 5, 0).expect("valid")));
+        let taken = instant(
+            &tz,
+            date.and_time(NaiveTime::from_hms_opt(0, 5, 0).expect("valid")),
+        );
         let mut xml = format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ConfigurationSnapshot taken=\"{}\">\n",
             taken.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -353,13 +427,22 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
                     a.id,
                     enabled,
                     media.join(" "),
-                    xml_escape(&a.groups.iter().map(|g| g.replace(' ', "_")).collect::<Vec<_>>().join(" ")),
+                    xml_escape(
+                        &a.groups
+                            .iter()
+                            .map(|g| g.replace(' ', "_"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    ),
                 );
             }
             xml.push_str("  </Tenant>\n");
         }
         xml.push_str("</ConfigurationSnapshot>\n");
-        std::fs::write(snaps.join(format!("snapshot-{}.xml", date.format("%Y-%m-%d"))), xml)?;
+        std::fs::write(
+            snaps.join(format!("snapshot-{}.xml", date.format("%Y-%m-%d"))),
+            xml,
+        )?;
         out.snapshots += 1;
     }
 
@@ -371,7 +454,9 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
 }
 
 fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('"', "&quot;")
 }
 
 fn lic_date(d: NaiveDate) -> String {
@@ -380,11 +465,21 @@ fn lic_date(d: NaiveDate) -> String {
 
 /// A FlexNet license file sized so that some items are over-used and others are not.
 fn write_license(spec: &SiteSpec, agents: &[Agent], dir: &Path) -> std::io::Result<()> {
-    let count = |m: &str| agents.iter().filter(|a| a.media.contains(&m) || a.second_device == Some(m)).count();
+    let count = |m: &str| {
+        agents
+            .iter()
+            .filter(|a| a.media.contains(&m) || a.second_device == Some(m))
+            .count()
+    };
     let pct = |n: usize, p: usize| (n * p / 100).max(1);
     let first = spec.start;
     let month_end = {
-        let next = NaiveDate::from_ymd_opt(first.year() + (first.month() / 12) as i32, first.month() % 12 + 1, 1).expect("valid");
+        let next = NaiveDate::from_ymd_opt(
+            first.year() + (first.month() / 12) as i32,
+            first.month() % 12 + 1,
+            1,
+        )
+        .expect("valid");
         next - TimeDelta::days(1)
     };
     let next_month = month_end + TimeDelta::days(1);
@@ -413,13 +508,13 @@ fn write_license(spec: &SiteSpec, agents: &[Agent], dir: &Path) -> std::io::Resu
          FEATURE GIR_SEAT genesys.d 8.5 permanent uncounted HOSTID=ANY SIGN=\"D00D\"\n\
          INCREMENT WFM_AGENT genesys.d 8.5 31-dec-2027 {w} USER_BASED ISSUED={issued} SIGN=\"F00D\"\n",
         site = spec.site,
-        v1 = pct(count("voice"), 45),
-        v2 = pct(count("voice"), 12),
-        e = pct(count("email"), 38),
-        c1 = pct(count("chat"), 45),
-        c2 = pct(count("chat"), 70),
-        o = pct(count("outbound"), 90),
-        w = pct(agents.len(), 97),
+        v1 = pct(count("voice"), 70),
+        v2 = pct(count("voice"), 22),
+        e = pct(count("email"), 70),
+        c1 = pct(count("chat"), 65),
+        c2 = pct(count("chat"), 85),
+        o = pct(count("outbound"), 95),
+        w = pct(agents.len(), 96),
         start = lic_date(first - TimeDelta::days(90)),
         chat_end = lic_date(month_end),
         chat_start = lic_date(next_month),
@@ -501,8 +596,16 @@ mod tests {
         let ga = generate(&spec, a.path()).unwrap();
         let gb = generate(&spec, b.path()).unwrap();
         assert_eq!((ga.events, ga.files), (gb.events, gb.files));
-        for name in ["license.dat", "spool/2026-10-08-acme.csv", "config-snapshots/snapshot-2026-10-12.xml"] {
-            assert_eq!(std::fs::read(a.path().join(name)).unwrap(), std::fs::read(b.path().join(name)).unwrap(), "{name}");
+        for name in [
+            "license.dat",
+            "spool/2026-10-08-acme.csv",
+            "config-snapshots/snapshot-2026-10-12.xml",
+        ] {
+            assert_eq!(
+                std::fs::read(a.path().join(name)).unwrap(),
+                std::fs::read(b.path().join(name)).unwrap(),
+                "{name}"
+            );
         }
         crate::config::Config::load(&ga.config).unwrap();
         let lic = crate::entitlement::load(&a.path().join("license.dat")).unwrap();

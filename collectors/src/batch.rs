@@ -236,10 +236,7 @@ impl Batch {
             Some(t) if !t.is_empty() => t,
             _ => DEFAULT_TENANT,
         };
-        let place = match f.place.map(str::trim) {
-            Some(p) => p,
-            None => "",
-        };
+        let place = f.place.map(str::trim).unwrap_or_default();
         let (groups, media) = match kind {
             EventKind::Login => {
                 let g = self.intern_words(f.groups.iter().copied(), false);
@@ -315,7 +312,11 @@ mod tests {
     fn bad_fields_are_explained() {
         let mut b = Batch::new();
         let mut f = fields("sign-in", vec![]);
-        assert!(b.push(&f).unwrap_err().contains("unknown event \"sign-in\""));
+        assert!(
+            b.push(&f)
+                .unwrap_err()
+                .contains("unknown event \"sign-in\"")
+        );
         f.event = "login";
         f.agent = " ";
         assert_eq!(b.push(&f).unwrap_err(), "missing agent");

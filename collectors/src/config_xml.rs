@@ -87,7 +87,10 @@ impl Collector for ConfigXmlCollector {
                 Err(reject) => batch.rejects.push(reject),
             }
             seen.insert(name, hex);
-            sink.deliver(batch, &serde_json::to_string(&seen).expect("cursor serializes"))?;
+            sink.deliver(
+                batch,
+                &serde_json::to_string(&seen).expect("cursor serializes"),
+            )?;
         }
         Ok(summary)
     }
@@ -101,7 +104,12 @@ fn line_of(bytes: &[u8], pos: u64) -> u64 {
 /// Parses one snapshot document, interning its strings in `batch`.
 pub fn parse_snapshot(name: &str, bytes: &[u8], batch: &mut Batch) -> Result<Snapshot, Reject> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        Reject::new(name, line_of(bytes, e.valid_up_to() as u64), "not valid UTF-8", "")
+        Reject::new(
+            name,
+            line_of(bytes, e.valid_up_to() as u64),
+            "not valid UTF-8",
+            "",
+        )
     })?;
     let mut reader = quick_xml::Reader::from_str(text);
     let mut doc = Doc {
@@ -116,7 +124,12 @@ pub fn parse_snapshot(name: &str, bytes: &[u8], batch: &mut Batch) -> Result<Sna
         let pos = reader.buffer_position();
         let event = reader.read_event().map_err(|e| {
             let at = reader.error_position();
-            Reject::new(name, line_of(bytes, at), format!("not well-formed XML: {e}"), "")
+            Reject::new(
+                name,
+                line_of(bytes, at),
+                format!("not well-formed XML: {e}"),
+                "",
+            )
         })?;
         // The line of the element: skip the whitespace before its `<`.
         let ws = text[pos as usize..].len() - text[pos as usize..].trim_start().len();
@@ -172,8 +185,7 @@ impl Doc<'_> {
         let tag = e.name();
         match (self.stack.len(), tag.as_ref()) {
             (0, "ConfigurationSnapshot") => {
-                let t = attr(e, "taken")?
-                    .ok_or("ConfigurationSnapshot has no taken attribute")?;
+                let t = attr(e, "taken")?.ok_or("ConfigurationSnapshot has no taken attribute")?;
                 self.taken =
                     Some(crate::time::parse_rfc3339(t.trim()).map_err(|e| format!("taken: {e}"))?);
             }
@@ -287,12 +299,36 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let cases = [
-            ("<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Tenant name=\"a\">\n<Agent id=\"x\" enabled=\"true\">\n</Tenant>\n</ConfigurationSnapshot>", 4, "not well-formed XML"),
-            ("<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n  <Agent enabled=\"true\"/>\n</ConfigurationSnapshot>", 2, "Agent has no id"),
-            ("<ConfigurationSnapshot taken=\"soon\">\n</ConfigurationSnapshot>", 1, "taken: timestamp"),
-            ("<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Agent id=\"x\" enabled=\"yes\"/>\n</ConfigurationSnapshot>", 2, "expected \"true\" or \"false\""),
-            ("<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Agent id=\"x\" enabled=\"true\"/>\n<Agent id=\"x\" enabled=\"true\"/>\n</ConfigurationSnapshot>", 3, "listed twice (lines 2 and 3)"),
-            ("<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Tenant name=\"a\">\n", 3, "<Tenant> is not closed"),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Tenant name=\"a\">\n<Agent id=\"x\" enabled=\"true\">\n</Tenant>\n</ConfigurationSnapshot>",
+                4,
+                "not well-formed XML",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n  <Agent enabled=\"true\"/>\n</ConfigurationSnapshot>",
+                2,
+                "Agent has no id",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"soon\">\n</ConfigurationSnapshot>",
+                1,
+                "taken: timestamp",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Agent id=\"x\" enabled=\"yes\"/>\n</ConfigurationSnapshot>",
+                2,
+                "expected \"true\" or \"false\"",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Agent id=\"x\" enabled=\"true\"/>\n<Agent id=\"x\" enabled=\"true\"/>\n</ConfigurationSnapshot>",
+                3,
+                "listed twice (lines 2 and 3)",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Tenant name=\"a\">\n",
+                3,
+                "<Tenant> is not closed",
+            ),
             ("<Config/>", 1, "the root element is <Config>"),
             ("", 1, "no <ConfigurationSnapshot>"),
         ];

@@ -33,7 +33,9 @@ pub enum CollectError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the stored cursor of collector {collector:?} is unreadable ({reason}); reset it with `seatmeter collector reset {collector}`")]
+    #[error(
+        "the stored cursor of collector {collector:?} is unreadable ({reason}); reset it with `seatmeter collector reset {collector}`"
+    )]
     Cursor { collector: String, reason: String },
     #[error("storing a batch failed: {0}")]
     Deliver(String),
@@ -82,8 +84,11 @@ pub trait Collector: Send {
 
     /// Reads what is new since `cursor` (None the first time) and delivers it to `sink` in
     /// one or more batches, each with the cursor that follows it.
-    fn collect(&mut self, cursor: Option<&str>, sink: &mut dyn Sink)
-    -> Result<Summary, CollectError>;
+    fn collect(
+        &mut self,
+        cursor: Option<&str>,
+        sink: &mut dyn Sink,
+    ) -> Result<Summary, CollectError>;
 }
 
 /// Default time between two collections of one collector.
@@ -154,7 +159,11 @@ impl<'de> Deserialize<'de> for HumanDuration {
         let s = String::deserialize(d)?;
         humantime::parse_duration(&s)
             .map(HumanDuration)
-            .map_err(|e| serde::de::Error::custom(format!("bad duration {s:?} ({e}); write e.g. \"5m\" or \"30s\"")))
+            .map_err(|e| {
+                serde::de::Error::custom(format!(
+                    "bad duration {s:?} ({e}); write e.g. \"5m\" or \"30s\""
+                ))
+            })
     }
 }
 
@@ -165,7 +174,10 @@ impl Default for HumanDuration {
 }
 
 /// Lists the files of `dir` whose extension is one of `exts` (lower case), in name order.
-pub(crate) fn list_files(dir: &Path, exts: &[&str]) -> Result<Vec<(String, std::path::PathBuf)>, CollectError> {
+pub(crate) fn list_files(
+    dir: &Path,
+    exts: &[&str],
+) -> Result<Vec<(String, std::path::PathBuf)>, CollectError> {
     let rd = std::fs::read_dir(dir).map_err(|e| CollectError::io(dir, e))?;
     let mut out = Vec::new();
     for entry in rd {
@@ -240,7 +252,10 @@ pub(crate) mod testutil {
         }
 
         pub fn rejects(&self) -> Vec<Reject> {
-            self.batches.iter().flat_map(|b| b.rejects.clone()).collect()
+            self.batches
+                .iter()
+                .flat_map(|b| b.rejects.clone())
+                .collect()
         }
     }
 
@@ -251,10 +266,9 @@ pub(crate) mod testutil {
             #[allow(dead_code)]
             collector: Vec<CollectorConfig>,
         }
-        let ok: F = toml::from_str(
-            "[[collector]]\nname='e'\nkind='spool'\npath='spool'\ninterval='90s'\n",
-        )
-        .unwrap();
+        let ok: F =
+            toml::from_str("[[collector]]\nname='e'\nkind='spool'\npath='spool'\ninterval='90s'\n")
+                .unwrap();
         assert_eq!(ok.collector[0].interval(), Duration::from_secs(90));
         let err = toml::from_str::<F>("[[collector]]\nname='e'\nkind='spool'\npath='s'\npth='x'\n")
             .unwrap_err()
@@ -264,9 +278,11 @@ pub(crate) mod testutil {
             .unwrap_err()
             .to_string();
         assert!(err.contains("ftp") && err.contains("spool"), "{err}");
-        let err = toml::from_str::<F>("[[collector]]\nname='e'\nkind='spool'\npath='s'\ninterval='often'\n")
-            .unwrap_err()
-            .to_string();
+        let err = toml::from_str::<F>(
+            "[[collector]]\nname='e'\nkind='spool'\npath='s'\ninterval='often'\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("bad duration"), "{err}");
     }
 }

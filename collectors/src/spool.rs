@@ -112,7 +112,8 @@ impl Collector for SpoolCollector {
         // Forget files that are gone, so that the cursor stays small; one that comes back
         // is read again and its duplicates are stored once.
         let before = cur.files.len();
-        cur.files.retain(|name, _| files.iter().any(|(n, _)| n == name));
+        cur.files
+            .retain(|name, _| files.iter().any(|(n, _)| n == name));
         let mut dirty = cur.files.len() != before;
         let mut batch = Batch::new();
         for (name, path) in &files {
@@ -136,7 +137,10 @@ impl Collector for SpoolCollector {
             let changed = reader.read(&mut batch, &mut |batch, state| {
                 cur.files.insert(name.clone(), state.clone());
                 let full = std::mem::replace(batch, Batch::new());
-                sink.deliver(full, &serde_json::to_string(&cur).expect("cursor serializes"))
+                sink.deliver(
+                    full,
+                    &serde_json::to_string(&cur).expect("cursor serializes"),
+                )
             })?;
             if changed {
                 cur.files.insert(name.clone(), reader.state);
@@ -144,7 +148,10 @@ impl Collector for SpoolCollector {
             }
         }
         if dirty || !batch.is_empty() {
-            sink.deliver(batch, &serde_json::to_string(&cur).expect("cursor serializes"))?;
+            sink.deliver(
+                batch,
+                &serde_json::to_string(&cur).expect("cursor serializes"),
+            )?;
         }
         Ok(summary)
     }
@@ -236,14 +243,17 @@ impl FileReader<'_> {
         if len < self.state.offset {
             return Ok(false);
         }
-        Ok(head_digest(file, self.state.head_len).map_err(|e| CollectError::io(self.path, e))?
-            == self.state.head)
+        Ok(
+            head_digest(file, self.state.head_len).map_err(|e| CollectError::io(self.path, e))?
+                == self.state.head,
+        )
     }
 
     fn update_head(&mut self, file: &mut std::fs::File) -> Result<(), CollectError> {
         let want = self.state.offset.min(HEAD_BYTES);
         if want != self.state.head_len {
-            self.state.head = head_digest(file, want).map_err(|e| CollectError::io(self.path, e))?;
+            self.state.head =
+                head_digest(file, want).map_err(|e| CollectError::io(self.path, e))?;
             self.state.head_len = want;
         }
         Ok(())
@@ -255,16 +265,22 @@ impl FileReader<'_> {
     }
 
     /// A last line without its newline: read it if it is certainly complete.
-    fn last_line(&mut self, tail: &[u8], columns: Option<Columns>, settled: bool, batch: &mut Batch) {
+    fn last_line(
+        &mut self,
+        tail: &[u8],
+        columns: Option<Columns>,
+        settled: bool,
+        batch: &mut Batch,
+    ) {
         let line_no = self.state.line + 1;
         let complete = match self.format {
             // A JSON object cannot be the prefix of a longer valid line: if it parses to its
             // end, it is complete; if it ends early, the writer is still writing it.
             Format::JsonLines => match std::str::from_utf8(tail) {
-                Ok(text) => match serde_json::from_str::<serde::de::IgnoredAny>(text) {
-                    Err(e) if e.is_eof() => false,
-                    _ => true,
-                },
+                Ok(text) => !matches!(
+                    serde_json::from_str::<serde::de::IgnoredAny>(text),
+                    Err(e) if e.is_eof()
+                ),
                 Err(_) => settled,
             },
             Format::Csv => settled,
@@ -283,7 +299,11 @@ impl FileReader<'_> {
 
     /// Reads the CSV header (the file's first line) for its column positions. A header
     /// without the required columns is kept aside, and so is every line of the file.
-    fn csv_columns(&mut self, file: &mut std::fs::File, batch: &mut Batch) -> Result<Columns, CollectError> {
+    fn csv_columns(
+        &mut self,
+        file: &mut std::fs::File,
+        batch: &mut Batch,
+    ) -> Result<Columns, CollectError> {
         let io = |e| CollectError::io(self.path, e);
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         let mut first = Vec::new();
@@ -302,7 +322,11 @@ impl FileReader<'_> {
         let text = String::from_utf8_lossy(&first);
         let text = text.trim_start_matches('\u{feff}').trim_end_matches('\r');
         let names: Vec<String> = split_csv_record(text.as_bytes())
-            .map(|r| r.iter().map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase()).collect())
+            .map(|r| {
+                r.iter()
+                    .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
+                    .collect()
+            })
             .unwrap_or_default();
         let mut idx = [None; 7];
         for (i, n) in names.iter().enumerate() {
@@ -315,7 +339,10 @@ impl FileReader<'_> {
             .filter(|&&k| idx[k].is_none())
             .map(|&k| CSV_HEADER[k])
             .collect();
-        let columns = Columns { idx, count: names.len() };
+        let columns = Columns {
+            idx,
+            count: names.len(),
+        };
         if !missing.is_empty() && self.state.offset == 0 {
             batch.rejects.push(Reject::new(
                 self.name,
@@ -353,7 +380,9 @@ impl FileReader<'_> {
             };
             if let Err(reason) = result {
                 let text = String::from_utf8_lossy(line);
-                batch.rejects.push(Reject::new(self.name, line_no, reason, &text));
+                batch
+                    .rejects
+                    .push(Reject::new(self.name, line_no, reason, &text));
             }
         }
     }
@@ -532,7 +561,8 @@ mod tests {
     }
 
     const L1: &str = r#"{"ts":"2026-10-25T00:30:00Z","event":"login","tenant":"acme","agent":"x","groups":["G"],"media":["voice"]}"#;
-    const L2: &str = r#"{"ts":"2026-10-25T01:05:00Z","event":"logout","tenant":"acme","agent":"x"}"#;
+    const L2: &str =
+        r#"{"ts":"2026-10-25T01:05:00Z","event":"logout","tenant":"acme","agent":"x"}"#;
 
     #[test]
     fn reads_jsonl_then_only_appended_lines() {
@@ -551,7 +581,12 @@ mod tests {
         let (more, _) = run(&mut c, Some(&cursor));
         assert_eq!(
             more.events(),
-            vec![("2026-10-25T01:05:00Z".into(), "logout", "acme".into(), "x".into())]
+            vec![(
+                "2026-10-25T01:05:00Z".into(),
+                "logout",
+                "acme".into(),
+                "x".into()
+            )]
         );
     }
 
@@ -585,7 +620,10 @@ mod tests {
         assert_eq!(sink.events().len(), 2);
         let rejects: Vec<String> = sink.rejects().iter().map(|r| r.to_string()).collect();
         assert_eq!(rejects.len(), 4, "{rejects:?}");
-        assert!(rejects[0].starts_with("a.jsonl:2: timestamp \"yesterday\""), "{rejects:?}");
+        assert!(
+            rejects[0].starts_with("a.jsonl:2: timestamp \"yesterday\""),
+            "{rejects:?}"
+        );
         assert!(rejects[1].starts_with("a.jsonl:3: unknown event \"sign-in\""));
         assert_eq!(rejects[2], "a.jsonl:4: missing agent");
         assert_eq!(rejects[3], "a.jsonl:5: truncated JSON line");
@@ -608,16 +646,28 @@ mod tests {
         let rejects = sink.rejects();
         assert_eq!(rejects.len(), 1);
         assert_eq!(rejects[0].line, 3);
-        assert_eq!(rejects[0].reason, "expected 7 fields as in the header, found 9");
+        assert_eq!(
+            rejects[0].reason,
+            "expected 7 fields as in the header, found 9"
+        );
     }
 
     #[test]
     fn csv_header_without_required_columns() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("e.csv"), "when,what\n2026-10-25T00:30:00Z,login\n").unwrap();
+        std::fs::write(
+            dir.path().join("e.csv"),
+            "when,what\n2026-10-25T00:30:00Z,login\n",
+        )
+        .unwrap();
         let (sink, _) = run(&mut collector(dir.path()), None);
         let rejects = sink.rejects();
-        assert!(rejects[0].reason.contains("lacks column(s) ts, event, agent"), "{rejects:?}");
+        assert!(
+            rejects[0]
+                .reason
+                .contains("lacks column(s) ts, event, agent"),
+            "{rejects:?}"
+        );
         assert_eq!(rejects.len(), 2);
         assert!(sink.events().is_empty());
     }
@@ -686,7 +736,11 @@ mod tests {
         let (sink, _) = run(&mut c, None);
         // One batch per block read at most, each with its cursor.
         assert!(sink.batches.len() >= 2, "{}", sink.batches.len());
-        assert!(sink.batches.iter().all(|b| b.events.len() <= READ_BLOCK / 40));
+        assert!(
+            sink.batches
+                .iter()
+                .all(|b| b.events.len() <= READ_BLOCK / 40)
+        );
         assert_eq!(sink.events().len(), n);
         let cur: Cursor = serde_json::from_str(sink.cursor.as_deref().unwrap()).unwrap();
         assert_eq!(cur.files["big.jsonl"].offset, body.len() as u64);

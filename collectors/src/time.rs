@@ -13,7 +13,9 @@ pub const NANOS_PER_DAY: i64 = 86_400 * NANOS_PER_SEC;
 /// Why a timestamp could not be read; the message is shown to users next to the file and line.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimeError {
-    #[error("timestamp {0:?} is not RFC 3339 (expected e.g. 2026-11-02T08:15:00Z or 2026-11-02T09:15:00+01:00)")]
+    #[error(
+        "timestamp {0:?} is not RFC 3339 (expected e.g. 2026-11-02T08:15:00Z or 2026-11-02T09:15:00+01:00)"
+    )]
     Syntax(String),
     #[error("timestamp {0:?} has a field out of range ({1})")]
     Range(String, &'static str),

@@ -80,7 +80,12 @@ mod tests {
         assert_eq!(rows[1]["enabled_seats"], serde_json::Value::Null);
         assert_eq!(rows[1]["over_use"], true);
         assert_eq!(rows[2]["entitled"], serde_json::Value::Null);
-        let keys: Vec<&str> = rows[0].as_object().unwrap().keys().map(|k| k.as_str()).collect();
+        let keys: Vec<&str> = rows[0]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
         let mut want = COLUMNS.to_vec();
         want.sort();
         let mut keys = keys;
@@ -89,7 +94,10 @@ mod tests {
         // Keys in header order in the text itself.
         let text = String::from_utf8(buf).unwrap();
         let first = text.lines().nth(1).unwrap();
-        let positions: Vec<usize> = COLUMNS.iter().map(|k| first.find(&format!("\"{k}\"")).unwrap()).collect();
+        let positions: Vec<usize> = COLUMNS
+            .iter()
+            .map(|k| first.find(&format!("\"{k}\"")).unwrap())
+            .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{first}");
     }
 

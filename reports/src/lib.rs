@@ -36,7 +36,9 @@ impl FromStr for ScopeKind {
             "system" => Ok(ScopeKind::System),
             "tenant" => Ok(ScopeKind::Tenant),
             "group" => Ok(ScopeKind::Group),
-            _ => Err(format!("unknown scope {s:?}; expected system, tenant or group")),
+            _ => Err(format!(
+                "unknown scope {s:?}; expected system, tenant or group"
+            )),
         }
     }
 }
@@ -83,7 +85,9 @@ impl FromStr for Granularity {
             .into_iter()
             .find(|g| g.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown granularity {s:?}; expected 10min, hourly, daily, weekly or monthly")
+                format!(
+                    "unknown granularity {s:?}; expected 10min, hourly, daily, weekly or monthly"
+                )
             })
     }
 }
@@ -214,7 +218,12 @@ mod tests {
         for g in Granularity::ALL {
             assert_eq!(g.as_str().parse::<Granularity>().unwrap(), g);
         }
-        assert!("daly".parse::<Granularity>().unwrap_err().contains("10min, hourly"));
+        assert!(
+            "daly"
+                .parse::<Granularity>()
+                .unwrap_err()
+                .contains("10min, hourly")
+        );
         assert_eq!("group".parse::<ScopeKind>().unwrap(), ScopeKind::Group);
         assert!("site".parse::<ScopeKind>().is_err());
     }

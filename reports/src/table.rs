@@ -22,8 +22,17 @@ impl<W: Write> TableRenderer<W> {
             .load_preset(comfy_table::presets::UTF8_FULL_CONDENSED)
             .set_content_arrangement(ContentArrangement::Disabled)
             .set_header(
-                ["scope", "period start", "period end", "item", "peak", "enabled", "entitled", "over-use"]
-                    .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+                [
+                    "scope",
+                    "period start",
+                    "period end",
+                    "item",
+                    "peak",
+                    "enabled",
+                    "entitled",
+                    "over-use",
+                ]
+                .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
             );
         for col in 4..7 {
             if let Some(c) = table.column_mut(col) {
@@ -98,6 +107,9 @@ mod tests {
         assert!(over[0].contains("E-Mail") && over[0].contains("unlimited"));
         assert!(text.contains("Société, \"Générale\""));
         assert!(text.contains("3 row(s)"));
-        assert!(!text.contains('\u{1b}'), "no colour codes when colour is off");
+        assert!(
+            !text.contains('\u{1b}'),
+            "no colour codes when colour is off"
+        );
     }
 }

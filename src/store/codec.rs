@@ -40,7 +40,9 @@ impl<'a> Reader<'a> {
                 return Ok(v);
             }
         }
-        Err(StoreError::Corrupt("truncated varint in a stored blob".into()))
+        Err(StoreError::Corrupt(
+            "truncated varint in a stored blob".into(),
+        ))
     }
 
     pub fn ivarint(&mut self) -> Result<i64, StoreError> {
@@ -49,7 +51,8 @@ impl<'a> Reader<'a> {
     }
 
     pub fn u32(&mut self) -> Result<u32, StoreError> {
-        u32::try_from(self.uvarint()?).map_err(|_| StoreError::Corrupt("id out of range in a stored blob".into()))
+        u32::try_from(self.uvarint()?)
+            .map_err(|_| StoreError::Corrupt("id out of range in a stored blob".into()))
     }
 
     pub fn byte(&mut self) -> Result<u8, StoreError> {
@@ -96,7 +99,11 @@ pub fn decode_events(blob: &[u8], out: &mut Vec<StoredEvent>) -> Result<(), Stor
         let kind = match r.byte()? {
             1 => EventKind::Login,
             2 => EventKind::Logout,
-            k => return Err(StoreError::Corrupt(format!("unknown event kind {k} in a chunk"))),
+            k => {
+                return Err(StoreError::Corrupt(format!(
+                    "unknown event kind {k} in a chunk"
+                )));
+            }
         };
         out.push(StoredEvent {
             ts,
@@ -160,9 +167,33 @@ mod tests {
     #[test]
     fn events_round_trip() {
         let events = vec![
-            StoredEvent { ts: -5, seq: 9, kind: EventKind::Login, agent: 1, place: 0, groups: 3, media: 1 },
-            StoredEvent { ts: 1_700_000_000_000_000_000, seq: 2, kind: EventKind::Logout, agent: 70_000, place: 5, groups: 0, media: 0 },
-            StoredEvent { ts: 1_700_000_000_000_000_000, seq: u32::MAX as u64 + 7, kind: EventKind::Login, agent: u32::MAX, place: 1, groups: 1, media: 2 },
+            StoredEvent {
+                ts: -5,
+                seq: 9,
+                kind: EventKind::Login,
+                agent: 1,
+                place: 0,
+                groups: 3,
+                media: 1,
+            },
+            StoredEvent {
+                ts: 1_700_000_000_000_000_000,
+                seq: 2,
+                kind: EventKind::Logout,
+                agent: 70_000,
+                place: 5,
+                groups: 0,
+                media: 0,
+            },
+            StoredEvent {
+                ts: 1_700_000_000_000_000_000,
+                seq: u32::MAX as u64 + 7,
+                kind: EventKind::Login,
+                agent: u32::MAX,
+                place: 1,
+                groups: 1,
+                media: 2,
+            },
         ];
         let blob = encode_events(&events);
         let mut back = Vec::new();
@@ -174,8 +205,18 @@ mod tests {
     #[test]
     fn snapshots_and_lists_round_trip() {
         let rows = vec![
-            SnapshotAgentRow { agent: 1, enabled: true, media: 2, groups: 0 },
-            SnapshotAgentRow { agent: 300, enabled: false, media: 0, groups: 9 },
+            SnapshotAgentRow {
+                agent: 1,
+                enabled: true,
+                media: 2,
+                groups: 0,
+            },
+            SnapshotAgentRow {
+                agent: 300,
+                enabled: false,
+                media: 0,
+                groups: 9,
+            },
         ];
         assert_eq!(decode_snapshot(&encode_snapshot(&rows)).unwrap(), rows);
         let mut out = Vec::new();

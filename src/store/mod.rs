@@ -46,7 +46,14 @@ pub struct StoredEvent {
 impl StoredEvent {
     /// Everything but the sequence number: two events with equal keys are duplicates.
     pub fn key(&self) -> (Nanos, EventKind, u32, u32, u32, u32) {
-        (self.ts, self.kind, self.agent, self.place, self.groups, self.media)
+        (
+            self.ts,
+            self.kind,
+            self.agent,
+            self.place,
+            self.groups,
+            self.media,
+        )
     }
 }
 
@@ -280,7 +287,13 @@ pub trait Store: Send {
     ) -> Result<IngestStats, StoreError>;
 
     /// Records the outcome of one collection run (error None: success).
-    fn record_run(&mut self, collector: &str, kind: &str, at: Nanos, error: Option<&str>) -> Result<(), StoreError>;
+    fn record_run(
+        &mut self,
+        collector: &str,
+        kind: &str,
+        at: Nanos,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
 
     /// Forgets a collector's cursor, so that its source is read again from the start.
     fn reset_cursor(&mut self, collector: &str) -> Result<bool, StoreError>;
@@ -313,7 +326,12 @@ pub trait Store: Send {
     fn day_record(&mut self, day: Day) -> Result<Option<DayRecord>, StoreError>;
 
     /// Replaces the rollup of one day, in one transaction.
-    fn write_day(&mut self, record: &DayRecord, slots: &[SlotRecord], anomalies: &[Anomaly]) -> Result<(), StoreError>;
+    fn write_day(
+        &mut self,
+        record: &DayRecord,
+        slots: &[SlotRecord],
+        anomalies: &[Anomaly],
+    ) -> Result<(), StoreError>;
 
     /// Saves the rollup state and forgets the dirty marks older than `watermark`.
     fn finish_rollup(&mut self, meta: &RollupMeta, watermark: u64) -> Result<(), StoreError>;
@@ -328,7 +346,13 @@ pub trait Store: Send {
 
     /// The stored values of one scope on days `from..=to`, ordered by day then item. With
     /// `detail` false, the 10-minute arrays are left empty.
-    fn scope_days(&mut self, scope: Scope, from: Day, to: Day, detail: bool) -> Result<Vec<(Day, SlotRecord)>, StoreError>;
+    fn scope_days(
+        &mut self,
+        scope: Scope,
+        from: Day,
+        to: Day,
+        detail: bool,
+    ) -> Result<Vec<(Day, SlotRecord)>, StoreError>;
 
     fn day_summaries(&mut self, from: Day, to: Day) -> Result<Vec<DaySummary>, StoreError>;
 

@@ -36,7 +36,10 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Other(format!("cannot create the store's folder {}: {e}", dir.display()))
+                StoreError::Other(format!(
+                    "cannot create the store's folder {}: {e}",
+                    dir.display()
+                ))
             })?;
         }
         let conn = Connection::open(path)?;
@@ -54,7 +57,9 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self.conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
         if version as usize > MIGRATIONS.len() {
             return Err(StoreError::Schema(format!(
                 "{} was written by a newer seatmeter (schema version {version}); upgrade seatmeter",
@@ -83,7 +88,13 @@ impl SqliteStore {
         }
         for (table, map) in [("agent", &mut c.agents), ("grp", &mut c.groups)] {
             let mut st = conn.prepare(&format!("SELECT id, tenant, name FROM {table}"))?;
-            for r in st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, u32>(1)?, r.get::<_, String>(2)?)))? {
+            for r in st.query_map([], |r| {
+                Ok((
+                    r.get::<_, u32>(0)?,
+                    r.get::<_, u32>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            })? {
                 let (id, tenant, name) = r?;
                 map.insert((tenant, name), id);
             }
@@ -95,7 +106,10 @@ impl SqliteStore {
                 map.insert(name, id);
             }
         }
-        for (table, map) in [("groupset", &mut c.groupsets), ("mediaset", &mut c.mediasets)] {
+        for (table, map) in [
+            ("groupset", &mut c.groupsets),
+            ("mediaset", &mut c.mediasets),
+        ] {
             let mut st = conn.prepare(&format!("SELECT id, members FROM {table}"))?;
             for r in st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
                 let (id, blob) = r?;
@@ -115,13 +129,21 @@ impl SqliteStore {
             .optional()?)
     }
 
-    fn ingest_tx(&mut self, collector: &str, kind: &str, batch: &Batch, cursor: &str) -> Result<IngestStats, StoreError> {
+    fn ingest_tx(
+        &mut self,
+        collector: &str,
+        kind: &str,
+        batch: &Batch,
+        cursor: &str,
+    ) -> Result<IngestStats, StoreError> {
         self.load_cache()?;
         let cache = self.cache.as_mut().expect("loaded");
         let tx = self.conn.transaction()?;
         let mut stats = IngestStats::default();
         let next_seq: u64 = tx
-            .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| r.get::<_, String>(0))
+            .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()?
             .map(|s| s.parse().unwrap_or(1))
             .unwrap_or(1);
@@ -140,12 +162,16 @@ impl SqliteStore {
                 media: ids.mediaset(&tx, cache, e.media)?,
             };
             seq += 1;
-            by_day.entry(e.ts.div_euclid(NANOS_PER_DAY)).or_default().push(stored);
+            by_day
+                .entry(e.ts.div_euclid(NANOS_PER_DAY))
+                .or_default()
+                .push(stored);
         }
         let stamp = seq; // every ingest moves the sequence on, so dirty marks order
         let mut dirty: HashSet<i64> = HashSet::new();
         {
-            let mut existing = tx.prepare_cached("SELECT data FROM event_chunk WHERE utc_day = ?1")?;
+            let mut existing =
+                tx.prepare_cached("SELECT data FROM event_chunk WHERE utc_day = ?1")?;
             let mut insert = tx.prepare_cached(
                 "INSERT INTO event_chunk (utc_day, collector, n, min_ts, max_ts, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
@@ -207,7 +233,14 @@ impl SqliteStore {
             )?;
             let at = crate::now_nanos();
             for r in &batch.rejects {
-                insert.execute(params![collector, r.source, r.line as i64, r.reason, r.text, at])?;
+                insert.execute(params![
+                    collector,
+                    r.source,
+                    r.line as i64,
+                    r.reason,
+                    r.text,
+                    at
+                ])?;
                 stats.rejects += 1;
             }
         }
@@ -256,7 +289,11 @@ struct BatchIds<'b> {
     mediasets: Vec<Option<u32>>,
 }
 
-fn upsert_id(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> Result<u32, StoreError> {
+fn upsert_id(
+    tx: &Transaction<'_>,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<u32, StoreError> {
     Ok(tx.prepare_cached(sql)?.query_row(params, |r| r.get(0))?)
 }
 
@@ -274,7 +311,12 @@ impl<'b> BatchIds<'b> {
         }
     }
 
-    fn tenant(&mut self, tx: &Transaction<'_>, c: &mut DimCache, sym: Sym) -> Result<u32, StoreError> {
+    fn tenant(
+        &mut self,
+        tx: &Transaction<'_>,
+        c: &mut DimCache,
+        sym: Sym,
+    ) -> Result<u32, StoreError> {
         if let Some(id) = self.tenants[sym as usize] {
             return Ok(id);
         }
@@ -295,7 +337,13 @@ impl<'b> BatchIds<'b> {
         Ok(id)
     }
 
-    fn agent(&mut self, tx: &Transaction<'_>, c: &mut DimCache, tenant: u32, sym: Sym) -> Result<u32, StoreError> {
+    fn agent(
+        &mut self,
+        tx: &Transaction<'_>,
+        c: &mut DimCache,
+        tenant: u32,
+        sym: Sym,
+    ) -> Result<u32, StoreError> {
         if let Some(&id) = self.agents.get(&(tenant, sym)) {
             return Ok(id);
         }
@@ -317,7 +365,12 @@ impl<'b> BatchIds<'b> {
         Ok(id)
     }
 
-    fn place(&mut self, tx: &Transaction<'_>, c: &mut DimCache, sym: Sym) -> Result<u32, StoreError> {
+    fn place(
+        &mut self,
+        tx: &Transaction<'_>,
+        c: &mut DimCache,
+        sym: Sym,
+    ) -> Result<u32, StoreError> {
         if let Some(id) = self.places[sym as usize] {
             return Ok(id);
         }
@@ -338,7 +391,13 @@ impl<'b> BatchIds<'b> {
         Ok(id)
     }
 
-    fn groupset(&mut self, tx: &Transaction<'_>, c: &mut DimCache, tenant: u32, list: ListId) -> Result<u32, StoreError> {
+    fn groupset(
+        &mut self,
+        tx: &Transaction<'_>,
+        c: &mut DimCache,
+        tenant: u32,
+        list: ListId,
+    ) -> Result<u32, StoreError> {
         if list == 0 {
             return Ok(0);
         }
@@ -368,7 +427,12 @@ impl<'b> BatchIds<'b> {
         Ok(id)
     }
 
-    fn mediaset(&mut self, tx: &Transaction<'_>, c: &mut DimCache, list: ListId) -> Result<u32, StoreError> {
+    fn mediaset(
+        &mut self,
+        tx: &Transaction<'_>,
+        c: &mut DimCache,
+        list: ListId,
+    ) -> Result<u32, StoreError> {
         if list == 0 {
             return Ok(0);
         }
@@ -405,7 +469,12 @@ impl<'b> BatchIds<'b> {
     }
 }
 
-fn set_id(tx: &Transaction<'_>, map: &mut HashMap<Vec<u32>, u32>, table: &str, mut members: Vec<u32>) -> Result<u32, StoreError> {
+fn set_id(
+    tx: &Transaction<'_>,
+    map: &mut HashMap<Vec<u32>, u32>,
+    table: &str,
+    mut members: Vec<u32>,
+) -> Result<u32, StoreError> {
     members.sort_unstable();
     members.dedup();
     if let Some(&id) = map.get(&members) {
@@ -427,7 +496,11 @@ fn get_u64(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(r.get::<_, i64>(i)? as u64)
 }
 
-fn slot_from_row(r: &rusqlite::Row<'_>, scope: Scope, detail: bool) -> Result<(Day, SlotRecord), StoreError> {
+fn slot_from_row(
+    r: &rusqlite::Row<'_>,
+    scope: Scope,
+    detail: bool,
+) -> Result<(Day, SlotRecord), StoreError> {
     let mut peaks = Vec::new();
     let mut enabled = Vec::new();
     if detail {
@@ -476,12 +549,22 @@ impl Store for SqliteStore {
     fn cursor(&mut self, collector: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
-            .query_row("SELECT cursor FROM collector WHERE name = ?1", [collector], |r| r.get(0))
+            .query_row(
+                "SELECT cursor FROM collector WHERE name = ?1",
+                [collector],
+                |r| r.get(0),
+            )
             .optional()?
             .flatten())
     }
 
-    fn ingest(&mut self, collector: &str, kind: &str, batch: &Batch, cursor: &str) -> Result<IngestStats, StoreError> {
+    fn ingest(
+        &mut self,
+        collector: &str,
+        kind: &str,
+        batch: &Batch,
+        cursor: &str,
+    ) -> Result<IngestStats, StoreError> {
         let result = self.ingest_tx(collector, kind, batch, cursor);
         if result.is_err() {
             self.cache = None;
@@ -489,7 +572,13 @@ impl Store for SqliteStore {
         result
     }
 
-    fn record_run(&mut self, collector: &str, kind: &str, at: Nanos, error: Option<&str>) -> Result<(), StoreError> {
+    fn record_run(
+        &mut self,
+        collector: &str,
+        kind: &str,
+        at: Nanos,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
         match error {
             None => self.conn.execute(
                 "INSERT INTO collector (name, kind, last_success, runs) VALUES (?1, ?2, ?3, 1)
@@ -507,10 +596,10 @@ impl Store for SqliteStore {
     }
 
     fn reset_cursor(&mut self, collector: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .conn
-            .execute("UPDATE collector SET cursor = NULL WHERE name = ?1", [collector])?
-            > 0)
+        Ok(self.conn.execute(
+            "UPDATE collector SET cursor = NULL WHERE name = ?1",
+            [collector],
+        )? > 0)
     }
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError> {
@@ -541,12 +630,18 @@ impl Store for SqliteStore {
     }
 
     fn event_span(&mut self) -> Result<Option<(Nanos, Nanos)>, StoreError> {
-        Ok(self.conn.query_row("SELECT min(min_ts), max(max_ts) FROM event_chunk", [], |r| {
-            Ok(match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
-                (Some(a), Some(b)) => Some((a, b)),
-                _ => None,
-            })
-        })?)
+        Ok(self.conn.query_row(
+            "SELECT min(min_ts), max(max_ts) FROM event_chunk",
+            [],
+            |r| {
+                Ok(
+                    match (r.get::<_, Option<i64>>(0)?, r.get::<_, Option<i64>>(1)?) {
+                        (Some(a), Some(b)) => Some((a, b)),
+                        _ => None,
+                    },
+                )
+            },
+        )?)
     }
 
     fn events_between(&mut self, from: Nanos, to: Nanos) -> Result<Vec<StoredEvent>, StoreError> {
@@ -568,9 +663,9 @@ impl Store for SqliteStore {
     }
 
     fn snapshots(&mut self) -> Result<Vec<SnapshotInfo>, StoreError> {
-        let mut st = self
-            .conn
-            .prepare("SELECT id, taken, source, collector, agents FROM snapshot ORDER BY taken, id")?;
+        let mut st = self.conn.prepare(
+            "SELECT id, taken, source, collector, agents FROM snapshot ORDER BY taken, id",
+        )?;
         let rows = st.query_map([], |r| {
             Ok(SnapshotInfo {
                 id: r.get(0)?,
@@ -584,9 +679,11 @@ impl Store for SqliteStore {
     }
 
     fn snapshot_agents(&mut self, id: u32) -> Result<Vec<SnapshotAgentRow>, StoreError> {
-        let blob: Vec<u8> = self
-            .conn
-            .query_row("SELECT data FROM snapshot WHERE id = ?1", [id], |r| r.get(0))?;
+        let blob: Vec<u8> =
+            self.conn
+                .query_row("SELECT data FROM snapshot WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
         codec::decode_snapshot(&blob)
     }
 
@@ -611,10 +708,13 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         let days = {
             let mut st = tx.prepare("SELECT utc_day FROM dirty_day ORDER BY utc_day")?;
-            st.query_map([], |r| r.get(0))?.collect::<Result<Vec<i64>, _>>()?
+            st.query_map([], |r| r.get(0))?
+                .collect::<Result<Vec<i64>, _>>()?
         };
         let watermark: u64 = tx
-            .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| r.get::<_, String>(0))
+            .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
+                r.get::<_, String>(0)
+            })
             .optional()?
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
@@ -625,7 +725,9 @@ impl Store for SqliteStore {
     fn rollup_meta(&mut self) -> Result<RollupMeta, StoreError> {
         Ok(RollupMeta {
             fingerprint: self.meta_get("rollup_fingerprint")?,
-            first_snapshot: self.meta_get("rollup_first_snapshot")?.and_then(|s| s.parse().ok()),
+            first_snapshot: self
+                .meta_get("rollup_first_snapshot")?
+                .and_then(|s| s.parse().ok()),
         })
     }
 
@@ -650,7 +752,12 @@ impl Store for SqliteStore {
             .optional()?)
     }
 
-    fn write_day(&mut self, rec: &DayRecord, slots: &[SlotRecord], anomalies: &[Anomaly]) -> Result<(), StoreError> {
+    fn write_day(
+        &mut self,
+        rec: &DayRecord,
+        slots: &[SlotRecord],
+        anomalies: &[Anomaly],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM rollup_slot WHERE day = ?1", [rec.day])?;
         tx.execute("DELETE FROM anomaly WHERE day = ?1", [rec.day])?;
@@ -685,7 +792,9 @@ impl Store for SqliteStore {
                     codec::encode_u32s(&s.enabled)
                 ])?;
             }
-            let mut ins = tx.prepare_cached("INSERT INTO anomaly (day, ts, agent, kind) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut ins = tx.prepare_cached(
+                "INSERT INTO anomaly (day, ts, agent, kind) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for a in anomalies {
                 ins.execute(params![rec.day, a.ts, a.agent, a.kind.as_str()])?;
             }
@@ -698,7 +807,10 @@ impl Store for SqliteStore {
         let tx = self.conn.transaction()?;
         for (key, value) in [
             ("rollup_fingerprint", meta.fingerprint.clone()),
-            ("rollup_first_snapshot", meta.first_snapshot.map(|t| t.to_string())),
+            (
+                "rollup_first_snapshot",
+                meta.first_snapshot.map(|t| t.to_string()),
+            ),
         ] {
             match value {
                 Some(v) => tx.execute(
@@ -722,15 +834,25 @@ impl Store for SqliteStore {
     }
 
     fn rolled_days(&mut self) -> Result<Option<(Day, Day)>, StoreError> {
-        Ok(self.conn.query_row("SELECT min(day), max(day) FROM rollup_day", [], |r| {
-            Ok(match (r.get::<_, Option<Day>>(0)?, r.get::<_, Option<Day>>(1)?) {
-                (Some(a), Some(b)) => Some((a, b)),
-                _ => None,
-            })
-        })?)
+        Ok(self
+            .conn
+            .query_row("SELECT min(day), max(day) FROM rollup_day", [], |r| {
+                Ok(
+                    match (r.get::<_, Option<Day>>(0)?, r.get::<_, Option<Day>>(1)?) {
+                        (Some(a), Some(b)) => Some((a, b)),
+                        _ => None,
+                    },
+                )
+            })?)
     }
 
-    fn scope_days(&mut self, scope: Scope, from: Day, to: Day, detail: bool) -> Result<Vec<(Day, SlotRecord)>, StoreError> {
+    fn scope_days(
+        &mut self,
+        scope: Scope,
+        from: Day,
+        to: Day,
+        detail: bool,
+    ) -> Result<Vec<(Day, SlotRecord)>, StoreError> {
         let sql = if detail {
             "SELECT day, item, day_peak, day_enabled, end_level, end_enabled, peaks, enabled FROM rollup_slot
              WHERE scope_kind = ?1 AND scope_id = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day, item"
@@ -791,7 +913,8 @@ impl Store for SqliteStore {
                     name: r.get(0)?,
                     kind: r.get(1)?,
                     last_success: r.get(2)?,
-                    last_error: match (r.get::<_, Option<i64>>(4)?, r.get::<_, Option<String>>(3)?) {
+                    last_error: match (r.get::<_, Option<i64>>(4)?, r.get::<_, Option<String>>(3)?)
+                    {
                         (Some(at), Some(e)) => Some((at, e)),
                         _ => None,
                     },
@@ -807,7 +930,10 @@ impl Store for SqliteStore {
         drop(st);
         let span = self.event_span()?;
         let c = &self.conn;
-        let count = |sql: &str| -> Result<u64, StoreError> { Ok(c.query_row(sql, [], |r| r.get::<_, Option<i64>>(0))?.unwrap_or(0) as u64) };
+        let count = |sql: &str| -> Result<u64, StoreError> {
+            Ok(c.query_row(sql, [], |r| r.get::<_, Option<i64>>(0))?
+                .unwrap_or(0) as u64)
+        };
         let page_count = count("PRAGMA page_count")?;
         let page_size = count("PRAGMA page_size")?;
         let status = StoreStatus {

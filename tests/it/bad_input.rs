@@ -1,0 +1,171 @@
+//! Bad input gets a clear message naming the file and line; the good lines around it are
+//! still collected.
+
+use crate::support::{Site, ev};
+
+const GOOD1: &str =
+    r#"{"ts":"2026-01-05T09:00:00Z","event":"login","tenant":"a","agent":"x","media":["voice"]}"#;
+const GOOD2: &str = r#"{"ts":"2026-01-05T10:00:00Z","event":"logout","tenant":"a","agent":"x"}"#;
+
+/// A file with a good line, the bad one, and a good line; returns the one reject.
+fn one_bad_line(name: &str, body: String) -> seatmeter_collectors::Reject {
+    let site = Site::simple("UTC");
+    site.spool(name, &body);
+    let runs = site.collect();
+    assert_eq!(
+        runs[0].stored.events, 2,
+        "the good lines around the bad one are collected"
+    );
+    assert_eq!(runs[0].stored.rejects, 1);
+    let config = site.config();
+    let mut store = seatmeter::store::open(&config).unwrap();
+    let stored = store.rejects(None).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].source, name);
+    runs[0].rejects[0].clone()
+}
+
+fn jsonl(bad: &str) -> String {
+    format!("{GOOD1}\n{bad}\n{GOOD2}\n")
+}
+
+fn csv(bad: &str) -> String {
+    format!(
+        "ts,event,tenant,agent,place,groups,media\n2026-01-05T09:00:00Z,login,a,x,,,voice\n{bad}\n2026-01-05T10:00:00Z,logout,a,x,,,\n"
+    )
+}
+
+#[test]
+fn each_bad_line_is_kept_aside_with_its_file_line_and_reason() {
+    let cases: Vec<(&str, String, u64, &str)> = vec![
+        (
+            "ts.jsonl",
+            jsonl(r#"{"ts":"2026-01-05 09:00","event":"login","agent":"y"}"#),
+            2,
+            "is not RFC 3339",
+        ),
+        (
+            "ts.csv",
+            csv("05/01/2026 09:00,login,a,y,,,voice"),
+            3,
+            "is not RFC 3339",
+        ),
+        (
+            "word.jsonl",
+            jsonl(r#"{"ts":"2026-01-05T09:00:00Z","event":"signin","agent":"y"}"#),
+            2,
+            "unknown event \"signin\" (expected login or logout)",
+        ),
+        (
+            "agent.jsonl",
+            jsonl(r#"{"ts":"2026-01-05T09:00:00Z","event":"login","tenant":"a"}"#),
+            2,
+            "missing agent",
+        ),
+        (
+            "agent.csv",
+            csv("2026-01-05T09:00:00Z,login,a,,,,voice"),
+            3,
+            "missing agent",
+        ),
+        (
+            "wide.csv",
+            csv("2026-01-05T09:00:00Z,login,a,y,,,voice,extra"),
+            3,
+            "expected 7 fields as in the header, found 8",
+        ),
+        (
+            "cut.jsonl",
+            jsonl(r#"{"ts":"2026-01-05T09:00:00Z","event":"log"#),
+            2,
+            "truncated JSON line",
+        ),
+        (
+            "type.jsonl",
+            jsonl(r#"{"ts":"2026-01-05T09:00:00Z","event":"login","agent":1001}"#),
+            2,
+            "invalid type: integer `1001`",
+        ),
+    ];
+    for (name, body, line, want) in cases {
+        let r = one_bad_line(name, body);
+        assert_eq!((r.source.as_str(), r.line), (name, line), "{r}");
+        assert!(r.reason.contains(want), "{name}: {r}");
+        assert!(r.to_string().starts_with(&format!("{name}:{line}: ")));
+    }
+    // Bytes that are not UTF-8.
+    let site = Site::simple("UTC");
+    let mut body = format!("{GOOD1}\n").into_bytes();
+    body.extend_from_slice(b"{\"ts\":\"\xff\"}\n");
+    body.extend_from_slice(format!("{GOOD2}\n").as_bytes());
+    std::fs::write(site.path().join("spool/bytes.jsonl"), body).unwrap();
+    let runs = site.collect();
+    assert_eq!(runs[0].stored.events, 2);
+    assert_eq!(runs[0].rejects[0].line, 2);
+    assert!(runs[0].rejects[0].reason.contains("not valid UTF-8"));
+}
+
+#[test]
+fn a_snapshot_that_is_not_well_formed_is_kept_aside_and_the_others_read() {
+    let site = Site::simple("UTC");
+    site.snapshot("a.xml", "<ConfigurationSnapshot taken=\"2026-01-05T00:00:00Z\">\n<Tenant name=\"a\">\n<Agent id=\"x\" enabled=\"true\" media=\"voice\">\n</Tenant>\n</ConfigurationSnapshot>\n");
+    site.snapshot("b.xml", "<ConfigurationSnapshot taken=\"2026-01-05T00:00:00Z\"><Agent id=\"x\" enabled=\"true\" media=\"voice\"/></ConfigurationSnapshot>");
+    let runs = site.collect();
+    let cfg = &runs[1];
+    assert_eq!(cfg.stored.snapshots, 1);
+    assert_eq!(cfg.rejects.len(), 1);
+    assert_eq!(
+        (cfg.rejects[0].source.as_str(), cfg.rejects[0].line),
+        ("a.xml", 4)
+    );
+    assert!(
+        cfg.rejects[0].reason.starts_with("not well-formed XML"),
+        "{}",
+        cfg.rejects[0]
+    );
+}
+
+#[test]
+fn a_license_file_with_a_bad_line_grants_nothing_and_says_where() {
+    let site = crate::support::Site::new(
+        "UTC",
+        crate::support::VOICE_EMAIL,
+        "INCREMENT V v 1 permanent 5\nINCREMENT E v 1 31-jun-2027 5\n",
+    );
+    site.spool(
+        "a.jsonl",
+        &format!(
+            "{}\n",
+            ev("2026-01-05T09:00:00Z", "login", "a", "x", &["voice"], &[])
+        ),
+    );
+    site.collect_and_rollup();
+    let (csv, outcome) = site.report_full("system", None, "daily", "2026-01-05", "2026-01-05");
+    assert!(
+        outcome
+            .warnings
+            .iter()
+            .any(|w| w.contains("license.dat:2: expiry date: \"31-jun-2027\" is not a real date")),
+        "{:?}",
+        outcome.warnings
+    );
+    // No entitlement from that file, not even from its good line.
+    let rows = crate::support::rows(&csv);
+    assert_eq!(rows[0][5], "");
+    assert_eq!(rows[0][6], "false");
+}
+
+#[test]
+fn a_partial_last_line_is_not_lost() {
+    let site = Site::simple("UTC");
+    let path = site.path().join("spool/a.jsonl");
+    std::fs::write(&path, format!("{GOOD1}\n{}", &GOOD2[..30])).unwrap();
+    let runs = site.collect();
+    assert_eq!(runs[0].stored.events, 1);
+    assert_eq!(runs[0].stored.rejects, 0);
+    assert!(runs[0].summary.notes[0].contains("a.jsonl:2: the last line has no newline yet"));
+    std::fs::write(&path, format!("{GOOD1}\n{GOOD2}\n")).unwrap();
+    let runs = site.collect();
+    assert_eq!(runs[0].stored.events, 1);
+    assert_eq!(runs[0].stored.rejects, 0);
+}

@@ -1,0 +1,9 @@
+//! Integration tests: one binary, one module per concern (see ../../docs/TESTING.md).
+
+mod bad_input;
+mod cli;
+mod incremental;
+mod oracle;
+mod rules;
+mod support;
+mod worked_example;

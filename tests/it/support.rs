@@ -1,0 +1,202 @@
+//! A site in a temporary folder, driven through the library as the commands drive it.
+
+use std::path::{Path, PathBuf};
+
+use seatmeter::calendar::parse_date;
+use seatmeter::collect::{RunReport, run_once};
+use seatmeter::config::Config;
+use seatmeter::report::{Outcome, Reporter, Request};
+use seatmeter::rollup::{Days, Rollup, RollupStats};
+use seatmeter::store;
+use seatmeter_reports::csv::CsvRenderer;
+use seatmeter_reports::{Granularity, Renderer, ScopeKind};
+
+pub const VOICE_EMAIL: &str = r#"
+[[item]]
+name = "Voice"
+media = ["voice"]
+features = ["V"]
+
+[[item]]
+name = "Email"
+media = ["email"]
+features = ["E"]
+"#;
+
+pub struct Site {
+    pub dir: tempfile::TempDir,
+}
+
+impl Site {
+    /// A site with a spool and a snapshot folder, `items` (TOML) and a license file.
+    pub fn new(tz: &str, items: &str, license: &str) -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("spool")).unwrap();
+        std::fs::create_dir_all(dir.path().join("config-snapshots")).unwrap();
+        std::fs::write(dir.path().join("license.dat"), license).unwrap();
+        let config = format!(
+            "timezone = \"{tz}\"\n[store]\npath = \"seatmeter.db\"\n\
+             [[collector]]\nname = \"events\"\nkind = \"spool\"\npath = \"spool\"\nsettle = \"0s\"\n\
+             [[collector]]\nname = \"cfg\"\nkind = \"config-xml\"\npath = \"config-snapshots\"\n\
+             [license]\nfiles = [\"license.dat\"]\n{items}"
+        );
+        std::fs::write(dir.path().join("seatmeter.toml"), config).unwrap();
+        Site { dir }
+    }
+
+    /// The worked example's items and a license of 1 seat each.
+    pub fn simple(tz: &str) -> Site {
+        Site::new(
+            tz,
+            VOICE_EMAIL,
+            "INCREMENT V genesys.d 8.5 permanent 1\nINCREMENT E genesys.d 8.5 permanent 1\n",
+        )
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.path().join("seatmeter.toml")
+    }
+
+    pub fn config(&self) -> Config {
+        Config::load(&self.config_path()).unwrap()
+    }
+
+    pub fn spool(&self, name: &str, text: &str) {
+        std::fs::write(self.path().join("spool").join(name), text).unwrap();
+    }
+
+    pub fn snapshot(&self, name: &str, xml: &str) {
+        std::fs::write(self.path().join("config-snapshots").join(name), xml).unwrap();
+    }
+
+    pub fn collect(&self) -> Vec<RunReport> {
+        let config = self.config();
+        let mut store = store::open(&config).unwrap();
+        config
+            .collectors
+            .iter()
+            .map(|c| {
+                let r = run_once(store.as_mut(), c.build().as_mut(), c.kind(), &|| false);
+                assert!(r.error.is_none(), "{:?}", r.error);
+                r
+            })
+            .collect()
+    }
+
+    pub fn rollup(&self) -> RollupStats {
+        self.rollup_days(Days::Changed)
+    }
+
+    pub fn rollup_days(&self, days: Days) -> RollupStats {
+        let config = self.config();
+        let mut store = store::open(&config).unwrap();
+        Rollup::new(store.as_mut(), &config)
+            .unwrap()
+            .run(days, &mut |_| {})
+            .unwrap()
+    }
+
+    pub fn collect_and_rollup(&self) -> RollupStats {
+        self.collect();
+        self.rollup()
+    }
+
+    /// A report as CSV text, and its outcome.
+    pub fn report_full(
+        &self,
+        scope: &str,
+        id: Option<&str>,
+        granularity: &str,
+        from: &str,
+        to: &str,
+    ) -> (String, Outcome) {
+        let config = self.config();
+        let mut store = store::open(&config).unwrap();
+        let req = Request {
+            scope: scope.parse::<ScopeKind>().unwrap(),
+            id: id.map(String::from),
+            granularity: granularity.parse::<Granularity>().unwrap(),
+            from: parse_date(from).unwrap(),
+            to: parse_date(to).unwrap(),
+        };
+        let mut buf = Vec::new();
+        let outcome = {
+            let mut r: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut buf).unwrap());
+            let outcome = Reporter::new(store.as_mut(), &config)
+                .unwrap()
+                .run(&req, &mut |row| r.row(row).map_err(Into::into))
+                .unwrap();
+            r.finish().unwrap();
+            outcome
+        };
+        (String::from_utf8(buf).unwrap(), outcome)
+    }
+
+    pub fn report(&self, scope: &str, granularity: &str, from: &str, to: &str) -> String {
+        self.report_full(scope, None, granularity, from, to).0
+    }
+}
+
+/// The rows of a CSV report as (scope_id, period_start, item, peak, enabled, entitled, over_use).
+pub fn rows(csv: &str) -> Vec<[String; 7]> {
+    csv.lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<String> = split(l);
+            [
+                f[1].clone(),
+                f[3].clone(),
+                f[5].clone(),
+                f[6].clone(),
+                f[7].clone(),
+                f[8].clone(),
+                f[9].clone(),
+            ]
+        })
+        .collect()
+}
+
+/// Splits a CSV line (fields may be quoted).
+pub fn split(line: &str) -> Vec<String> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    r.records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect()
+}
+
+/// The peak of `item` in each row, in order, for one scope id.
+pub fn peaks(csv: &str, scope_id: &str, item: &str) -> Vec<u64> {
+    rows(csv)
+        .into_iter()
+        .filter(|r| r[0] == scope_id && r[2] == item)
+        .map(|r| r[3].parse().unwrap())
+        .collect()
+}
+
+/// A JSON Lines seat event.
+pub fn ev(
+    ts: &str,
+    event: &str,
+    tenant: &str,
+    agent: &str,
+    media: &[&str],
+    groups: &[&str],
+) -> String {
+    serde_json::json!({"ts": ts, "event": event, "tenant": tenant, "agent": agent, "media": media, "groups": groups}).to_string()
+}
+
+pub fn lines(evs: &[String]) -> String {
+    let mut s = evs.join("\n");
+    s.push('\n');
+    s
+}
