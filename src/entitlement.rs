@@ -496,7 +496,7 @@ mod tests {
 
     fn fixture(name: &str) -> LicenseFile {
         let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/licenses")
+            .join("tests/fixtures/licenses")
             .join(name);
         load(&p).unwrap()
     }

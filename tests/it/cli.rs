@@ -24,7 +24,7 @@ fn text(o: &Output) -> (String, String) {
 #[test]
 fn the_commands_of_section_9_on_the_worked_example() {
     let site = Site::simple("UTC");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/worked-example");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worked-example");
     for f in [
         "seatmeter.toml",
         "license.dat",
@@ -192,7 +192,7 @@ fn configuration_errors_name_the_file_line_and_key() {
 
 #[test]
 fn license_check_prints_lines_and_entitlement_and_fails_on_errors() {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/licenses");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/licenses");
     let dir = tempfile::tempdir().unwrap();
     let o = seatmeter(
         dir.path(),

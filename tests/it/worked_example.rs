@@ -5,7 +5,7 @@ use std::path::Path;
 use crate::support::Site;
 
 fn fixture() -> Site {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/worked-example");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/worked-example");
     let site = Site::simple("Europe/London");
     std::fs::copy(src.join("seatmeter.toml"), site.config_path()).unwrap();
     std::fs::copy(src.join("license.dat"), site.path().join("license.dat")).unwrap();
@@ -21,7 +21,7 @@ fn fixture() -> Site {
 fn expected(name: &str) -> String {
     std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/worked-example/expected")
+            .join("tests/fixtures/worked-example/expected")
             .join(name),
     )
     .unwrap()
