@@ -7,7 +7,7 @@
 //! and zones with half-hour offsets or half-hour shifts need no special case.
 
 use chrono::{
-    Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
+    Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike,
 };
 use chrono_tz::Tz;
 use seatmeter_collectors::Nanos;
@@ -140,6 +140,26 @@ impl Calendar {
             .timestamp_nanos(t)
             .format("%Y-%m-%dT%H:%M:%S%:z")
             .to_string()
+    }
+
+    /// A short period for people: `2026-10-25 01:50–02:00 +01:00`, with both offsets when
+    /// they differ (`2026-10-25 01:50 +01:00 – 01:00 +00:00`).
+    pub fn period_text(&self, a: Nanos, b: Nanos) -> String {
+        let (la, lb) = (self.tz.timestamp_nanos(a), self.tz.timestamp_nanos(b));
+        if la.offset().fix() == lb.offset().fix() {
+            format!(
+                "{}–{} {}",
+                la.format("%Y-%m-%d %H:%M"),
+                lb.format("%H:%M"),
+                la.format("%:z")
+            )
+        } else {
+            format!(
+                "{} – {}",
+                la.format("%Y-%m-%d %H:%M %:z"),
+                lb.format("%H:%M %:z")
+            )
+        }
     }
 
     /// The local date of day `day` as text.
@@ -298,6 +318,25 @@ mod tests {
         let s = c.slots(d("2026-10-25"));
         assert_eq!(s.slot_of(t("2026-10-25T01:05:00Z")), 12);
         assert_eq!(s.slot_of(s.starts[0]), 0);
+    }
+
+    #[test]
+    fn period_texts() {
+        let c = cal("Europe/London");
+        let s = c.slots(d("2026-10-25"));
+        assert_eq!(
+            c.period_text(s.starts[0], s.slot_end(0)),
+            "2026-10-25 00:00–00:10 +01:00"
+        );
+        let i = s
+            .starts
+            .iter()
+            .position(|&t| c.format(t) == "2026-10-25T01:50:00+01:00")
+            .unwrap();
+        assert_eq!(
+            c.period_text(s.starts[i], s.slot_end(i)),
+            "2026-10-25 01:50 +01:00 – 01:00 +00:00"
+        );
     }
 
     #[test]

@@ -116,6 +116,8 @@ pub enum Format {
     Csv,
     Json,
     Table,
+    /// A compliance document for auditors (cover, entitlement, charts, every row, anomalies).
+    Pdf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -156,7 +158,8 @@ pub struct ReportArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: Format,
-    /// Write to this file (atomically) instead of standard output.
+    /// Write to this file (atomically) instead of standard output. PDF needs it unless
+    /// standard output is redirected.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -273,6 +276,12 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some(out) = &args.out {
                 eprintln!("wrote {} row(s) to {}", outcome.rows, out.display());
+            }
+            if !outcome.over_use.is_empty() && args.format != Format::Table {
+                eprintln!(
+                    "over-use: {} instance(s) (see the report)",
+                    outcome.over_use.len()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -518,7 +527,7 @@ fn request(args: &ReportArgs) -> Result<Request> {
     })
 }
 
-/// Writes a report in a text format to `out` (a file, written atomically) or standard output.
+/// Writes a report to `out` (a file, written atomically) or standard output.
 pub fn report_to(
     config: &Config,
     store: &mut dyn Store,
@@ -526,6 +535,23 @@ pub fn report_to(
     format: Format,
     out: Option<&Path>,
 ) -> Result<Outcome> {
+    if format == Format::Pdf {
+        let (bytes, outcome) = crate::pdfreport::render(store, config, req)?;
+        match out {
+            Some(path) => write_atomically(path, &bytes)?,
+            None if std::io::stdout().is_terminal() => {
+                bail!(
+                    "a PDF report is not for the terminal: add --out FILE.pdf (or redirect standard output)"
+                )
+            }
+            None => {
+                let mut o = std::io::stdout().lock();
+                o.write_all(&bytes)?;
+                o.flush()?;
+            }
+        }
+        return Ok(outcome);
+    }
     match out {
         None => {
             let stdout = std::io::stdout();
@@ -534,21 +560,45 @@ pub fn report_to(
             render(config, store, req, format, w, color)
         }
         Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|p| !p.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-            let tmp = tempfile::NamedTempFile::new_in(dir)
-                .with_context(|| format!("writing in {}", dir.display()))?;
+            let tmp = temp_for(path)?;
             let w = std::io::BufWriter::new(tmp.as_file());
             let outcome = render(config, store, req, format, w, false)?;
-            tmp.as_file().sync_all()?;
-            tmp.persist(path)
-                .with_context(|| format!("writing {}", path.display()))?;
+            publish(tmp, path)?;
             Ok(outcome)
         }
     }
+}
+
+/// A temporary file next to `path` (so that renaming it over `path` is atomic).
+fn temp_for(path: &Path) -> Result<tempfile::NamedTempFile> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut tmp = temp_for(path)?;
+    tmp.write_all(bytes)?;
+    publish(tmp, path)
+}
+
+/// Makes a finished temporary file the report at `path`: readable like any file (a
+/// temporary file is created private), synced, then renamed over `path`, so that a reader
+/// never sees half a report.
+fn publish(tmp: tempfile::NamedTempFile, path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
 }
 
 fn render<'w, W: Write + 'w>(
@@ -563,6 +613,7 @@ fn render<'w, W: Write + 'w>(
         Format::Csv => Box::new(seatmeter_reports::csv::CsvRenderer::new(w)?),
         Format::Json => Box::new(seatmeter_reports::json::JsonRenderer::new(w)?),
         Format::Table => Box::new(seatmeter_reports::table::TableRenderer::new(w, color)),
+        Format::Pdf => unreachable!("PDF reports are rendered whole, by report_to"),
     };
     let reporter = Reporter::new(store, config)?;
     let outcome = reporter.run(req, &mut |row| {

@@ -53,7 +53,7 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
         (
             ScopeKind::System,
             Granularity::Daily,
-            &[Format::Csv, Format::Json],
+            &[Format::Csv, Format::Json, Format::Pdf],
         ),
         (
             ScopeKind::System,
@@ -63,7 +63,7 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
         (
             ScopeKind::Tenant,
             Granularity::Daily,
-            &[Format::Csv, Format::Json],
+            &[Format::Csv, Format::Json, Format::Pdf],
         ),
         (
             ScopeKind::Tenant,
@@ -73,7 +73,7 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
         (
             ScopeKind::Group,
             Granularity::Daily,
-            &[Format::Csv, Format::Json],
+            &[Format::Csv, Format::Json, Format::Pdf],
         ),
         (ScopeKind::Group, Granularity::Monthly, &[Format::Csv]),
     ];
@@ -90,6 +90,7 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
                 Format::Csv => "csv",
                 Format::Json => "json",
                 Format::Table => "txt",
+                Format::Pdf => "pdf",
             };
             let path = reports.join(format!("{scope}-{granularity}.{ext}"));
             let outcome = cli::report_to(&config, store.as_mut(), &req, format, Some(&path))?;

@@ -8,6 +8,7 @@ pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod entitlement;
+pub mod pdfreport;
 pub mod report;
 pub mod rollup;
 pub mod sitegen;

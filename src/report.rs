@@ -61,6 +61,18 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     pub license_files: Vec<LicenseFile>,
     pub license_errors: Vec<LicenseError>,
+    /// With [`Reporter::with_peak_times`]: per scope id and item index, the peak over the
+    /// report's periods and the 10-minute period in which it was first reached.
+    pub peak_at: Vec<PeakAt>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeakAt {
+    pub scope_id: String,
+    pub item: usize,
+    pub peak: u64,
+    /// `start – end` of the 10-minute period, local time; None when the peak is 0.
+    pub period: Option<String>,
 }
 
 /// A period of the report and the parts of days it covers.
@@ -112,6 +124,7 @@ pub struct Reporter<'a> {
     first_snapshot: Option<Nanos>,
     rolled: Option<(Day, Day)>,
     outcome: Outcome,
+    peak_times: bool,
 }
 
 impl<'a> Reporter<'a> {
@@ -153,7 +166,15 @@ impl<'a> Reporter<'a> {
             first_snapshot: meta.first_snapshot,
             rolled,
             outcome,
+            peak_times: false,
         })
+    }
+
+    /// Also find when each item's peak was reached (reads the 10-minute values whatever
+    /// the granularity).
+    pub fn with_peak_times(mut self) -> Self {
+        self.peak_times = true;
+        self
     }
 
     /// The scopes of a request, ordered by scope id.
@@ -234,7 +255,8 @@ impl<'a> Reporter<'a> {
         }
         let scopes = self.scopes(req)?;
         let (d_lo, d_hi) = day_range(req);
-        let detail = matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
+        let detail =
+            self.peak_times || matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
         let slots: Vec<calendar::DaySlots> = (d_lo..=d_hi).map(|d| self.cal.slots(d)).collect();
         let periods = self.periods(req, &slots);
         let items = &self.config.items;
@@ -250,6 +272,25 @@ impl<'a> Reporter<'a> {
         let mut over_use = Vec::new();
         for (scope, label) in &scopes {
             let values = self.values(*scope, d_lo, d_hi, &slots, detail)?;
+            if self.peak_times {
+                for ii in 0..items.len() {
+                    let peak = values.iter().map(|v| v[ii].day_peak).max().unwrap_or(0);
+                    let period = (peak > 0)
+                        .then(|| {
+                            let d = values.iter().position(|v| v[ii].day_peak == peak)?;
+                            let s = values[d][ii].peaks.iter().position(|&p| p == peak)?;
+                            let day = &slots[d];
+                            Some(self.cal.period_text(day.starts[s], day.slot_end(s)))
+                        })
+                        .flatten();
+                    self.outcome.peak_at.push(PeakAt {
+                        scope_id: label.clone(),
+                        item: ii,
+                        peak: peak as u64,
+                        period,
+                    });
+                }
+            }
             for p in &periods {
                 let enabled_known = self.first_snapshot.is_some_and(|f| f < p.end);
                 for (ii, it) in items.iter().enumerate() {

@@ -7,6 +7,7 @@
 
 pub mod csv;
 pub mod json;
+pub mod pdf;
 pub mod table;
 
 use std::fmt;
@@ -159,6 +160,8 @@ pub const COLUMNS: [&str; 10] = [
 pub enum RenderError {
     #[error("writing the report failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("writing the PDF failed: {0}")]
+    Pdf(String),
 }
 
 /// Something that takes report rows in order, and is finished once.

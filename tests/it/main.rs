@@ -4,6 +4,7 @@ mod bad_input;
 mod cli;
 mod incremental;
 mod oracle;
+mod pdf;
 mod rules;
 mod support;
 mod worked_example;

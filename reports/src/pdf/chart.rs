@@ -1,0 +1,215 @@
+//! One chart per item: peak concurrent seats (area or bars), enabled seats (line) and the
+//! entitlement (red line) per period, over-use marked along the bottom.
+//!
+//! A month of 10-minute periods has thousands of points for a few hundred points of width:
+//! each column of the plot shows the largest peak of its periods, so no peak is lost.
+
+use crate::Entitled;
+
+use super::canvas::{Canvas, INK, LEFT, MUTED, RED, RULE, Rgb3, WIDTH};
+
+const AREA: Rgb3 = Rgb3::hex(0xa9c8e8);
+const AREA_EDGE: Rgb3 = Rgb3::hex(0x2e6da4);
+const ENABLED: Rgb3 = Rgb3::hex(0x404040);
+
+pub(crate) struct Series<'a> {
+    pub title: &'a str,
+    pub peaks: &'a [u64],
+    pub enabled: &'a [Option<u64>],
+    pub entitled: &'a [Option<Entitled>],
+    pub over: &'a [bool],
+    /// (period index, label) for the x axis.
+    pub ticks: &'a [(usize, String)],
+}
+
+/// A "nice" upper bound for the axis (1, 2, 2.5, 5 × 10^k) and its step.
+fn nice_max(v: u64) -> (u64, u64) {
+    let v = v.max(1);
+    let mut step = 1u64;
+    loop {
+        for m in [1u64, 2, 5] {
+            let s = step * m;
+            if v.div_ceil(s) <= 5 {
+                return (v.div_ceil(s) * s, s);
+            }
+        }
+        step *= 10;
+    }
+}
+
+pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
+    c.ensure(height + 6.0);
+    let top = c.y;
+    let bottom = top - height;
+    let size = 7.0;
+    // Title and legend.
+    c.text(LEFT, top - 9.0, s.title, 8.5, true, INK);
+    let mut lx = LEFT + WIDTH - 250.0;
+    for (label, color, kind) in [
+        ("peak concurrent", AREA, 0),
+        ("enabled", ENABLED, 1),
+        ("entitled", RED, 2),
+    ] {
+        match kind {
+            0 => c.rect(lx, top - 9.5, 10.0, 6.0, color),
+            _ => c.line(
+                &[(lx, top - 6.5), (lx + 10.0, top - 6.5)],
+                if kind == 2 { 1.4 } else { 1.0 },
+                color,
+                None,
+            ),
+        }
+        c.text(lx + 13.0, top - 9.0, label, size, false, MUTED);
+        lx += 13.0 + c.fonts.width(label, size, false) + 12.0;
+    }
+    let n = s.peaks.len();
+    let plot_left = LEFT + 30.0;
+    let plot_right = LEFT + WIDTH - 4.0;
+    let plot_top = top - 18.0;
+    let plot_bottom = bottom + 20.0;
+    let pw = plot_right - plot_left;
+    let ph = plot_top - plot_bottom;
+    let seats = |e: &Option<Entitled>| match e {
+        Some(Entitled::Seats(n)) => Some(*n),
+        _ => None,
+    };
+    let top_value = s
+        .peaks
+        .iter()
+        .copied()
+        .chain(s.enabled.iter().flatten().copied())
+        .chain(s.entitled.iter().filter_map(seats))
+        .max()
+        .unwrap_or(0);
+    let (ymax, step) = nice_max(top_value);
+    let yof = |v: u64| plot_bottom + ph * v as f32 / ymax as f32;
+    // Grid and y labels.
+    let mut v = 0;
+    while v <= ymax {
+        let y = yof(v);
+        c.line(
+            &[(plot_left, y), (plot_right, y)],
+            if v == 0 { 0.6 } else { 0.3 },
+            RULE,
+            None,
+        );
+        let label = v.to_string();
+        let w = c.fonts.width(&label, size, false);
+        c.text(plot_left - 4.0 - w, y - 2.4, &label, size, false, MUTED);
+        v += step;
+    }
+    if n == 0 {
+        c.y = bottom;
+        return;
+    }
+    // Columns: at most one per point of width.
+    let cols = n.min(pw as usize).max(1);
+    let colw = pw / cols as f32;
+    let bucket = |i: usize| (i * n / cols, ((i + 1) * n / cols).max(i * n / cols + 1));
+    let bars = n <= 62;
+    let mut area: Vec<(f32, f32)> = vec![(plot_left, plot_bottom)];
+    let mut enabled_line: Vec<(f32, f32)> = Vec::new();
+    let mut ent_line: Vec<(f32, f32)> = Vec::new();
+    let mut unlimited = false;
+    for i in 0..cols {
+        let (a, b) = bucket(i);
+        let x0 = plot_left + i as f32 * colw;
+        let x1 = x0 + colw;
+        let peak = s.peaks[a..b].iter().copied().max().unwrap_or(0);
+        if bars {
+            let inset = colw * 0.18;
+            c.rect(
+                x0 + inset,
+                plot_bottom,
+                colw - 2.0 * inset,
+                yof(peak) - plot_bottom,
+                AREA,
+            );
+        } else {
+            step_to(&mut area, x0, x1, yof(peak));
+        }
+        match s.enabled[a..b].iter().flatten().max() {
+            Some(&e) => step_to(&mut enabled_line, x0, x1, yof(e)),
+            None => flush(c, &mut enabled_line, 1.0, ENABLED),
+        }
+        unlimited |= s.entitled[a..b]
+            .iter()
+            .any(|e| *e == Some(Entitled::Unlimited));
+        match s.entitled[a..b].iter().filter_map(seats).min() {
+            Some(e) => step_to(&mut ent_line, x0, x1, yof(e)),
+            None => flush(c, &mut ent_line, 1.4, RED),
+        }
+        if s.over[a..b].iter().any(|&o| o) {
+            c.rect(x0, plot_bottom - 5.0, colw.max(0.8), 3.0, RED);
+        }
+    }
+    if !bars {
+        area.push((plot_right, plot_bottom));
+        c.polygon(&area, AREA);
+        let edge: Vec<(f32, f32)> = area[1..area.len() - 1].to_vec();
+        c.line(&edge, 0.5, AREA_EDGE, None);
+    }
+    flush(c, &mut enabled_line, 1.0, ENABLED);
+    flush(c, &mut ent_line, 1.4, RED);
+    if unlimited {
+        c.text(
+            plot_right - 60.0,
+            plot_top - 8.0,
+            "entitlement: unlimited",
+            size,
+            false,
+            MUTED,
+        );
+    }
+    // X labels, thinned so that they do not overlap.
+    let mut last_end = f32::MIN;
+    for (i, label) in s.ticks {
+        let x = plot_left + (*i as f32 + if bars { 0.5 } else { 0.0 }) * pw / n as f32;
+        let w = c.fonts.width(label, size, false);
+        let lx = (x - w / 2.0).max(plot_left - 8.0).min(plot_right - w);
+        c.line(
+            &[(x, plot_bottom), (x, plot_bottom - 2.5)],
+            0.4,
+            MUTED,
+            None,
+        );
+        if lx > last_end + 6.0 {
+            c.text(lx, plot_bottom - 13.0, label, size, false, MUTED);
+            last_end = lx + w;
+        }
+    }
+    c.y = bottom;
+}
+
+/// Extends a step line over [x0, x1] at height y: a run at the same height is one segment.
+fn step_to(pts: &mut Vec<(f32, f32)>, x0: f32, x1: f32, y: f32) {
+    let n = pts.len();
+    if n >= 2 && pts[n - 1].1 == y && pts[n - 2].1 == y {
+        pts[n - 1].0 = x1;
+    } else {
+        pts.push((x0, y));
+        pts.push((x1, y));
+    }
+}
+
+fn flush(c: &mut Canvas, pts: &mut Vec<(f32, f32)>, width: f32, color: Rgb3) {
+    if pts.len() >= 2 {
+        c.line(pts, width, color, None);
+    }
+    pts.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nice_max;
+
+    #[test]
+    fn axis_bounds() {
+        assert_eq!(nice_max(0), (1, 1));
+        assert_eq!(nice_max(4), (4, 1));
+        assert_eq!(nice_max(7), (8, 2));
+        assert_eq!(nice_max(23), (25, 5));
+        assert_eq!(nice_max(220), (250, 50));
+        assert_eq!(nice_max(1001), (1500, 500));
+    }
+}
