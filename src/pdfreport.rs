@@ -365,6 +365,17 @@ fn ticks(granularity: Granularity, labels: &[String]) -> Vec<(usize, String)> {
     out
 }
 
+/// Renders a PDF report into bytes.
+pub fn render(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+) -> Result<(Vec<u8>, Outcome), ReportError> {
+    let (model, outcome) = build(store, config, req)?;
+    let bytes = seatmeter_reports::pdf::render(&model)?;
+    Ok((bytes, outcome))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,15 +399,4 @@ mod tests {
             vec![(0, "Oct 2026".to_string()), (1, "Nov 2026".to_string())]
         );
     }
-}
-
-/// Renders a PDF report into bytes.
-pub fn render(
-    store: &mut dyn Store,
-    config: &Config,
-    req: &Request,
-) -> Result<(Vec<u8>, Outcome), ReportError> {
-    let (model, outcome) = build(store, config, req)?;
-    let bytes = seatmeter_reports::pdf::render(&model)?;
-    Ok((bytes, outcome))
 }

@@ -125,6 +125,14 @@ pub(crate) enum Align {
     Right,
 }
 
+/// Where a cell's text goes: from `x`, `width` wide, aligned.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Span {
+    pub x: f32,
+    pub width: f32,
+    pub align: Align,
+}
+
 pub(crate) struct Canvas {
     pub fonts: Fonts,
     pub pages: Vec<Page>,
@@ -220,20 +228,19 @@ impl Canvas {
         }
     }
 
-    pub(crate) fn text_aligned(
+    /// Text in a span of the line (a table cell), aligned in it.
+    pub(crate) fn text_in(
         &mut self,
-        x: f32,
-        width: f32,
+        span: Span,
         baseline: f32,
         s: &str,
         size: f32,
         bold: bool,
         color: Rgb3,
-        align: Align,
     ) {
-        let x = match align {
-            Align::Left => x,
-            Align::Right => x + width - self.fonts.width(s, size, bold),
+        let x = match span.align {
+            Align::Left => span.x,
+            Align::Right => span.x + span.width - self.fonts.width(s, size, bold),
         };
         self.text(x, baseline, s, size, bold, color);
     }
@@ -407,15 +414,18 @@ pub(crate) fn table(
         let mut x = LEFT;
         for ((k, w), lines) in cols.iter().zip(&widths).zip(&titles) {
             for (i, l) in lines.iter().enumerate() {
-                c.text_aligned(
-                    x + pad,
-                    w - 2.0 * pad,
+                let span = Span {
+                    x: x + pad,
+                    width: w - 2.0 * pad,
+                    align: k.align,
+                };
+                c.text_in(
+                    span,
                     top - pad - size - i as f32 * lh + 0.5,
                     l,
                     size,
                     true,
                     NAVY,
-                    k.align,
                 );
             }
             x += w;
@@ -445,15 +455,18 @@ pub(crate) fn table(
         for ((cell, w), (k, ls)) in row.cells.iter().zip(&widths).zip(cols.iter().zip(&lines)) {
             for (i, l) in ls.iter().enumerate() {
                 let baseline = top - pad - size - i as f32 * lh + 0.5;
-                c.text_aligned(
-                    x + pad,
-                    w - 2.0 * pad,
+                let span = Span {
+                    x: x + pad,
+                    width: w - 2.0 * pad,
+                    align: k.align,
+                };
+                c.text_in(
+                    span,
                     baseline,
                     l,
                     size,
                     cell.bold,
                     cell.color.unwrap_or(INK),
-                    k.align,
                 );
             }
             x += w;

@@ -132,9 +132,7 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
             Some(&e) => step_to(&mut enabled_line, x0, x1, yof(e)),
             None => flush(c, &mut enabled_line, 1.0, ENABLED),
         }
-        unlimited |= s.entitled[a..b]
-            .iter()
-            .any(|e| *e == Some(Entitled::Unlimited));
+        unlimited |= s.entitled[a..b].contains(&Some(Entitled::Unlimited));
         match s.entitled[a..b].iter().filter_map(seats).min() {
             Some(e) => step_to(&mut ent_line, x0, x1, yof(e)),
             None => flush(c, &mut ent_line, 1.4, RED),

@@ -874,8 +874,7 @@ mod tests {
                     over_use: vec![],
                     rows: (0..rows)
                         .map(|i| RowLine {
-                            period_start: format!("p{i}"),
-                            period_end: format!("p{}", i + 1),
+                            period: format!("p{i}"),
                             item: "Voice".into(),
                             peak: i as u64,
                             enabled: None,
