@@ -73,14 +73,20 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
         Some(Entitled::Seats(n)) => Some(*n),
         _ => None,
     };
-    let top_value = s
+    // The scale fits the data; the entitlement is on it unless it is far above the data
+    // (a small tenant against the system's entitlement), then it is named instead.
+    let data_top = s
         .peaks
         .iter()
         .copied()
         .chain(s.enabled.iter().flatten().copied())
-        .chain(s.entitled.iter().filter_map(seats))
         .max()
         .unwrap_or(0);
+    let ent_top = s.entitled.iter().filter_map(seats).max();
+    let top_value = match ent_top {
+        Some(e) if e <= 2 * data_top.max(1) => data_top.max(e),
+        _ => data_top,
+    };
     let (ymax, step) = nice_max(top_value);
     let yof = |v: u64| plot_bottom + ph * v as f32 / ymax as f32;
     // Grid and y labels.
@@ -111,6 +117,7 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     let mut enabled_line: Vec<(f32, f32)> = Vec::new();
     let mut ent_line: Vec<(f32, f32)> = Vec::new();
     let mut unlimited = false;
+    let mut off_scale = false;
     for i in 0..cols {
         let (a, b) = bucket(i);
         let x0 = plot_left + i as f32 * colw;
@@ -134,7 +141,11 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
         }
         unlimited |= s.entitled[a..b].contains(&Some(Entitled::Unlimited));
         match s.entitled[a..b].iter().filter_map(seats).min() {
-            Some(e) => step_to(&mut ent_line, x0, x1, yof(e)),
+            Some(e) if e <= ymax => step_to(&mut ent_line, x0, x1, yof(e)),
+            Some(_) => {
+                off_scale = true;
+                flush(c, &mut ent_line, 1.4, RED)
+            }
             None => flush(c, &mut ent_line, 1.4, RED),
         }
         if s.over[a..b].iter().any(|&o| o) {
@@ -149,6 +160,25 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     }
     flush(c, &mut enabled_line, 1.0, ENABLED);
     flush(c, &mut ent_line, 1.4, RED);
+    if off_scale && let Some(e) = ent_top {
+        let note = format!("entitled: up to {e}, above this scale");
+        let w = c.fonts.width(&note, size, false);
+        c.rect(
+            plot_right - w - 3.0,
+            plot_top - 10.5,
+            w + 3.0,
+            10.0,
+            Rgb3::hex(0xffffff),
+        );
+        c.text(
+            plot_right - w - 1.5,
+            plot_top - 8.0,
+            &note,
+            size,
+            false,
+            RED,
+        );
+    }
     if unlimited {
         c.text(
             plot_right - 60.0,
