@@ -49,6 +49,17 @@ pub struct Cli {
     )]
     pub config: PathBuf,
 
+    /// Log lines as text, or as JSON objects for log shippers. Set the level with
+    /// SEATMETER_LOG (e.g. debug); the service logs at info, other commands at warn.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "SEATMETER_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -89,6 +100,9 @@ pub enum Command {
     },
     /// Generate a site (spool files, snapshots, license file, configuration) from a seed.
     Gen(GenArgs),
+    /// Run as a service: collect on every interval, roll up after local midnight, serve
+    /// /healthz, /metrics and /reports; stops cleanly on SIGTERM or SIGINT.
+    Serve,
 }
 
 #[derive(Args, Debug)]
@@ -109,6 +123,12 @@ pub struct RollupArgs {
     /// Last day to roll up again (inclusive).
     #[arg(long, requires = "from")]
     pub to: Option<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -204,13 +224,20 @@ pub struct GenArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SEATMETER_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .try_init();
+    let level = if matches!(cli.command, Command::Serve) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEATMETER_LOG")
+        .unwrap_or_else(|_| level.into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -335,6 +362,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::Demo { dir } => crate::demo::run(&dir),
+        Command::Serve => {
+            crate::service::serve(load()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Gen(args) => {
             let spec = crate::sitegen::SiteSpec {
                 site: format!("Generated site (seed {})", args.seed),
@@ -482,6 +513,12 @@ pub fn rollup(config: &Config, store: &mut dyn Store, days: Days) -> Result<Roll
     if tty && n > 0 {
         eprintln!();
     }
+    if stats.frozen_days_with_new_data > 0 {
+        eprintln!(
+            "warning: data arrived for {} day(s) older than the retention: their raw events are deleted, so they are final and were not rolled up again",
+            stats.frozen_days_with_new_data
+        );
+    }
     if stats.reset {
         println!("the time zone or the items changed: every day was rolled up again");
     }
@@ -567,6 +604,21 @@ pub fn report_to(
             Ok(outcome)
         }
     }
+}
+
+/// A report in any format, as bytes (for the service's /reports).
+pub fn report_bytes(
+    config: &Config,
+    store: &mut dyn Store,
+    req: &Request,
+    format: Format,
+) -> Result<(Vec<u8>, Outcome)> {
+    if format == Format::Pdf {
+        return Ok(crate::pdfreport::render(store, config, req)?);
+    }
+    let mut buf = Vec::new();
+    let outcome = render(config, store, req, format, &mut buf, false)?;
+    Ok((buf, outcome))
 }
 
 /// A temporary file next to `path` (so that renaming it over `path` is atomic).

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::entitlement::FeatureRef;
-use seatmeter_collectors::CollectorConfig;
+use seatmeter_collectors::{CollectorConfig, HumanDuration};
 
 /// The most items one site may define (an agent's items are kept as a 128-bit set).
 pub const MAX_ITEMS: usize = 128;
@@ -38,6 +38,39 @@ struct RawConfig {
     license: LicenseConfig,
     #[serde(default)]
     item: Vec<Spanned<ItemConfig>>,
+    #[serde(default)]
+    service: ServiceConfig,
+}
+
+/// `[service]`: how `seatmeter serve` runs.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// Address of `/healthz`, `/metrics` and `/reports/...` (default 127.0.0.1:9184).
+    pub listen: String,
+    /// How long after local midnight the day is rolled up, so that late events are in
+    /// (default "15m").
+    pub rollup_delay: HumanDuration,
+    /// How long raw events are kept (default "400d"). Older events are deleted once their
+    /// days are rolled up; those days are then final. Rollups are kept forever.
+    pub retention: HumanDuration,
+    /// The longest a collection may take before it is stopped between batches (default "10m").
+    pub timeout: HumanDuration,
+    /// The longest wait between retries of a failing collector (default "30m"); waits
+    /// double from 10 s, with jitter.
+    pub max_backoff: HumanDuration,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            listen: "127.0.0.1:9184".into(),
+            rollup_delay: HumanDuration(std::time::Duration::from_secs(15 * 60)),
+            retention: HumanDuration(std::time::Duration::from_secs(400 * 86_400)),
+            timeout: HumanDuration(std::time::Duration::from_secs(600)),
+            max_backoff: HumanDuration(std::time::Duration::from_secs(1800)),
+        }
+    }
 }
 
 /// `[store]`: where seatmeter keeps events, snapshots, cursors and rollups.
@@ -141,6 +174,7 @@ pub struct Config {
     pub collectors: Vec<CollectorConfig>,
     pub license_files: Vec<PathBuf>,
     pub items: Vec<Item>,
+    pub service: ServiceConfig,
 }
 
 impl Config {
@@ -308,6 +342,7 @@ impl Config {
             collectors,
             license_files: raw.license.files.iter().map(|p| resolve(p)).collect(),
             items,
+            service: raw.service,
         })
     }
 

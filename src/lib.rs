@@ -11,6 +11,7 @@ pub mod entitlement;
 pub mod pdfreport;
 pub mod report;
 pub mod rollup;
+pub mod service;
 pub mod sitegen;
 pub mod store;
 

@@ -55,6 +55,10 @@ pub struct RollupStats {
     pub stray_logouts: u64,
     /// Whether every stored rollup was discarded first (time zone or items changed).
     pub reset: bool,
+    /// Days older than the retention horizon that received data: not rolled up again.
+    pub frozen_days_with_new_data: u64,
+    /// Whether the run was asked to stop before it finished.
+    pub stopped: bool,
 }
 
 /// Which days to roll up.
@@ -78,6 +82,7 @@ pub struct Rollup<'a> {
     views: HashMap<u32, Rc<SnapshotView>>,
     /// Group sets built by logins on a second device (unions), interned.
     group_sets: HashMap<Vec<u32>, Rc<[u32]>>,
+    stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What the rollup needs of a snapshot: each listed agent's groups, and enabled seats per key.
@@ -109,7 +114,7 @@ fn key_scope(k: Key) -> (Scope, u16) {
 
 impl<'a> Rollup<'a> {
     pub fn new(store: &'a mut dyn Store, config: &'a Config) -> Result<Rollup<'a>, StoreError> {
-        let mut r = Rollup {
+        let r = Rollup {
             store,
             cal: Calendar::new(config.timezone),
             items: &config.items,
@@ -119,9 +124,8 @@ impl<'a> Rollup<'a> {
             snapshots: Vec::new(),
             views: HashMap::new(),
             group_sets: HashMap::new(),
+            stop: None,
         };
-        r.load_dimensions()?;
-        r.snapshots = r.store.snapshots()?;
         Ok(r)
     }
 
@@ -137,6 +141,12 @@ impl<'a> Rollup<'a> {
         Ok(())
     }
 
+    /// Stops between two days when `stop` is set (service shutdown).
+    pub fn with_stop(mut self, stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Self {
+        self.stop = Some(stop);
+        self
+    }
+
     /// Runs the rollup; `progress` is told of each day rolled up.
     pub fn run(
         &mut self,
@@ -147,12 +157,26 @@ impl<'a> Rollup<'a> {
         let meta = self.store.rollup_meta()?;
         let rolled = self.store.rolled_days()?;
         let mut rolled = rolled;
+        let frozen = meta.frozen_before;
         if rolled.is_some() && meta.fingerprint.as_deref() != Some(&self.fingerprint) {
+            if let Some(f) = frozen {
+                return Err(StoreError::Other(format!(
+                    "the time zone or the items changed, but the raw events before {} were deleted by the retention: \
+                     those days cannot be rolled up again; restore the previous time zone and items",
+                    Calendar::date_text(f)
+                )));
+            }
             self.store.reset_rollups()?;
             stats.reset = true;
             rolled = None;
         }
+        // The dirty marks first, then the data: whatever is stored after this point has a
+        // mark above the watermark, so it stays marked for the next run even if this run
+        // does not see it.
         let (dirty_utc, watermark) = self.store.dirty_days()?;
+        self.snapshots = self.store.snapshots()?;
+        self.views.clear();
+        self.load_dimensions()?;
         // The days the data spans.
         let span = self.store.event_span()?;
         let snap_span = self
@@ -183,16 +207,26 @@ impl<'a> Rollup<'a> {
             self.finish(watermark)?;
             return Ok(stats);
         };
+        // Days before the retention horizon are final: their raw events are gone.
+        let lo = match frozen {
+            Some(f) => lo.max(f),
+            None => lo,
+        };
+        if hi < lo {
+            self.finish(watermark)?;
+            return Ok(stats);
+        }
         // Days that must be rolled up: those with new data, those asked for, and any day of
         // the range that has no rollup yet.
         let mut dirty: BTreeSet<Day> = BTreeSet::new();
         for u in dirty_utc {
             let a = self.cal.day_of(u * NANOS_PER_DAY);
             let b = self.cal.day_of((u + 1) * NANOS_PER_DAY - 1);
+            stats.frozen_days_with_new_data += (a..=b).filter(|&d| d < lo).count() as u64;
             dirty.extend((a..=b).filter(|d| (lo..=hi).contains(d)));
         }
         if let Days::Range(a, b) = days {
-            dirty.extend(a..=b);
+            dirty.extend(a.max(lo)..=b);
         }
         match rolled {
             None => dirty.extend(lo..=hi),
@@ -217,6 +251,16 @@ impl<'a> Rollup<'a> {
         };
         let mut d = first;
         while d <= hi {
+            if self
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+            {
+                // Stopped between two days: each written day is whole, and the dirty marks
+                // stay, so the next run carries on.
+                stats.stopped = true;
+                return Ok(stats);
+            }
             let slots = self.cal.slots(d);
             let in_force = self.in_force_at(slots.starts[0]).map(|s| s.id);
             let fp = start_fingerprint(&carry, in_force);
@@ -258,6 +302,7 @@ impl<'a> Rollup<'a> {
         let meta = RollupMeta {
             fingerprint: Some(self.fingerprint.clone()),
             first_snapshot: self.snapshots.first().map(|s| s.taken),
+            frozen_before: None,
         };
         self.store.finish_rollup(&meta, watermark)
     }

@@ -198,24 +198,34 @@ impl FileReader<'_> {
             return Ok(self.state != start_state);
         }
         self.summary.sources += 1;
-        let columns = match self.format {
-            Format::Csv => Some(self.csv_columns(&mut file, batch)?),
-            Format::JsonLines => None,
-        };
-        file.seek(SeekFrom::Start(self.state.offset)).map_err(io)?;
         let settled = meta
             .modified()
             .ok()
             .and_then(|m| SystemTime::now().duration_since(m).ok())
             .is_some_and(|age| age >= self.settle);
+        let columns = match self.format {
+            Format::Csv => match self.csv_columns(&mut file, batch, settled)? {
+                Some(c) => Some(c),
+                None => {
+                    self.summary.notes.push(format!(
+                        "{}:1: the CSV header has no newline yet; the file will be read once it is complete",
+                        self.name
+                    ));
+                    return Ok(self.state != start_state);
+                }
+            },
+            Format::JsonLines => None,
+        };
+        file.seek(SeekFrom::Start(self.state.offset)).map_err(io)?;
         let mut buf: Vec<u8> = Vec::with_capacity(READ_BLOCK.min(len as usize + 1));
         let mut eof = false;
         while !eof {
-            // Fill the buffer with the next block, after any incomplete line kept from before.
-            let have = buf.len();
-            buf.resize(have + READ_BLOCK, 0);
-            let n = read_full(&mut file, &mut buf[have..]).map_err(io)?;
-            buf.truncate(have + n);
+            // Append the next block, after any incomplete line kept from before (no zeroing of
+            // a whole block for a small file).
+            let n = (&mut file)
+                .take(READ_BLOCK as u64)
+                .read_to_end(&mut buf)
+                .map_err(io)?;
             eof = n == 0;
             let complete = match memchr_last(b'\n', &buf) {
                 Some(i) => i + 1,
@@ -297,17 +307,20 @@ impl FileReader<'_> {
         }
     }
 
-    /// Reads the CSV header (the file's first line) for its column positions. A header
-    /// without the required columns is kept aside, and so is every line of the file.
+    /// Reads the CSV header (the file's first line) for its column positions; None while
+    /// the header line is still being written. A header without the required columns is
+    /// kept aside, and so is every line of the file.
     fn csv_columns(
         &mut self,
         file: &mut std::fs::File,
         batch: &mut Batch,
-    ) -> Result<Columns, CollectError> {
+        settled: bool,
+    ) -> Result<Option<Columns>, CollectError> {
         let io = |e| CollectError::io(self.path, e);
         file.seek(SeekFrom::Start(0)).map_err(io)?;
         let mut first = Vec::new();
         let mut block = [0u8; 4096];
+        let mut complete = false;
         loop {
             let n = file.read(&mut block).map_err(io)?;
             if n == 0 {
@@ -315,9 +328,13 @@ impl FileReader<'_> {
             }
             if let Some(i) = block[..n].iter().position(|&c| c == b'\n') {
                 first.extend_from_slice(&block[..i]);
+                complete = true;
                 break;
             }
             first.extend_from_slice(&block[..n]);
+        }
+        if !complete && !settled {
+            return Ok(None);
         }
         let text = String::from_utf8_lossy(&first);
         let text = text.trim_start_matches('\u{feff}').trim_end_matches('\r');
@@ -355,7 +372,7 @@ impl FileReader<'_> {
                 text,
             ));
         }
-        Ok(columns)
+        Ok(Some(columns))
     }
 
     /// Parses complete lines (each ends with a newline, except possibly the last).
@@ -705,6 +722,25 @@ mod tests {
         settled.config.settle = HumanDuration(Duration::ZERO);
         let (sink, _) = run(&mut settled, None);
         assert_eq!(sink.events().len(), 1);
+    }
+
+    #[test]
+    fn a_csv_header_being_written_is_not_judged() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.csv");
+        std::fs::write(&p, "ts,event,ten").unwrap();
+        let mut c = collector(dir.path());
+        let (sink, summary) = run(&mut c, None);
+        assert!(sink.rejects().is_empty(), "{:?}", sink.rejects());
+        assert!(summary.notes[0].contains("e.csv:1: the CSV header has no newline yet"));
+        std::fs::write(
+            &p,
+            "ts,event,tenant,agent,place,groups,media\n2026-10-25T00:30:00Z,login,acme,x,,,voice\n",
+        )
+        .unwrap();
+        let (sink, _) = run(&mut c, sink.cursor.as_deref());
+        assert_eq!(sink.events().len(), 1);
+        assert!(sink.rejects().is_empty());
     }
 
     #[test]

@@ -214,6 +214,8 @@ pub struct RollupMeta {
     pub fingerprint: Option<String>,
     /// When the first configuration snapshot was taken: before it, enabled seats are empty.
     pub first_snapshot: Option<Nanos>,
+    /// Days before this one lost their raw events to retention: their rollups are final.
+    pub frozen_before: Option<Day>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -333,11 +335,16 @@ pub trait Store: Send {
         anomalies: &[Anomaly],
     ) -> Result<(), StoreError>;
 
-    /// Saves the rollup state and forgets the dirty marks older than `watermark`.
+    /// Saves the rollup state and forgets the dirty marks set before `watermark` was read
+    /// (their sequence number is lower).
     fn finish_rollup(&mut self, meta: &RollupMeta, watermark: u64) -> Result<(), StoreError>;
 
     /// Deletes every rollup (the time zone or the items changed).
     fn reset_rollups(&mut self) -> Result<(), StoreError>;
+
+    /// Deletes the raw events of instants before `t` (retention), and records that the
+    /// days before `day` are final. Returns how many events were deleted.
+    fn purge_events_before(&mut self, t: Nanos, day: Day) -> Result<u64, StoreError>;
 
     /// The first and last rolled-up days.
     fn rolled_days(&mut self) -> Result<Option<(Day, Day)>, StoreError>;

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use seatmeter_collectors::time::NANOS_PER_DAY;
 use seatmeter_collectors::{Batch, ListId, Nanos, Sym};
 
@@ -56,23 +56,27 @@ impl SqliteStore {
         Ok(store)
     }
 
+    /// Applies the migrations not applied yet, one transaction each. The version is read
+    /// under the write lock, so two processes opening a new store do not both migrate it.
     fn migrate(&mut self) -> Result<(), StoreError> {
-        let version: i64 = self
-            .conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if version as usize > MIGRATIONS.len() {
-            return Err(StoreError::Schema(format!(
-                "{} was written by a newer seatmeter (schema version {version}); upgrade seatmeter",
-                self.path.display()
-            )));
-        }
-        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-            let tx = self.conn.transaction()?;
+        loop {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let Some(sql) = MIGRATIONS.get(version as usize) else {
+                if version as usize > MIGRATIONS.len() {
+                    return Err(StoreError::Schema(format!(
+                        "{} was written by a newer seatmeter (schema version {version}); upgrade seatmeter",
+                        self.path.display()
+                    )));
+                }
+                return Ok(());
+            };
             tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }
-        Ok(())
     }
 
     fn load_cache(&mut self) -> Result<(), StoreError> {
@@ -138,7 +142,9 @@ impl SqliteStore {
     ) -> Result<IngestStats, StoreError> {
         self.load_cache()?;
         let cache = self.cache.as_mut().expect("loaded");
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut stats = IngestStats::default();
         let next_seq: u64 = tx
             .query_row("SELECT value FROM meta WHERE key = 'next_seq'", [], |r| {
@@ -728,6 +734,7 @@ impl Store for SqliteStore {
             first_snapshot: self
                 .meta_get("rollup_first_snapshot")?
                 .and_then(|s| s.parse().ok()),
+            frozen_before: self.meta_get("frozen_before")?.and_then(|s| s.parse().ok()),
         })
     }
 
@@ -758,7 +765,9 @@ impl Store for SqliteStore {
         slots: &[SlotRecord],
         anomalies: &[Anomaly],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM rollup_slot WHERE day = ?1", [rec.day])?;
         tx.execute("DELETE FROM anomaly WHERE day = ?1", [rec.day])?;
         tx.execute(
@@ -804,7 +813,9 @@ impl Store for SqliteStore {
     }
 
     fn finish_rollup(&mut self, meta: &RollupMeta, watermark: u64) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
         for (key, value) in [
             ("rollup_fingerprint", meta.fingerprint.clone()),
             (
@@ -820,17 +831,39 @@ impl Store for SqliteStore {
                 None => tx.execute("DELETE FROM meta WHERE key = ?1", [key])?,
             };
         }
-        tx.execute("DELETE FROM dirty_day WHERE seq <= ?1", [watermark as i64])?;
+        // Marks that existed when the watermark was read have a lower sequence number; a
+        // mark set since (even by a batch of snapshots only, which takes the current
+        // number) is kept for the next run.
+        tx.execute("DELETE FROM dirty_day WHERE seq < ?1", [watermark as i64])?;
         tx.commit()?;
         Ok(())
     }
 
     fn reset_rollups(&mut self) -> Result<(), StoreError> {
         self.conn.execute_batch(
-            "BEGIN; DELETE FROM rollup_slot; DELETE FROM rollup_day; DELETE FROM anomaly;
+            "BEGIN IMMEDIATE; DELETE FROM rollup_slot; DELETE FROM rollup_day; DELETE FROM anomaly;
              DELETE FROM meta WHERE key IN ('rollup_fingerprint', 'rollup_first_snapshot'); COMMIT;",
         )?;
         Ok(())
+    }
+
+    fn purge_events_before(&mut self, t: Nanos, day: Day) -> Result<u64, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let n: i64 = tx.query_row(
+            "SELECT coalesce(sum(n), 0) FROM event_chunk WHERE max_ts < ?1",
+            [t],
+            |r| r.get(0),
+        )?;
+        tx.execute("DELETE FROM event_chunk WHERE max_ts < ?1", [t])?;
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ('frozen_before', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+            [day.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(n as u64)
     }
 
     fn rolled_days(&mut self) -> Result<Option<(Day, Day)>, StoreError> {

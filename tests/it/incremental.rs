@@ -232,3 +232,76 @@ fn changing_the_time_zone_rolls_everything_up_again() {
         all_reports(&fresh, "2026-10-22", "2026-10-30")
     );
 }
+
+#[test]
+fn data_stored_while_a_rollup_runs_is_rolled_up_by_the_next_run() {
+    // A rollup reads the dirty marks (and a watermark), then the data. A batch stored in
+    // between, even one holding only a snapshot, must keep its mark.
+    let site = Site::simple("UTC");
+    site.spool(
+        "a.jsonl",
+        &lines(&[ev(
+            "2026-01-05T09:00:00Z",
+            "login",
+            "a",
+            "x",
+            &["voice"],
+            &[],
+        )]),
+    );
+    site.collect();
+    let config = site.config();
+    let mut store = seatmeter::store::open(&config).unwrap();
+    let (dirty, watermark) = store.dirty_days().unwrap();
+    assert_eq!(dirty.len(), 1);
+    site.snapshot("s.xml", r#"<ConfigurationSnapshot taken="2026-01-07T08:00:00Z"><Agent id="x" enabled="true" media="voice"/></ConfigurationSnapshot>"#);
+    site.collect();
+    let meta = store.rollup_meta().unwrap();
+    store.finish_rollup(&meta, watermark).unwrap();
+    let (after, _) = store.dirty_days().unwrap();
+    let jan7 = parse_date("2026-01-07").unwrap() as i64;
+    assert_eq!(
+        after,
+        vec![jan7],
+        "the first batch's mark is gone, the snapshot's stays"
+    );
+}
+
+#[test]
+fn collectors_storing_at_the_same_time_both_succeed() {
+    // Each service job has its own connection; SQLite's deferred transactions used to fail
+    // at once with "database is locked" when another connection had written in between.
+    let site = Site::simple("UTC");
+    let config = site.config();
+    seatmeter::store::open(&config).unwrap();
+    let threads: Vec<_> = (0..3)
+        .map(|t| {
+            let config = config.clone();
+            std::thread::spawn(move || {
+                let mut store = seatmeter::store::open(&config).unwrap();
+                for i in 0..40 {
+                    let mut batch = seatmeter_collectors::Batch::new();
+                    let ts = format!("2026-01-05T{:02}:{:02}:00Z", 8 + t, i);
+                    batch
+                        .push(&seatmeter_collectors::EventFields {
+                            ts: &ts,
+                            event: "login",
+                            agent: &format!("a{t}"),
+                            ..Default::default()
+                        })
+                        .unwrap();
+                    store
+                        .ingest(&format!("c{t}"), "spool", &batch, &format!("{{\"i\":{i}}}"))
+                        .unwrap();
+                    // Readers in between (as the rollup and /metrics do).
+                    store.dirty_days().unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let mut store = seatmeter::store::open(&config).unwrap();
+    assert_eq!(store.status().unwrap().events, 120);
+}

@@ -6,5 +6,6 @@ mod incremental;
 mod oracle;
 mod pdf;
 mod rules;
+mod service;
 mod support;
 mod worked_example;

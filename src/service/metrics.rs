@@ -1,0 +1,308 @@
+//! `/metrics`: the Prometheus text format.
+//!
+//! Totals of what was stored (events, duplicates, snapshots, lines kept aside) come from the
+//! store, so they survive restarts and only grow; runs, failures and durations are counted
+//! by this process.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use seatmeter_collectors::Nanos;
+
+use super::schedule::{JobResult, Observer, seconds};
+use crate::store::StoreStatus;
+
+#[derive(Debug, Clone, Default)]
+struct Runs {
+    success: u64,
+    failure: u64,
+    duration_sum: f64,
+    last_duration: f64,
+    last_success: Option<Nanos>,
+    last_error: Option<(Nanos, String)>,
+}
+
+/// What the service's loops observed since it started.
+#[derive(Default)]
+pub struct Metrics {
+    collectors: Mutex<BTreeMap<String, Runs>>,
+    rollup: Mutex<Runs>,
+}
+
+impl Metrics {
+    pub fn new(collectors: impl IntoIterator<Item = String>) -> Metrics {
+        Metrics {
+            collectors: Mutex::new(
+                collectors
+                    .into_iter()
+                    .map(|n| (n, Runs::default()))
+                    .collect(),
+            ),
+            rollup: Mutex::default(),
+        }
+    }
+}
+
+fn record(r: &mut Runs, started: Nanos, duration: Duration, result: &JobResult) {
+    r.duration_sum += duration.as_secs_f64();
+    r.last_duration = duration.as_secs_f64();
+    match result {
+        Ok(()) => {
+            r.success += 1;
+            r.last_success = Some(started);
+        }
+        Err(e) => {
+            r.failure += 1;
+            r.last_error = Some((started, e.clone()));
+        }
+    }
+}
+
+impl Observer for Metrics {
+    fn collection(&self, collector: &str, started: Nanos, duration: Duration, result: &JobResult) {
+        let mut m = self.collectors.lock().expect("metrics lock");
+        record(
+            m.entry(collector.to_string()).or_default(),
+            started,
+            duration,
+            result,
+        );
+        // The collection logs its own line, with its counts; this adds the timing of
+        // failures that happen before it could (a timeout, a panic).
+        if let Err(e) = result {
+            tracing::debug!(collector, error = %e, duration_ms = duration.as_millis() as u64, "run ended");
+        }
+    }
+
+    fn rollup(&self, started: Nanos, duration: Duration, result: &JobResult) {
+        record(
+            &mut self.rollup.lock().expect("metrics lock"),
+            started,
+            duration,
+            result,
+        );
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "rollup failed");
+        }
+    }
+}
+
+/// A label value, escaped as the text format wants.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+/// Everything `/metrics` shows. `lag_days`: local days up to yesterday with data that is not
+/// rolled up yet.
+pub fn render(m: &Metrics, status: &StoreStatus, lag_days: u64) -> String {
+    let mut out = String::new();
+    let collectors = m.collectors.lock().expect("metrics lock").clone();
+    let stored = |name: &str| status.collectors.iter().find(|c| c.name == name);
+    for (metric, help, get) in [
+        (
+            "seatmeter_events_collected_total",
+            "Seat events stored, per collector.",
+            (|c: &crate::store::CollectorStatus| c.events)
+                as fn(&crate::store::CollectorStatus) -> u64,
+        ),
+        (
+            "seatmeter_duplicates_total",
+            "Events read again and not stored twice, per collector.",
+            |c| c.duplicates,
+        ),
+        (
+            "seatmeter_snapshots_collected_total",
+            "Configuration snapshots stored, per collector.",
+            |c| c.snapshots,
+        ),
+        (
+            "seatmeter_lines_kept_aside_total",
+            "Lines (or documents) that could not be read and were kept aside, per collector.",
+            |c| c.rejects,
+        ),
+    ] {
+        family(&mut out, metric, "counter", help);
+        for name in collectors.keys() {
+            let v = stored(name).map(get).unwrap_or(0);
+            let _ = writeln!(out, "{metric}{{collector=\"{}\"}} {v}", label(name));
+        }
+    }
+    family(
+        &mut out,
+        "seatmeter_collections_total",
+        "counter",
+        "Collection runs since the service started, per collector and outcome.",
+    );
+    for (name, r) in &collectors {
+        let _ = writeln!(
+            out,
+            "seatmeter_collections_total{{collector=\"{}\",outcome=\"success\"}} {}",
+            label(name),
+            r.success
+        );
+        let _ = writeln!(
+            out,
+            "seatmeter_collections_total{{collector=\"{}\",outcome=\"failure\"}} {}",
+            label(name),
+            r.failure
+        );
+    }
+    family(
+        &mut out,
+        "seatmeter_collection_duration_seconds",
+        "summary",
+        "Time spent collecting, per collector.",
+    );
+    for (name, r) in &collectors {
+        let _ = writeln!(
+            out,
+            "seatmeter_collection_duration_seconds_sum{{collector=\"{}\"}} {}",
+            label(name),
+            r.duration_sum
+        );
+        let _ = writeln!(
+            out,
+            "seatmeter_collection_duration_seconds_count{{collector=\"{}\"}} {}",
+            label(name),
+            r.success + r.failure
+        );
+    }
+    family(
+        &mut out,
+        "seatmeter_collection_last_duration_seconds",
+        "gauge",
+        "Duration of the last collection, per collector.",
+    );
+    for (name, r) in &collectors {
+        let _ = writeln!(
+            out,
+            "seatmeter_collection_last_duration_seconds{{collector=\"{}\"}} {}",
+            label(name),
+            r.last_duration
+        );
+    }
+    family(
+        &mut out,
+        "seatmeter_collection_last_success_timestamp_seconds",
+        "gauge",
+        "When the last successful collection started (0: never), per collector.",
+    );
+    for name in collectors.keys() {
+        let t = collectors[name]
+            .last_success
+            .or(stored(name).and_then(|c| c.last_success));
+        let _ = writeln!(
+            out,
+            "seatmeter_collection_last_success_timestamp_seconds{{collector=\"{}\"}} {}",
+            label(name),
+            t.map(seconds).unwrap_or(0.0)
+        );
+    }
+    family(
+        &mut out,
+        "seatmeter_collection_last_error_timestamp_seconds",
+        "gauge",
+        "When the last failed collection started (0: none), per collector.",
+    );
+    for name in collectors.keys() {
+        let e = collectors[name]
+            .last_error
+            .clone()
+            .or(stored(name).and_then(|c| c.last_error.clone()));
+        let _ = writeln!(
+            out,
+            "seatmeter_collection_last_error_timestamp_seconds{{collector=\"{}\"}} {}",
+            label(name),
+            e.map(|e| seconds(e.0)).unwrap_or(0.0)
+        );
+    }
+    family(
+        &mut out,
+        "seatmeter_collection_last_error_info",
+        "gauge",
+        "The last error of each collector that failed, as a label.",
+    );
+    for name in collectors.keys() {
+        if let Some((_, e)) = collectors[name]
+            .last_error
+            .clone()
+            .or(stored(name).and_then(|c| c.last_error.clone()))
+        {
+            let _ = writeln!(
+                out,
+                "seatmeter_collection_last_error_info{{collector=\"{}\",error=\"{}\"}} 1",
+                label(name),
+                label(&e)
+            );
+        }
+    }
+    let rollup = m.rollup.lock().expect("metrics lock").clone();
+    family(
+        &mut out,
+        "seatmeter_rollups_total",
+        "counter",
+        "Rollup runs since the service started, per outcome.",
+    );
+    let _ = writeln!(
+        out,
+        "seatmeter_rollups_total{{outcome=\"success\"}} {}",
+        rollup.success
+    );
+    let _ = writeln!(
+        out,
+        "seatmeter_rollups_total{{outcome=\"failure\"}} {}",
+        rollup.failure
+    );
+    family(
+        &mut out,
+        "seatmeter_rollup_last_success_timestamp_seconds",
+        "gauge",
+        "When the last successful rollup started (0: never).",
+    );
+    let _ = writeln!(
+        out,
+        "seatmeter_rollup_last_success_timestamp_seconds {}",
+        rollup.last_success.map(seconds).unwrap_or(0.0)
+    );
+    family(
+        &mut out,
+        "seatmeter_rollup_lag_days",
+        "gauge",
+        "Local days up to yesterday with data that is not rolled up yet.",
+    );
+    let _ = writeln!(out, "seatmeter_rollup_lag_days {lag_days}");
+    family(
+        &mut out,
+        "seatmeter_events_stored",
+        "gauge",
+        "Raw seat events in the store (retention deletes old ones).",
+    );
+    let _ = writeln!(out, "seatmeter_events_stored {}", status.events);
+    family(
+        &mut out,
+        "seatmeter_store_size_bytes",
+        "gauge",
+        "Size of the store.",
+    );
+    let _ = writeln!(out, "seatmeter_store_size_bytes {}", status.size_bytes);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+}

@@ -1,0 +1,306 @@
+//! `seatmeter serve`: collect on every interval, roll up after every local midnight, serve
+//! `/healthz`, `/metrics` and `/reports/...`, and stop cleanly on SIGTERM or SIGINT.
+//!
+//! `run` takes the shutdown as a future, so that tests drive the service without signals.
+
+pub mod http;
+pub mod metrics;
+pub mod schedule;
+
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use seatmeter_collectors::{CollectorConfig, Nanos};
+use tokio::sync::watch;
+
+use crate::calendar::Calendar;
+use crate::config::Config;
+use crate::rollup::{Days, Rollup};
+use crate::store::{self, Store};
+use schedule::{Clock, CollectJob, CollectorPolicy, JobResult, RollupJob};
+
+/// How long shutdown waits for the work in flight.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
+
+/// A store connection opened on first use, kept for the next runs of the same job.
+type LazyStore = Arc<Mutex<Option<Box<dyn Store>>>>;
+
+fn with_lazy_store<T>(
+    lazy: &LazyStore,
+    config: &Config,
+    f: impl FnOnce(&mut dyn Store) -> Result<T, String>,
+) -> Result<T, String> {
+    let mut guard = lazy
+        .lock()
+        .map_err(|_| "a previous run panicked".to_string())?;
+    if guard.is_none() {
+        *guard = Some(store::open(config).map_err(|e| format!("opening the store: {e}"))?);
+    }
+    let result = f(guard.as_mut().expect("opened").as_mut());
+    if result.is_err() {
+        // Reopen next time: the connection may be what failed.
+        *guard = None;
+    }
+    result
+}
+
+/// One collector, run on a blocking thread with its own store connection.
+struct StoreCollect {
+    config: Arc<Config>,
+    collector: CollectorConfig,
+    store: LazyStore,
+}
+
+impl CollectJob for StoreCollect {
+    fn run(&mut self, stop: Arc<AtomicBool>) -> impl Future<Output = JobResult> + Send {
+        let (config, collector, lazy) = (
+            self.config.clone(),
+            self.collector.clone(),
+            self.store.clone(),
+        );
+        async move {
+            tokio::task::spawn_blocking(move || {
+                with_lazy_store(&lazy, &config, |store| {
+                    let mut c = collector.build();
+                    let r = crate::collect::run_once(store, c.as_mut(), collector.kind(), &|| stop.load(Ordering::Relaxed));
+                    let s = &r.stored;
+                    let ms = r.duration.as_millis() as u64;
+                    match &r.error {
+                        None => tracing::info!(
+                            collector = %r.name,
+                            sources = r.summary.sources,
+                            lines = r.summary.lines,
+                            events = s.events,
+                            duplicates = s.duplicates,
+                            snapshots = s.snapshots,
+                            kept_aside = s.rejects,
+                            duration_ms = ms,
+                            "collection"
+                        ),
+                        Some(e) => tracing::warn!(
+                            collector = %r.name,
+                            events = s.events,
+                            snapshots = s.snapshots,
+                            kept_aside = s.rejects,
+                            duration_ms = ms,
+                            error = %e,
+                            "collection failed"
+                        ),
+                    }
+                    for rej in &r.rejects {
+                        tracing::warn!(collector = %r.name, file = %rej.source, line = rej.line, reason = %rej.reason, "line kept aside");
+                    }
+                    match r.error {
+                        Some(e) => Err(e),
+                        None => Ok(()),
+                    }
+                })
+            })
+            .await
+            .map_err(|e| format!("the collection panicked: {e}"))?
+        }
+    }
+}
+
+/// The rollup of the days whose data changed, then the retention of raw events.
+struct StoreRollup {
+    config: Arc<Config>,
+    clock: Arc<dyn Clock>,
+    store: LazyStore,
+}
+
+impl RollupJob for StoreRollup {
+    fn run(&mut self, stop: Arc<AtomicBool>) -> impl Future<Output = JobResult> + Send {
+        let (config, lazy, now) = (self.config.clone(), self.store.clone(), self.clock.now());
+        async move {
+            tokio::task::spawn_blocking(move || {
+                with_lazy_store(&lazy, &config, |store| {
+                    let started = std::time::Instant::now();
+                    let stats = Rollup::new(store, &config)
+                        .and_then(|r| r.with_stop(stop.clone()).run(Days::Changed, &mut |_| {}))
+                        .map_err(|e| e.to_string())?;
+                    tracing::info!(
+                        days = stats.rolled.len(),
+                        events = stats.events,
+                        sessions = stats.sessions,
+                        stray_logouts = stats.stray_logouts,
+                        unchanged = stats.unchanged,
+                        duration_ms = started.elapsed().as_millis() as u64,
+                        "rollup"
+                    );
+                    if stats.frozen_days_with_new_data > 0 {
+                        tracing::warn!(days = stats.frozen_days_with_new_data, "data arrived for days older than the retention; those days are final and were not rolled up again");
+                    }
+                    if !stats.stopped {
+                        let purged = retention(store, &config, now).map_err(|e| e.to_string())?;
+                        if purged > 0 {
+                            tracing::info!(events = purged, "raw events older than the retention deleted");
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .await
+            .map_err(|e| format!("the rollup panicked: {e}"))?
+        }
+    }
+}
+
+/// Deletes raw events older than the retention, up to the first day that is not rolled up.
+pub fn retention(
+    store: &mut dyn Store,
+    config: &Config,
+    now: Nanos,
+) -> Result<u64, crate::store::StoreError> {
+    let cal = Calendar::new(config.timezone);
+    let days = (config.service.retention.0.as_secs() / 86_400) as i32;
+    let mut cutoff = cal.day_of(now) - days;
+    let (dirty, _) = store.dirty_days()?;
+    for u in dirty {
+        cutoff = cutoff.min(cal.day_of(u * seatmeter_collectors::time::NANOS_PER_DAY));
+    }
+    let meta = store.rollup_meta()?;
+    match store.rolled_days()? {
+        Some((_, last)) if cutoff <= last + 1 && meta.frozen_before.is_none_or(|f| cutoff > f) => {
+            store.purge_events_before(cal.day_start(cutoff), cutoff)
+        }
+        _ => Ok(0),
+    }
+}
+
+/// Runs the service until `shutdown` completes. `listener` is where the endpoints are served.
+pub async fn run(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<()> {
+    let config = Arc::new(config);
+    let (tx, rx) = watch::channel(false);
+    let metrics = Arc::new(metrics::Metrics::new(
+        config.collectors.iter().map(|c| c.name().to_string()),
+    ));
+    let http_store = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || store::open(&config)
+    })
+    .await??;
+    let mut tasks = Vec::new();
+    let first_runs = Arc::new(tokio::sync::Semaphore::new(0));
+    for c in &config.collectors {
+        let policy = CollectorPolicy {
+            name: c.name().to_string(),
+            interval: c.interval(),
+            timeout: config.service.timeout.0,
+            max_backoff: config.service.max_backoff.0,
+        };
+        let job = StoreCollect {
+            config: config.clone(),
+            collector: c.clone(),
+            store: Arc::default(),
+        };
+        tasks.push(tokio::spawn(schedule::collector_loop(
+            job,
+            policy,
+            clock.clone(),
+            metrics.clone(),
+            first_runs.clone(),
+            rx.clone(),
+        )));
+    }
+    // The catch-up rollup waits for every collector's first run (at most one timeout).
+    let n = config.collectors.len() as u32;
+    let timeout = config.service.timeout.0;
+    let ready = async move {
+        let _ = tokio::time::timeout(timeout, first_runs.acquire_many(n)).await;
+    };
+    let job = StoreRollup {
+        config: config.clone(),
+        clock: clock.clone(),
+        store: Arc::default(),
+    };
+    tasks.push(tokio::spawn(schedule::rollup_loop(
+        job,
+        ready,
+        Calendar::new(config.timezone),
+        config.service.rollup_delay.0,
+        config.service.max_backoff.0,
+        clock.clone(),
+        metrics.clone(),
+        rx.clone(),
+    )));
+    let state = http::AppState {
+        config: config.clone(),
+        store: Arc::new(Mutex::new(http_store)),
+        metrics,
+        clock,
+    };
+    let mut http_rx = rx.clone();
+    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
+        let _ = http_rx.wait_for(|&s| s).await;
+    });
+    tasks.push(tokio::spawn(async move {
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "the HTTP server failed");
+        }
+    }));
+
+    shutdown.await;
+    tracing::info!("shutting down: finishing the work in flight");
+    let _ = tx.send(true);
+    let all = futures_util::future::join_all(tasks);
+    if tokio::time::timeout(SHUTDOWN_GRACE, all).await.is_err() {
+        tracing::warn!(
+            "work still in flight after {:?}; exiting anyway (nothing is lost: it is read again)",
+            SHUTDOWN_GRACE
+        );
+    }
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// SIGTERM or SIGINT.
+pub async fn signal() {
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("SIGTERM handler");
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `seatmeter serve`: binds the configured address and runs until a signal.
+pub fn serve(config: Config) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&config.service.listen)
+            .await
+            .with_context(|| format!("listening on {}", config.service.listen))?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, collectors = config.collectors.len(), store = %store_location(&config), "seatmeter serving");
+        println!("seatmeter serving on http://{addr} (/healthz, /metrics, /reports/SCOPE/GRANULARITY?from=…)");
+        run(config, Arc::new(schedule::SystemClock), listener, signal()).await
+    })
+}
+
+fn store_location(config: &Config) -> String {
+    match (&config.store.url, &config.store.path) {
+        (Some(u), _) => crate::config::redact_url(u),
+        (None, Some(p)) => p.display().to_string(),
+        _ => String::new(),
+    }
+}
