@@ -217,9 +217,19 @@ pub struct GenArgs {
     /// Breaks per shift (each one splits a shift into one more session).
     #[arg(long, default_value_t = 3)]
     pub breaks: u32,
+    /// Spool file format: JSON Lines and CSV alternating, or one of them.
+    #[arg(long, value_enum, default_value = "mixed")]
+    pub format: GenFormat,
     /// The folder to write (created if needed).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GenFormat {
+    Mixed,
+    Csv,
+    Jsonl,
 }
 
 pub fn main() -> ExitCode {
@@ -381,6 +391,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 seed: args.seed,
                 breaks: args.breaks,
                 anomalies: false,
+                format: match args.format {
+                    GenFormat::Mixed => crate::sitegen::SpoolFormat::Mixed,
+                    GenFormat::Csv => crate::sitegen::SpoolFormat::Csv,
+                    GenFormat::Jsonl => crate::sitegen::SpoolFormat::JsonLines,
+                },
             };
             let g = crate::sitegen::generate(&spec, &args.out)?;
             println!(

@@ -14,6 +14,8 @@
 //! earlier day, say), which the digest of its starting state tells.
 
 use std::collections::{BTreeSet, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::rc::Rc;
 
 use seatmeter_collectors::time::NANOS_PER_DAY;
@@ -222,7 +224,9 @@ impl<'a> Rollup<'a> {
         for u in dirty_utc {
             let a = self.cal.day_of(u * NANOS_PER_DAY);
             let b = self.cal.day_of((u + 1) * NANOS_PER_DAY - 1);
-            stats.frozen_days_with_new_data += (a..=b).filter(|&d| d < lo).count() as u64;
+            if let Some(f) = frozen {
+                stats.frozen_days_with_new_data += (a..=b).filter(|&d| d < f).count() as u64;
+            }
             dirty.extend((a..=b).filter(|d| (lo..=hi).contains(d)));
         }
         if let Days::Range(a, b) = days {
@@ -434,26 +438,32 @@ impl<'a> Rollup<'a> {
         let keep: Vec<u32> = day_snaps.iter().map(|s| s.1).collect();
         self.views.retain(|id, _| keep.contains(id));
 
-        // Levels at the day's start, from the agents logged in.
-        let mut level: HashMap<Key, i64> = HashMap::new();
-        let mut keys = Vec::new();
+        // (scope, item) pairs as dense indices into arrays for the day.
+        let dk = DenseKeys::new(&self.dims, self.items.len());
+        let mut level: Vec<i32> = vec![0; dk.len()];
+        let mut keys: Vec<u32> = Vec::new();
         for (agent, seat) in carry {
             keys.clear();
-            let tenant = self.dims.agents[*agent as usize].0;
-            self.keys(tenant, seat.items, &seat.groups, &mut keys);
+            dk.keys(
+                self.dims.agents[*agent as usize].0,
+                seat.items,
+                &seat.groups,
+                &mut keys,
+            );
             for &k in &keys {
-                *level.entry(k).or_default() += 1;
+                level[k as usize] += 1;
             }
         }
 
-        // The session state machine, per agent in (ts, receive order).
-        let mut steps: Vec<(Key, Nanos, i8)> = Vec::with_capacity(events.len() * 4);
+        // The session state machine, per agent in (ts, receive order). Each change of an
+        // agent's seats is a transition: an instant, +1 or -1, and the keys it changes.
+        let mut trans: Vec<Transition> = Vec::with_capacity(events.len() + carry.len());
+        let mut flat: Vec<u32> = Vec::with_capacity(events.len() * 8);
         let mut end: Carry = Vec::with_capacity(carry.len());
         let mut anomalies = Vec::new();
         let mut sessions = 0u64;
-        let mut ci = 0; // position in `carry` (sorted by agent)
-        let mut ei = 0;
-        let mut old_keys = Vec::new();
+        let mut old_keys: Vec<u32> = Vec::new();
+        let (mut ci, mut ei) = (0, 0);
         while ei < events.len() || ci < carry.len() {
             let next_event_agent = events.get(ei).map(|e| e.agent).unwrap_or(u32::MAX);
             let next_carry_agent = carry.get(ci).map(|c| c.0).unwrap_or(u32::MAX);
@@ -474,9 +484,9 @@ impl<'a> Rollup<'a> {
                             items: self.media_items[e.media as usize],
                             groups: self.login_groups(&e, &views),
                         };
-                        keys.clear();
-                        self.keys(tenant, new.items, &new.groups, &mut keys);
-                        steps.extend(keys.iter().map(|&k| (k, e.ts, 1)));
+                        let start = flat.len();
+                        dk.keys(tenant, new.items, &new.groups, &mut flat);
+                        trans.push(Transition::new(e.ts, 1, start, flat.len()));
                         sessions += 1;
                         seat = Some(new);
                     }
@@ -497,22 +507,20 @@ impl<'a> Rollup<'a> {
                         };
                         if new != old {
                             old_keys.clear();
-                            self.keys(tenant, old.items, &old.groups, &mut old_keys);
+                            dk.keys(tenant, old.items, &old.groups, &mut old_keys);
                             keys.clear();
-                            self.keys(tenant, new.items, &new.groups, &mut keys);
+                            dk.keys(tenant, new.items, &new.groups, &mut keys);
                             // new ⊇ old: only the added keys step up.
-                            steps.extend(
-                                keys.iter()
-                                    .filter(|k| !old_keys.contains(k))
-                                    .map(|&k| (k, e.ts, 1)),
-                            );
+                            let start = flat.len();
+                            flat.extend(keys.iter().filter(|k| !old_keys.contains(k)));
+                            trans.push(Transition::new(e.ts, 1, start, flat.len()));
                         }
                         seat = Some(new);
                     }
                     (EventKind::Logout, Some(old)) => {
-                        keys.clear();
-                        self.keys(tenant, old.items, &old.groups, &mut keys);
-                        steps.extend(keys.iter().map(|&k| (k, e.ts, -1)));
+                        let start = flat.len();
+                        dk.keys(tenant, old.items, &old.groups, &mut flat);
+                        trans.push(Transition::new(e.ts, -1, start, flat.len()));
                     }
                     (EventKind::Logout, None) => anomalies.push(Anomaly {
                         ts: e.ts,
@@ -526,84 +534,106 @@ impl<'a> Rollup<'a> {
             }
         }
 
-        // The sweep: per key, in time order. All steps at one instant are applied together
-        // (intervals are half-open, so a logout and a login at the same instant overlap
-        // nowhere), and a period's level at its start is the level after the steps at
-        // that instant.
-        steps.sort_unstable();
+        // The sweep, in time order. All transitions at one instant are applied together,
+        // ends first (intervals are half-open: a logout and a login at the same instant
+        // overlap nowhere); a period's level at its start is the level after the
+        // transitions at that instant. Each key's maximum is kept per 10-minute period.
+        trans.sort_unstable_by_key(|t| (t.ts, t.sign));
         let n = slots.len();
-        let mut out: HashMap<Key, (Vec<u32>, u32)> = HashMap::new();
-        let clamp = |v: i64| v.max(0) as u32;
+        let mut cur = level.clone();
+        let mut sweep = Sweep::new(dk.len(), n);
+        for (k, &l) in level.iter().enumerate() {
+            if l != 0 {
+                sweep.activate(k as u32);
+            }
+        }
+        let mut slot = 0;
         let mut i = 0;
-        while i < steps.len() {
-            let key = steps[i].0;
-            let mut lvl = level.remove(&key).unwrap_or(0);
-            let mut peaks = vec![0u32; n];
-            let mut slot = 0;
-            let mut cur = lvl;
-            while i < steps.len() && steps[i].0 == key {
-                let t = steps[i].1;
-                let mut next = lvl;
-                while i < steps.len() && steps[i].0 == key && steps[i].1 == t {
-                    next += steps[i].2 as i64;
-                    i += 1;
-                }
-                while slot + 1 < n && t >= slots.starts[slot + 1] {
-                    peaks[slot] = clamp(cur);
-                    slot += 1;
-                    cur = lvl;
-                }
-                cur = if t == slots.starts[slot] {
-                    next
-                } else {
-                    cur.max(next)
-                };
-                lvl = next;
+        while i < trans.len() {
+            let t = trans[i].ts;
+            while slot + 1 < n && t >= slots.starts[slot + 1] {
+                sweep.close(slot, &mut cur, &level);
+                slot += 1;
             }
-            peaks[slot] = clamp(cur);
-            for p in &mut peaks[slot + 1..] {
-                *p = clamp(lvl);
-            }
-            out.insert(key, (peaks, clamp(lvl)));
-        }
-        for (key, lvl) in level {
-            if lvl != 0 {
-                out.insert(key, (vec![clamp(lvl); n], clamp(lvl)));
+            let at_start = t == slots.starts[slot];
+            while i < trans.len() && trans[i].ts == t {
+                let tr = trans[i];
+                i += 1;
+                for &k in &flat[tr.start as usize..tr.end as usize] {
+                    let k = k as usize;
+                    sweep.activate(k as u32);
+                    level[k] += tr.sign as i32;
+                    if at_start || level[k] > cur[k] {
+                        cur[k] = level[k];
+                    }
+                }
             }
         }
+        sweep.finish(slot, &cur, &level);
 
         // Enabled seats per 10-minute period: the snapshot in force at its start and every
-        // snapshot taken inside it.
-        let mut enabled: HashMap<Key, Vec<u32>> = HashMap::new();
-        let mut end_enabled: HashMap<Key, u32> = HashMap::new();
+        // snapshot taken inside it. Runs of periods with the same snapshots are filled at once.
+        let mut enabled = DenseRows::new(dk.len(), n);
+        let mut end_enabled: Vec<(u32, u32)> = Vec::new();
         if !views.is_empty() {
-            for s in 0..n {
+            let candidates = |s: usize| -> Vec<usize> {
                 let (a, b) = (slots.starts[s], slots.slot_end(s));
                 let in_force = views.partition_point(|(t, _)| *t <= a).checked_sub(1);
-                for (j, (taken, v)) in views.iter().enumerate() {
-                    if !(Some(j) == in_force || (*taken >= a && *taken < b)) {
-                        continue;
-                    }
-                    for (&k, &c) in &v.enabled {
-                        let e = enabled.entry(k).or_insert_with(|| vec![0; n]);
-                        e[s] = e[s].max(c);
+                (0..views.len())
+                    .filter(|&j| Some(j) == in_force || (views[j].0 >= a && views[j].0 < b))
+                    .collect()
+            };
+            let mut s = 0;
+            while s < n {
+                let c = candidates(s);
+                let mut e = s + 1;
+                while e < n && candidates(e) == c {
+                    e += 1;
+                }
+                for &j in &c {
+                    for (&key, &count) in &views[j].1.enabled {
+                        let row = enabled.row(dk.from_key(key));
+                        for v in &mut row[s..e] {
+                            *v = (*v).max(count);
+                        }
                     }
                 }
+                s = e;
             }
             // In force when the day ends: the last snapshot taken before its end.
             if let Some((_, v)) = views.last() {
-                end_enabled = v.enabled.clone();
+                end_enabled = v
+                    .enabled
+                    .iter()
+                    .map(|(&k, &c)| (dk.from_key(k), c))
+                    .collect();
             }
         }
+        let end_enabled: FxHashMap<u32, u32> = end_enabled.into_iter().collect();
 
-        let mut keys_all: Vec<Key> = out.keys().chain(enabled.keys()).copied().collect();
-        keys_all.sort_unstable();
-        keys_all.dedup();
-        let mut slot_records = Vec::with_capacity(keys_all.len());
-        for k in keys_all {
-            let (peaks, end_level) = out.remove(&k).unwrap_or_else(|| (vec![0; n], 0));
-            let en = enabled.remove(&k).unwrap_or_else(|| vec![0; n]);
-            let (scope, item) = key_scope(k);
+        let mut dense_keys: Vec<u32> = sweep.active.iter().copied().chain(enabled.keys()).collect();
+        dense_keys.sort_unstable();
+        dense_keys.dedup();
+        let mut slot_records = Vec::with_capacity(dense_keys.len());
+        for k in dense_keys {
+            let peaks = sweep
+                .peaks(k)
+                .map(<[u32]>::to_vec)
+                .unwrap_or_else(|| vec![0; n]);
+            let en = enabled
+                .get(k)
+                .map(<[u32]>::to_vec)
+                .unwrap_or_else(|| vec![0; n]);
+            let end_level = level[k as usize].max(0) as u32;
+            let end_en = end_enabled.get(&k).copied().unwrap_or(0);
+            if end_level == 0
+                && end_en == 0
+                && peaks.iter().all(|&p| p == 0)
+                && en.iter().all(|&v| v == 0)
+            {
+                continue;
+            }
+            let (scope, item) = dk.scope_of(k);
             slot_records.push(SlotRecord {
                 scope,
                 item,
@@ -612,7 +642,7 @@ impl<'a> Rollup<'a> {
                 peaks,
                 enabled: en,
                 end_level,
-                end_enabled: end_enabled.get(&k).copied().unwrap_or(0),
+                end_enabled: end_en,
             });
         }
         let stray = anomalies.len() as u64;
@@ -662,6 +692,186 @@ impl<'a> Rollup<'a> {
             out.push((agent, Seat { items, groups }));
         }
         Ok(out)
+    }
+}
+
+/// A change of one agent's seats: at `ts`, `sign` (+1 or -1) for the keys
+/// `flat[start..end]` of the day's key list.
+#[derive(Debug, Clone, Copy)]
+struct Transition {
+    ts: Nanos,
+    sign: i8,
+    start: u32,
+    end: u32,
+}
+
+impl Transition {
+    fn new(ts: Nanos, sign: i8, start: usize, end: usize) -> Transition {
+        Transition {
+            ts,
+            sign,
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+}
+
+/// (scope, item) pairs as dense indices: the system, then every tenant id, then every group
+/// id, each followed by its items. Dimensions only grow, so indices of one day are stable.
+struct DenseKeys {
+    items: u32,
+    tenants: u32,
+    groups: u32,
+}
+
+impl DenseKeys {
+    fn new(dims: &Dimensions, items: usize) -> DenseKeys {
+        DenseKeys {
+            items: items as u32,
+            tenants: dims.tenants.len() as u32,
+            groups: dims.groups.len() as u32,
+        }
+    }
+
+    fn len(&self) -> usize {
+        ((1 + self.tenants + self.groups) * self.items) as usize
+    }
+
+    /// The keys a seat counts in: the system, its tenant and each of its groups, for each
+    /// item it uses.
+    fn keys(&self, tenant: u32, items: ItemMask, groups: &[u32], out: &mut Vec<u32>) {
+        let mut m = items;
+        while m != 0 {
+            let i = m.trailing_zeros();
+            m &= m - 1;
+            out.push(i);
+            out.push((1 + tenant) * self.items + i);
+            for &g in groups {
+                out.push((1 + self.tenants + g) * self.items + i);
+            }
+        }
+    }
+
+    fn from_key(&self, k: Key) -> u32 {
+        let (scope, item) = key_scope(k);
+        let s = match scope.kind {
+            ScopeKind::System => 0,
+            ScopeKind::Tenant => 1 + scope.id,
+            ScopeKind::Group => 1 + self.tenants + scope.id,
+        };
+        s * self.items + item as u32
+    }
+
+    fn scope_of(&self, k: u32) -> (Scope, u16) {
+        let (s, item) = (k / self.items, (k % self.items) as u16);
+        let scope = if s == 0 {
+            Scope::SYSTEM
+        } else if s <= self.tenants {
+            Scope {
+                kind: ScopeKind::Tenant,
+                id: s - 1,
+            }
+        } else {
+            Scope {
+                kind: ScopeKind::Group,
+                id: s - 1 - self.tenants,
+            }
+        };
+        (scope, item)
+    }
+}
+
+/// Rows of per-period values for the keys that have any, allocated on first use.
+struct DenseRows {
+    row_of: Vec<u32>,
+    keys: Vec<u32>,
+    values: Vec<u32>,
+    n: usize,
+}
+
+impl DenseRows {
+    fn new(keys: usize, n: usize) -> DenseRows {
+        DenseRows {
+            row_of: vec![u32::MAX; keys],
+            keys: Vec::new(),
+            values: Vec::new(),
+            n,
+        }
+    }
+
+    fn row(&mut self, k: u32) -> &mut [u32] {
+        let r = match self.row_of[k as usize] {
+            u32::MAX => {
+                let r = self.keys.len() as u32;
+                self.row_of[k as usize] = r;
+                self.keys.push(k);
+                self.values.resize(self.values.len() + self.n, 0);
+                r
+            }
+            r => r,
+        } as usize;
+        &mut self.values[r * self.n..(r + 1) * self.n]
+    }
+
+    fn get(&self, k: u32) -> Option<&[u32]> {
+        match self.row_of[k as usize] {
+            u32::MAX => None,
+            r => Some(&self.values[r as usize * self.n..(r as usize + 1) * self.n]),
+        }
+    }
+
+    fn keys(&self) -> impl Iterator<Item = u32> + '_ {
+        self.keys.iter().copied()
+    }
+}
+
+/// The maxima of the sweep: for each key that had a seat today, its peak per period.
+struct Sweep {
+    active: Vec<u32>,
+    rows: DenseRows,
+}
+
+impl Sweep {
+    fn new(keys: usize, n: usize) -> Sweep {
+        Sweep {
+            active: Vec::new(),
+            rows: DenseRows::new(keys, n),
+        }
+    }
+
+    fn activate(&mut self, k: u32) {
+        if self.rows.row_of[k as usize] == u32::MAX {
+            self.rows.row(k);
+            self.active.push(k);
+        }
+    }
+
+    /// Ends period `slot`: its maxima are stored, and the next period starts at the level.
+    fn close(&mut self, slot: usize, cur: &mut [i32], level: &[i32]) {
+        for &k in &self.active {
+            let k = k as usize;
+            let r = self.rows.row_of[k] as usize;
+            self.rows.values[r * self.rows.n + slot] = cur[k].max(0) as u32;
+            cur[k] = level[k];
+        }
+    }
+
+    /// Ends the day: the open period's maxima, then the level through the last period.
+    fn finish(&mut self, slot: usize, cur: &[i32], level: &[i32]) {
+        let n = self.rows.n;
+        for &k in &self.active {
+            let k = k as usize;
+            let r = self.rows.row_of[k] as usize;
+            let row = &mut self.rows.values[r * n..(r + 1) * n];
+            row[slot] = cur[k].max(0) as u32;
+            for v in &mut row[slot + 1..] {
+                *v = level[k].max(0) as u32;
+            }
+        }
+    }
+
+    fn peaks(&self, k: u32) -> Option<&[u32]> {
+        self.rows.get(k)
     }
 }
 

@@ -60,6 +60,16 @@ pub struct SiteSpec {
     pub breaks: u32,
     /// Add the demo's anomalies: stray logouts, a re-delivered file, bad lines.
     pub anomalies: bool,
+    pub format: SpoolFormat,
+}
+
+/// Which spool formats a generated site uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpoolFormat {
+    /// JSON Lines and CSV files, alternating.
+    Mixed,
+    Csv,
+    JsonLines,
 }
 
 impl SiteSpec {
@@ -76,6 +86,7 @@ impl SiteSpec {
             seed: 2026,
             breaks: 3,
             anomalies: true,
+            format: SpoolFormat::Mixed,
         }
     }
 }
@@ -327,7 +338,11 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
     for ((d, t), evs) in file_keys.iter().zip(&per_file) {
         let date = spec.start + TimeDelta::days(*d as i64);
         let tenant = tenant_name(*t);
-        let csv = (*d + *t as u32) % 2 == 1;
+        let csv = match spec.format {
+            SpoolFormat::Mixed => (*d + *t as u32) % 2 == 1,
+            SpoolFormat::Csv => true,
+            SpoolFormat::JsonLines => false,
+        };
         let name = format!(
             "{}-{}.{}",
             date.format("%Y-%m-%d"),

@@ -5,7 +5,7 @@
 //! a few integers and a batch of millions of events stays compact; the store maps the
 //! batch's symbols to its own ids once per distinct string.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use crate::time::Nanos;
 
@@ -121,8 +121,18 @@ pub struct EventFields<'a> {
     pub tenant: Option<&'a str>,
     pub agent: &'a str,
     pub place: Option<&'a str>,
-    pub groups: Vec<&'a str>,
-    pub media: Vec<&'a str>,
+    pub groups: Words<'a>,
+    pub media: Words<'a>,
+}
+
+/// A list of words as a source gives it: a list, or one field with a separator (CSV's
+/// `Support;Sales`). A joined field is interned whole, once per distinct text.
+#[derive(Debug, Default, Clone)]
+pub enum Words<'a> {
+    #[default]
+    None,
+    List(Vec<&'a str>),
+    Joined(&'a str, char),
 }
 
 #[derive(Default, Debug, Clone)]
@@ -131,6 +141,9 @@ pub struct Batch {
     string_ids: HashMap<Box<str>, Sym>,
     lists: Vec<Box<[Sym]>>,
     list_ids: HashMap<Box<[Sym]>, ListId>,
+    /// `;`-joined list fields already interned, as given and lower-cased: text -> list.
+    joined: [HashMap<Box<str>, ListId>; 2],
+    recent: Option<(Box<str>, Sym)>,
     scratch: Vec<Sym>,
     pub events: Vec<Event>,
     pub snapshots: Vec<Snapshot>,
@@ -157,6 +170,19 @@ impl Batch {
         self.strings.push(s.into());
         self.string_ids.insert(s.into(), id);
         id
+    }
+
+    /// Interns a string that is often the same as the last one given here (a file's lines
+    /// mostly share their tenant): that one is compared before the table is searched.
+    fn intern_recent(&mut self, s: &str) -> Sym {
+        if let Some((text, sym)) = &self.recent
+            && **text == *s
+        {
+            return *sym;
+        }
+        let sym = self.intern(s);
+        self.recent = Some((s.into(), sym));
+        sym
     }
 
     /// Interns a list as a set: sorts and de-duplicates `items` in place first.
@@ -196,6 +222,61 @@ impl Batch {
         let id = self.intern_list(&mut scratch);
         self.scratch = scratch;
         id
+    }
+
+    fn intern_field(&mut self, words: &Words<'_>, lowercase: bool) -> ListId {
+        match words {
+            Words::None => 0,
+            Words::List(v) => self.intern_words(v.iter().copied(), lowercase),
+            Words::Joined(text, ';') => {
+                if let Some(&id) = self.joined[lowercase as usize].get(*text) {
+                    return id;
+                }
+                let id = self.intern_words(text.split(';'), lowercase);
+                self.joined[lowercase as usize].insert((*text).into(), id);
+                id
+            }
+            Words::Joined(text, sep) => self.intern_words(text.split(*sep), lowercase),
+        }
+    }
+
+    /// Moves another batch's events, snapshots and rejects into this one, after this
+    /// one's (its strings and lists re-interned here).
+    pub fn absorb(&mut self, other: Batch) {
+        let syms: Vec<Sym> = other.strings.iter().map(|s| self.intern(s)).collect();
+        let mut scratch = Vec::new();
+        let lists: Vec<ListId> = other
+            .lists
+            .iter()
+            .map(|l| {
+                scratch.clear();
+                scratch.extend(l.iter().map(|&s| syms[s as usize]));
+                self.intern_list(&mut scratch)
+            })
+            .collect();
+        let (s, l) = (|x: Sym| syms[x as usize], |x: ListId| lists[x as usize]);
+        self.events.extend(other.events.iter().map(|e| Event {
+            tenant: s(e.tenant),
+            agent: s(e.agent),
+            place: s(e.place),
+            groups: l(e.groups),
+            media: l(e.media),
+            ..*e
+        }));
+        self.snapshots
+            .extend(other.snapshots.into_iter().map(|mut snap| {
+                for a in &mut snap.agents {
+                    *a = SnapshotAgent {
+                        tenant: s(a.tenant),
+                        agent: s(a.agent),
+                        media: l(a.media),
+                        groups: l(a.groups),
+                        ..*a
+                    };
+                }
+                snap
+            }));
+        self.rejects.extend(other.rejects);
     }
 
     pub fn string(&self, sym: Sym) -> &str {
@@ -239,8 +320,8 @@ impl Batch {
         let place = f.place.map(str::trim).unwrap_or_default();
         let (groups, media) = match kind {
             EventKind::Login => {
-                let g = self.intern_words(f.groups.iter().copied(), false);
-                let mut m = self.intern_words(f.media.iter().copied(), true);
+                let g = self.intern_field(&f.groups, false);
+                let mut m = self.intern_field(&f.media, true);
                 if m == 0 {
                     m = self.intern_words([DEFAULT_MEDIA], false);
                 }
@@ -251,9 +332,13 @@ impl Batch {
         let event = Event {
             ts,
             kind,
-            tenant: self.intern(tenant),
+            tenant: self.intern_recent(tenant),
             agent: self.intern(agent),
-            place: self.intern(place),
+            place: if place.is_empty() {
+                0
+            } else {
+                self.intern(place)
+            },
             groups,
             media,
         };
@@ -273,8 +358,8 @@ mod tests {
             tenant: None,
             agent: "x",
             place: None,
-            groups: vec!["B", "A", "B"],
-            media,
+            groups: Words::List(vec!["B", "A", "B"]),
+            media: Words::List(media),
         }
     }
 
@@ -299,6 +384,42 @@ mod tests {
         assert_eq!(media, ["email", "voice"]);
         // Same groups in another order are the same set.
         assert_eq!(b.events[0].groups, b.events[1].groups);
+    }
+
+    #[test]
+    fn absorbing_a_batch_keeps_its_events_in_order() {
+        let mut a = Batch::new();
+        a.push(&fields("login", vec!["chat"])).unwrap();
+        let mut b = Batch::new();
+        let mut f = fields("login", vec!["email", "voice"]);
+        f.tenant = Some("beta");
+        b.push(&f).unwrap();
+        b.push(&fields("logout", vec![])).unwrap();
+        a.absorb(b);
+        let seen: Vec<(String, String, Vec<String>)> = a
+            .events
+            .iter()
+            .map(|e| {
+                let media = a
+                    .list(e.media)
+                    .iter()
+                    .map(|&m| a.string(m).to_string())
+                    .collect();
+                (
+                    a.string(e.tenant).to_string(),
+                    a.string(e.agent).to_string(),
+                    media,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen[0],
+            ("default".into(), "x".into(), vec!["chat".to_string()])
+        );
+        assert_eq!(seen[1].0, "beta");
+        assert_eq!(seen[1].2.len(), 2);
+        assert_eq!(seen[2].2.len(), 0);
+        assert_eq!(a.list(a.events[1].groups).len(), 2);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 pub use batch::{
-    Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, Sym,
+    Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, Sym, Words,
 };
 pub use time::Nanos;
 

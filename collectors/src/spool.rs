@@ -15,12 +15,16 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::batch::{Batch, EventFields, Reject};
+use smallvec::SmallVec;
+
+use crate::batch::{Batch, EventFields, Reject, Words};
 use crate::{CollectError, Collector, HumanDuration, Sink, Summary};
 
 /// `kind = "spool"`.
@@ -108,53 +112,174 @@ impl Collector for SpoolCollector {
             })?,
         };
         let files = crate::list_files(&self.config.path, &["jsonl", "csv"])?;
-        let mut summary = Summary::default();
         // Forget files that are gone, so that the cursor stays small; one that comes back
         // is read again and its duplicates are stored once.
         let before = cur.files.len();
         cur.files
             .retain(|name, _| files.iter().any(|(n, _)| n == name));
-        let mut dirty = cur.files.len() != before;
-        let mut batch = Batch::new();
-        for (name, path) in &files {
-            if sink.should_stop() {
-                return Err(CollectError::Stopped);
+        let dirty = cur.files.len() != before;
+        let states: Vec<FileState> = files
+            .iter()
+            .map(|(n, _)| cur.files.get(n).cloned().unwrap_or_default())
+            .collect();
+
+        // Files are parsed on every core, each into its own channel; their pieces are taken
+        // in file order, so events keep the order in which they were received.
+        let (senders, receivers): (Vec<_>, Vec<_>) =
+            files.iter().map(|_| mpsc::sync_channel::<Piece>(1)).unzip();
+        let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+            .min(files.len().max(1));
+        let (settle, batch_events) = (self.config.settle.0, self.batch_events);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= files.len() || stop.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        parse_file(
+                            &files[i],
+                            states[i].clone(),
+                            settle,
+                            batch_events,
+                            &senders[i],
+                            &stop,
+                        );
+                    }
+                });
             }
-            let format = if name.to_ascii_lowercase().ends_with(".csv") {
-                Format::Csv
-            } else {
-                Format::JsonLines
-            };
-            let mut reader = FileReader {
-                name,
-                path,
-                format,
-                settle: self.config.settle.0,
-                batch_events: self.batch_events,
-                state: cur.files.get(name).cloned().unwrap_or_default(),
-                summary: &mut summary,
-            };
-            let changed = reader.read(&mut batch, &mut |batch, state| {
-                cur.files.insert(name.clone(), state.clone());
-                let full = std::mem::replace(batch, Batch::new());
-                sink.deliver(
-                    full,
-                    &serde_json::to_string(&cur).expect("cursor serializes"),
-                )
-            })?;
-            if changed {
-                cur.files.insert(name.clone(), reader.state);
-                dirty = true;
-            }
-        }
-        if dirty || !batch.is_empty() {
-            sink.deliver(
-                batch,
-                &serde_json::to_string(&cur).expect("cursor serializes"),
-            )?;
-        }
-        Ok(summary)
+            let result = take_in_order(&files, &receivers, &mut cur, dirty, batch_events, sink);
+            // Workers still sending (after an error) are released.
+            stop.store(true, Ordering::Relaxed);
+            drop(receivers);
+            result
+        })
     }
+}
+
+/// What a worker sends for a file: pieces of its lines while it reads, then the end.
+enum Piece {
+    Chunk(Batch, FileState),
+    Done {
+        batch: Batch,
+        state: FileState,
+        changed: bool,
+        summary: Summary,
+    },
+    Failed(CollectError),
+}
+
+fn parse_file(
+    (name, path): &(String, PathBuf),
+    state: FileState,
+    settle: Duration,
+    batch_events: usize,
+    tx: &mpsc::SyncSender<Piece>,
+    stop: &AtomicBool,
+) {
+    let mut summary = Summary::default();
+    let mut batch = Batch::new();
+    let format = if name.to_ascii_lowercase().ends_with(".csv") {
+        Format::Csv
+    } else {
+        Format::JsonLines
+    };
+    let mut reader = FileReader {
+        name,
+        path,
+        format,
+        settle,
+        batch_events,
+        state,
+        summary: &mut summary,
+    };
+    let result = reader.read(&mut batch, &mut |b, st| {
+        if stop.load(Ordering::Relaxed) {
+            return Err(CollectError::Stopped);
+        }
+        tx.send(Piece::Chunk(std::mem::replace(b, Batch::new()), st.clone()))
+            .map_err(|_| CollectError::Stopped)
+    });
+    let state = reader.state;
+    let piece = match result {
+        Ok(changed) => Piece::Done {
+            batch,
+            state,
+            changed,
+            summary,
+        },
+        Err(e) => Piece::Failed(e),
+    };
+    let _ = tx.send(piece);
+}
+
+/// Takes the files' pieces in file order into batches of about `batch_events` events, each
+/// delivered with the cursor that follows it.
+fn take_in_order(
+    files: &[(String, PathBuf)],
+    receivers: &[mpsc::Receiver<Piece>],
+    cur: &mut Cursor,
+    mut dirty: bool,
+    batch_events: usize,
+    sink: &mut dyn Sink,
+) -> Result<Summary, CollectError> {
+    let mut summary = Summary::default();
+    let mut batch = Batch::new();
+    let cursor_text = |cur: &Cursor| serde_json::to_string(cur).expect("cursor serializes");
+    for ((name, _), rx) in files.iter().zip(receivers) {
+        if sink.should_stop() {
+            return Err(CollectError::Stopped);
+        }
+        loop {
+            match rx.recv().map_err(|_| CollectError::Stopped)? {
+                Piece::Chunk(b, state) => {
+                    batch.absorb(b);
+                    cur.files.insert(name.clone(), state);
+                    dirty = true;
+                }
+                Piece::Done {
+                    batch: b,
+                    state,
+                    changed,
+                    summary: s,
+                } => {
+                    batch.absorb(b);
+                    if changed {
+                        cur.files.insert(name.clone(), state);
+                        dirty = true;
+                    }
+                    summary.sources += s.sources;
+                    summary.lines += s.lines;
+                    summary.notes.extend(s.notes);
+                    break;
+                }
+                Piece::Failed(e) => return Err(e),
+            }
+            if batch.events.len() >= batch_events {
+                sink.deliver(
+                    std::mem::replace(&mut batch, Batch::new()),
+                    &cursor_text(cur),
+                )?;
+                dirty = false;
+            }
+        }
+        if batch.events.len() >= batch_events {
+            sink.deliver(
+                std::mem::replace(&mut batch, Batch::new()),
+                &cursor_text(cur),
+            )?;
+            dirty = false;
+        }
+    }
+    if dirty || !batch.is_empty() {
+        sink.deliver(batch, &cursor_text(cur))?;
+    }
+    Ok(summary)
 }
 
 struct FileReader<'a> {
@@ -227,13 +352,12 @@ impl FileReader<'_> {
                 .read_to_end(&mut buf)
                 .map_err(io)?;
             eof = n == 0;
-            let complete = match memchr_last(b'\n', &buf) {
+            let complete = match memchr::memrchr(b'\n', &buf) {
                 Some(i) => i + 1,
                 None => 0,
             };
             if complete > 0 {
                 self.take_lines(&buf[..complete], columns, batch);
-                self.advance(&buf[..complete]);
                 buf.drain(..complete);
                 if batch.events.len() >= self.batch_events {
                     self.update_head(&mut file)?;
@@ -269,11 +393,6 @@ impl FileReader<'_> {
         Ok(())
     }
 
-    fn advance(&mut self, consumed: &[u8]) {
-        self.state.offset += consumed.len() as u64;
-        self.state.line += consumed.iter().filter(|&&c| c == b'\n').count() as u64;
-    }
-
     /// A last line without its newline: read it if it is certainly complete.
     fn last_line(
         &mut self,
@@ -297,8 +416,6 @@ impl FileReader<'_> {
         };
         if complete {
             self.take_lines(tail, columns, batch);
-            self.state.offset += tail.len() as u64;
-            self.state.line += 1;
         } else {
             self.summary.notes.push(format!(
                 "{}:{}: the last line has no newline yet; it will be read once it is complete",
@@ -338,12 +455,8 @@ impl FileReader<'_> {
         }
         let text = String::from_utf8_lossy(&first);
         let text = text.trim_start_matches('\u{feff}').trim_end_matches('\r');
-        let names: Vec<String> = split_csv_record(text.as_bytes())
-            .map(|r| {
-                r.iter()
-                    .map(|f| String::from_utf8_lossy(f).trim().to_ascii_lowercase())
-                    .collect()
-            })
+        let names: Vec<String> = split_csv_record(text)
+            .map(|r| r.iter().map(|f| f.trim().to_ascii_lowercase()).collect())
             .unwrap_or_default();
         let mut idx = [None; 7];
         for (i, n) in names.iter().enumerate() {
@@ -375,32 +488,79 @@ impl FileReader<'_> {
         Ok(Some(columns))
     }
 
-    /// Parses complete lines (each ends with a newline, except possibly the last).
+    /// Parses complete lines (each ends with a newline, except possibly the last), and
+    /// moves the file's offset and line past them. The block's UTF-8 is checked once; only
+    /// a block that fails is checked line by line.
     fn take_lines(&mut self, bytes: &[u8], columns: Option<Columns>, batch: &mut Batch) {
-        let mut line_no = self.state.line;
-        for raw in bytes.split_inclusive(|&c| c == b'\n') {
-            line_no += 1;
-            self.summary.lines += 1;
-            let line = trim_eol(raw);
-            if line_no == 1 && self.format == Format::Csv {
-                continue; // the header
+        let first = self.state.line;
+        let mut n = 0;
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                let mut start = 0;
+                for end in memchr::memchr_iter(b'\n', bytes).map(|i| i + 1).chain(
+                    // A last line without its newline (read once complete).
+                    (!bytes.ends_with(b"\n")).then_some(bytes.len()),
+                ) {
+                    n += 1;
+                    self.take_line(first + n, Ok(&text[start..end]), columns, batch);
+                    start = end;
+                }
             }
-            if line.iter().all(|c| c.is_ascii_whitespace()) {
-                continue;
+            Err(_) => {
+                for raw in bytes.split_inclusive(|&c| c == b'\n') {
+                    n += 1;
+                    self.take_line(
+                        first + n,
+                        std::str::from_utf8(raw).map_err(|e| (raw, e)),
+                        columns,
+                        batch,
+                    );
+                }
             }
-            let result = match std::str::from_utf8(line) {
-                Err(e) => Err(format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1)),
-                Ok(text) => match columns {
+        }
+        self.state.line += n;
+        self.state.offset += bytes.len() as u64;
+    }
+
+    fn take_line(
+        &mut self,
+        line_no: u64,
+        line: Result<&str, (&[u8], std::str::Utf8Error)>,
+        columns: Option<Columns>,
+        batch: &mut Batch,
+    ) {
+        self.summary.lines += 1;
+        if line_no == 1 && self.format == Format::Csv {
+            return; // the header
+        }
+        let result = match line {
+            Err((raw, e)) => {
+                let raw = trim_eol(raw);
+                if raw.iter().all(|c| c.is_ascii_whitespace()) {
+                    return;
+                }
+                Err((
+                    format!("not valid UTF-8 (byte {})", e.valid_up_to() + 1),
+                    String::from_utf8_lossy(raw).into_owned(),
+                ))
+            }
+            Ok(text) => {
+                let text = text.strip_suffix('\n').unwrap_or(text);
+                let text = text.strip_suffix('\r').unwrap_or(text);
+                if text.bytes().all(|c| c.is_ascii_whitespace()) {
+                    return;
+                }
+                match columns {
                     None => push_json(batch, text),
                     Some(cols) => push_csv(batch, text, cols),
-                },
-            };
-            if let Err(reason) = result {
-                let text = String::from_utf8_lossy(line);
-                batch
-                    .rejects
-                    .push(Reject::new(self.name, line_no, reason, &text));
+                }
+                .map_err(|reason| (reason, text.to_string()))
             }
+        };
+        if let Err((reason, text)) = result {
+            batch
+                .rejects
+                .push(Reject::new(self.name, line_no, reason, &text));
         }
     }
 }
@@ -437,14 +597,14 @@ fn push_json(batch: &mut Batch, text: &str) -> Result<(), String> {
         tenant: e.tenant.as_deref(),
         agent: e.agent.as_deref().unwrap_or(""),
         place: e.place.as_deref(),
-        groups: e.groups.iter().flatten().map(|g| g.as_ref()).collect(),
-        media: e.media.iter().flatten().map(|m| m.as_ref()).collect(),
+        groups: Words::List(e.groups.iter().flatten().map(|g| g.as_ref()).collect()),
+        media: Words::List(e.media.iter().flatten().map(|m| m.as_ref()).collect()),
     };
     batch.push(&fields)
 }
 
 fn push_csv(batch: &mut Batch, text: &str, cols: Columns) -> Result<(), String> {
-    let record = split_csv_record(text.as_bytes()).ok_or("unbalanced quotes in CSV line")?;
+    let record = split_csv_record(text).ok_or("unbalanced quotes in CSV line")?;
     if record.len() != cols.count {
         return Err(format!(
             "expected {} fields as in the header, found {}",
@@ -452,48 +612,39 @@ fn push_csv(batch: &mut Batch, text: &str, cols: Columns) -> Result<(), String> 
             record.len()
         ));
     }
-    let field = |k: usize| -> Result<Option<&str>, String> {
-        match cols.idx[k] {
-            None => Ok(None),
-            Some(i) => std::str::from_utf8(&record[i])
-                .map(Some)
-                .map_err(|_| "not valid UTF-8".to_string()),
-        }
-    };
+    let field = |k: usize| cols.idx[k].map(|i| record[i].as_ref());
+    let list = |k: usize| field(k).map_or(Words::None, |v| Words::Joined(v, ';'));
     let fields = EventFields {
-        ts: field(0)?.unwrap_or(""),
-        event: field(1)?.unwrap_or(""),
-        tenant: field(2)?,
-        agent: field(3)?.unwrap_or(""),
-        place: field(4)?,
-        groups: split_list(field(5)?),
-        media: split_list(field(6)?),
+        ts: field(0).unwrap_or(""),
+        event: field(1).unwrap_or(""),
+        tenant: field(2),
+        agent: field(3).unwrap_or(""),
+        place: field(4),
+        groups: list(5),
+        media: list(6),
     };
     batch.push(&fields)
 }
 
-/// A CSV list field: words separated by `;`.
-fn split_list(v: Option<&str>) -> Vec<&str> {
-    v.map(|s| s.split(';').collect()).unwrap_or_default()
-}
-
 /// Splits one CSV record (RFC 4180: fields separated by commas, optionally quoted, with
-/// `""` for a quote inside quotes). Returns None on an unterminated quote.
-fn split_csv_record(line: &[u8]) -> Option<Vec<Cow<'_, [u8]>>> {
-    let mut out = Vec::with_capacity(8);
+/// `""` for a quote inside quotes). Returns None on an unterminated quote. Fields borrow
+/// from the line unless they were quoted; up to 8 fields need no allocation.
+fn split_csv_record(line: &str) -> Option<SmallVec<[Cow<'_, str>; 8]>> {
+    let b = line.as_bytes();
+    let mut out = SmallVec::new();
     let mut i = 0;
     loop {
-        if i < line.len() && line[i] == b'"' {
-            let mut val = Vec::new();
+        if i < b.len() && b[i] == b'"' {
+            let mut val = String::new();
             i += 1;
             loop {
-                match line[i..].iter().position(|&c| c == b'"') {
+                match line[i..].find('"') {
                     None => return None,
                     Some(q) => {
-                        val.extend_from_slice(&line[i..i + q]);
+                        val.push_str(&line[i..i + q]);
                         i += q + 1;
-                        if i < line.len() && line[i] == b'"' {
-                            val.push(b'"');
+                        if i < b.len() && b[i] == b'"' {
+                            val.push('"');
                             i += 1;
                         } else {
                             break;
@@ -503,21 +654,20 @@ fn split_csv_record(line: &[u8]) -> Option<Vec<Cow<'_, [u8]>>> {
             }
             out.push(Cow::Owned(val));
             // After a closing quote: a separator or the end.
-            match line.get(i) {
+            match b.get(i) {
                 None => return Some(out),
                 Some(b',') => i += 1,
                 Some(_) => return None,
             }
         } else {
-            let end = line[i..].iter().position(|&c| c == b',').map(|p| i + p);
-            match end {
+            match memchr::memchr(b',', &b[i..]) {
                 None => {
                     out.push(Cow::Borrowed(&line[i..]));
                     return Some(out);
                 }
-                Some(e) => {
-                    out.push(Cow::Borrowed(&line[i..e]));
-                    i = e + 1;
+                Some(p) => {
+                    out.push(Cow::Borrowed(&line[i..i + p]));
+                    i += p + 1;
                 }
             }
         }
@@ -527,10 +677,6 @@ fn split_csv_record(line: &[u8]) -> Option<Vec<Cow<'_, [u8]>>> {
 fn trim_eol(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
-}
-
-fn memchr_last(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().rposition(|&c| c == needle)
 }
 
 fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize> {
@@ -785,10 +931,10 @@ mod tests {
 
     #[test]
     fn csv_record_splitting() {
-        let r = split_csv_record(b"a,\"b,\"\"c\"\"\",,d").unwrap();
-        let r: Vec<&[u8]> = r.iter().map(|f| f.as_ref()).collect();
-        assert_eq!(r, [&b"a"[..], b"b,\"c\"", b"", b"d"]);
-        assert!(split_csv_record(b"a,\"b").is_none());
-        assert!(split_csv_record(b"\"a\"b").is_none());
+        let r = split_csv_record("a,\"b,\"\"c\"\"\",,d,é").unwrap();
+        let r: Vec<&str> = r.iter().map(|f| f.as_ref()).collect();
+        assert_eq!(r, ["a", "b,\"c\"", "", "d", "é"]);
+        assert!(split_csv_record("a,\"b").is_none());
+        assert!(split_csv_record("\"a\"b").is_none());
     }
 }

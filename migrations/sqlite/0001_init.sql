@@ -95,20 +95,17 @@ CREATE TABLE rollup_day (
     stray_logouts INTEGER NOT NULL
 ) WITHOUT ROWID;
 
-CREATE TABLE rollup_slot (
-    scope_kind  INTEGER NOT NULL,
-    scope_id    INTEGER NOT NULL,
-    day         INTEGER NOT NULL,
-    item        INTEGER NOT NULL,
-    day_peak    INTEGER NOT NULL,
-    day_enabled INTEGER NOT NULL,
-    end_level   INTEGER NOT NULL,
-    end_enabled INTEGER NOT NULL,
-    peaks       BLOB NOT NULL,
-    enabled     BLOB NOT NULL,
-    PRIMARY KEY (scope_kind, scope_id, day, item)
-) WITHOUT ROWID;
-CREATE INDEX rollup_slot_day ON rollup_slot (day);
+-- Every item of one scope on one day in one row (codec::encode_scope_day): per item its
+-- day's peak and enabled seats, the values when the day ends, and per-period arrays as runs.
+CREATE TABLE rollup_scope_day (
+    id         INTEGER PRIMARY KEY,
+    scope_kind INTEGER NOT NULL,
+    scope_id   INTEGER NOT NULL,
+    day        INTEGER NOT NULL,
+    data       BLOB NOT NULL
+);
+CREATE UNIQUE INDEX rollup_scope_day_key ON rollup_scope_day (scope_kind, scope_id, day);
+CREATE INDEX rollup_scope_day_day ON rollup_scope_day (day);
 
 CREATE TABLE anomaly (
     day   INTEGER NOT NULL,

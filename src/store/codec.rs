@@ -3,7 +3,7 @@
 
 use seatmeter_collectors::{EventKind, Nanos};
 
-use super::{SnapshotAgentRow, StoreError, StoredEvent};
+use super::{Scope, SlotRecord, SnapshotAgentRow, StoreError, StoredEvent};
 
 pub fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -160,6 +160,82 @@ pub fn decode_u32s(blob: &[u8], out: &mut Vec<u32>) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Per-period values as runs: each distinct value once, with how many more periods repeat
+/// it. Enabled seats are constant for most days (a run or two); nights are runs of zeros.
+pub fn put_runs(buf: &mut Vec<u8>, values: &[u32]) {
+    put_uvarint(buf, values.len() as u64);
+    let mut i = 0;
+    while i < values.len() {
+        let v = values[i];
+        let run = values[i..].iter().take_while(|&&x| x == v).count();
+        put_uvarint(buf, v as u64);
+        put_uvarint(buf, (run - 1) as u64);
+        i += run;
+    }
+}
+
+pub fn read_runs(r: &mut Reader<'_>, out: Option<&mut Vec<u32>>) -> Result<(), StoreError> {
+    let n = r.uvarint()? as usize;
+    let mut got = 0;
+    let mut out = out;
+    while got < n {
+        let v = r.u32()?;
+        let run = r.uvarint()? as usize + 1;
+        if got + run > n {
+            return Err(StoreError::Corrupt("a run goes past its array".into()));
+        }
+        if let Some(o) = out.as_deref_mut() {
+            o.extend(std::iter::repeat_n(v, run));
+        }
+        got += run;
+    }
+    Ok(())
+}
+
+/// The rollup of one scope on one day: every item's values in one blob.
+pub fn encode_scope_day(records: &[&SlotRecord]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.len() * 64);
+    for r in records {
+        put_uvarint(&mut buf, r.item as u64);
+        for v in [r.day_peak, r.day_enabled, r.end_level, r.end_enabled] {
+            put_uvarint(&mut buf, v as u64);
+        }
+        put_runs(&mut buf, &r.peaks);
+        put_runs(&mut buf, &r.enabled);
+    }
+    buf
+}
+
+/// Reads a scope-day blob; with `detail` false, the per-period arrays are skipped.
+pub fn decode_scope_day(
+    blob: &[u8],
+    scope: Scope,
+    detail: bool,
+    out: &mut Vec<SlotRecord>,
+) -> Result<(), StoreError> {
+    let mut r = Reader::new(blob);
+    while !r.is_empty() {
+        let item =
+            u16::try_from(r.uvarint()?).map_err(|_| StoreError::Corrupt("item index".into()))?;
+        let (day_peak, day_enabled, end_level, end_enabled) =
+            (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        let (mut peaks, mut enabled) = (Vec::new(), Vec::new());
+        read_runs(&mut r, detail.then_some(&mut peaks))?;
+        read_runs(&mut r, detail.then_some(&mut enabled))?;
+        out.push(SlotRecord {
+            scope,
+            item,
+            peaks,
+            enabled,
+            day_peak,
+            day_enabled,
+            end_level,
+            end_enabled,
+        });
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -200,6 +276,40 @@ mod tests {
         decode_events(&blob, &mut back).unwrap();
         assert_eq!(back, events);
         assert!(decode_events(&blob[..blob.len() - 1], &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn scope_days_round_trip_as_runs() {
+        let rec = |item: u16, peaks: Vec<u32>, enabled: Vec<u32>| SlotRecord {
+            scope: Scope::SYSTEM,
+            item,
+            day_peak: peaks.iter().copied().max().unwrap_or(0),
+            day_enabled: enabled.iter().copied().max().unwrap_or(0),
+            end_level: 3,
+            end_enabled: 7,
+            peaks,
+            enabled,
+        };
+        let a = rec(0, vec![0, 0, 0, 5, 5, 6, 0, 300, 300], vec![7; 9]);
+        let b = rec(5, vec![1; 9], vec![0, 0, 0, 0, 7, 7, 7, 7, 7]);
+        let blob = encode_scope_day(&[&a, &b]);
+        assert!(blob.len() < 40, "{} bytes", blob.len());
+        let mut out = Vec::new();
+        decode_scope_day(&blob, Scope::SYSTEM, true, &mut out).unwrap();
+        assert_eq!(out, vec![a.clone(), b.clone()]);
+        let mut summary = Vec::new();
+        decode_scope_day(&blob, Scope::SYSTEM, false, &mut summary).unwrap();
+        assert_eq!(summary[1].day_enabled, 7);
+        assert!(summary[1].peaks.is_empty());
+        assert!(
+            decode_scope_day(
+                &blob[..blob.len() - 1],
+                Scope::SYSTEM,
+                true,
+                &mut Vec::new()
+            )
+            .is_err()
+        );
     }
 
     #[test]

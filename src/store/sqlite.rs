@@ -1,6 +1,8 @@
 //! The embedded store: one SQLite file (WAL mode, full sync on commit).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
@@ -18,6 +20,8 @@ pub struct SqliteStore {
     /// Name -> id of every dimension, loaded at the first ingest; dropped after a failed
     /// transaction (its ids may have been rolled back).
     cache: Option<DimCache>,
+    /// Whether commits are synced to disk (`synchronous = FULL`) right now.
+    full_sync: bool,
 }
 
 #[derive(Default)]
@@ -51,6 +55,7 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             cache: None,
+            full_sync: true,
         };
         store.migrate()?;
         Ok(store)
@@ -126,6 +131,18 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Every commit is synced, except the days a rollup writes: those are synced by the
+    /// commit that ends the rollup (in WAL mode, syncing the log syncs every earlier commit
+    /// in it). A crash before that leaves the dirty marks, so the days are rolled up again.
+    fn sync(&mut self, full: bool) -> Result<(), StoreError> {
+        if self.full_sync != full {
+            self.conn
+                .pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })?;
+            self.full_sync = full;
+        }
+        Ok(())
+    }
+
     fn meta_get(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(self
             .conn
@@ -141,6 +158,7 @@ impl SqliteStore {
         cursor: &str,
     ) -> Result<IngestStats, StoreError> {
         self.load_cache()?;
+        self.sync(true)?;
         let cache = self.cache.as_mut().expect("loaded");
         let tx = self
             .conn
@@ -174,7 +192,7 @@ impl SqliteStore {
                 .push(stored);
         }
         let stamp = seq; // every ingest moves the sequence on, so dirty marks order
-        let mut dirty: HashSet<i64> = HashSet::new();
+        let mut dirty: HashSet<i64> = HashSet::default();
         {
             let mut existing =
                 tx.prepare_cached("SELECT data FROM event_chunk WHERE utc_day = ?1")?;
@@ -187,17 +205,21 @@ impl SqliteStore {
                 // the first received copy is kept.
                 stored.clear();
                 let mut rows = existing.query([day])?;
+                let mut chunks = 0;
                 while let Some(r) = rows.next()? {
                     codec::decode_events(r.get_ref(0)?.as_blob()?, &mut stored)?;
+                    chunks += 1;
                 }
-                let mut seen: HashSet<_> = stored.iter().map(StoredEvent::key).collect();
+                if chunks > 1 {
+                    stored.sort_unstable_by_key(|e| e.ts);
+                }
+                events.sort_unstable_by_key(|e| (e.ts, e.seq));
                 let before = events.len();
-                events.retain(|e| seen.insert(e.key()));
+                let events = drop_duplicates(events, &stored);
                 stats.duplicates += (before - events.len()) as u64;
                 if events.is_empty() {
                     continue;
                 }
-                events.sort_unstable_by_key(|e| (e.ts, e.seq));
                 stats.events += events.len() as u64;
                 insert.execute(params![
                     day,
@@ -283,6 +305,54 @@ impl SqliteStore {
     }
 }
 
+/// The records of one day, grouped by scope (in the order they come).
+fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecord>)> {
+    let mut out: Vec<(Scope, Vec<&SlotRecord>)> = Vec::new();
+    let mut index: HashMap<Scope, usize> = HashMap::default();
+    for s in slots {
+        let i = *index.entry(s.scope).or_insert_with(|| {
+            out.push((s.scope, Vec::new()));
+            out.len() - 1
+        });
+        out[i].1.push(s);
+    }
+    out
+}
+
+/// The events (sorted by time, then receive order) that are not exact duplicates of a
+/// stored event (`stored`, sorted by time) or of an earlier one: duplicates have the same
+/// instant, so only events of one instant are compared.
+fn drop_duplicates(events: Vec<StoredEvent>, stored: &[StoredEvent]) -> Vec<StoredEvent> {
+    let mut kept: Vec<StoredEvent> = Vec::with_capacity(events.len());
+    let mut si = 0;
+    let mut g = 0;
+    while g < events.len() {
+        let t = events[g].ts;
+        let h = g + events[g..].iter().take_while(|e| e.ts == t).count();
+        while si < stored.len() && stored[si].ts < t {
+            si += 1;
+        }
+        let sj = si + stored[si..].iter().take_while(|e| e.ts == t).count();
+        let from = kept.len();
+        if h - g + sj - si > 64 {
+            // Many events at one instant (a bulk import): a set, not pairs.
+            let mut seen: HashSet<_> = stored[si..sj].iter().map(StoredEvent::key).collect();
+            kept.extend(events[g..h].iter().filter(|e| seen.insert(e.key())));
+        } else {
+            for e in &events[g..h] {
+                let k = e.key();
+                if !stored[si..sj].iter().any(|s| s.key() == k)
+                    && !kept[from..].iter().any(|s| s.key() == k)
+                {
+                    kept.push(*e);
+                }
+            }
+        }
+        g = h;
+    }
+    kept
+}
+
 /// Maps one batch's symbols and lists to store ids, asking the cache (and the database)
 /// once per distinct symbol.
 struct BatchIds<'b> {
@@ -311,8 +381,8 @@ impl<'b> BatchIds<'b> {
             tenants: vec![None; n],
             places: vec![None; n],
             media_words: vec![None; n],
-            agents: HashMap::new(),
-            groupsets: HashMap::new(),
+            agents: HashMap::default(),
+            groupsets: HashMap::default(),
             mediasets: vec![None; batch.lists().len()],
         }
     }
@@ -500,32 +570,6 @@ fn set_id(
 /// Counts are stored as SQLite integers (i64) and are never negative.
 fn get_u64(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     Ok(r.get::<_, i64>(i)? as u64)
-}
-
-fn slot_from_row(
-    r: &rusqlite::Row<'_>,
-    scope: Scope,
-    detail: bool,
-) -> Result<(Day, SlotRecord), StoreError> {
-    let mut peaks = Vec::new();
-    let mut enabled = Vec::new();
-    if detail {
-        codec::decode_u32s(r.get_ref(6)?.as_blob()?, &mut peaks)?;
-        codec::decode_u32s(r.get_ref(7)?.as_blob()?, &mut enabled)?;
-    }
-    Ok((
-        r.get(0)?,
-        SlotRecord {
-            scope,
-            item: r.get(1)?,
-            peaks,
-            enabled,
-            day_peak: r.get(2)?,
-            day_enabled: r.get(3)?,
-            end_level: r.get(4)?,
-            end_enabled: r.get(5)?,
-        },
-    ))
 }
 
 fn names(conn: &Connection, sql: &str) -> Result<Vec<(u32, u32, String)>, StoreError> {
@@ -765,10 +809,11 @@ impl Store for SqliteStore {
         slots: &[SlotRecord],
         anomalies: &[Anomaly],
     ) -> Result<(), StoreError> {
+        self.sync(false)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM rollup_slot WHERE day = ?1", [rec.day])?;
+        tx.execute("DELETE FROM rollup_scope_day WHERE day = ?1", [rec.day])?;
         tx.execute("DELETE FROM anomaly WHERE day = ?1", [rec.day])?;
         tx.execute(
             "INSERT OR REPLACE INTO rollup_day (day, start_fp, end_state, events, sessions, stray_logouts)
@@ -784,21 +829,14 @@ impl Store for SqliteStore {
         )?;
         {
             let mut ins = tx.prepare_cached(
-                "INSERT INTO rollup_slot (scope_kind, scope_id, day, item, day_peak, day_enabled, end_level, end_enabled, peaks, enabled)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO rollup_scope_day (scope_kind, scope_id, day, data) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for s in slots {
+            for (scope, records) in group_by_scope(slots) {
                 ins.execute(params![
-                    scope_kind_code(s.scope.kind),
-                    s.scope.id,
+                    scope_kind_code(scope.kind),
+                    scope.id,
                     rec.day,
-                    s.item,
-                    s.day_peak,
-                    s.day_enabled,
-                    s.end_level,
-                    s.end_enabled,
-                    codec::encode_u32s(&s.peaks),
-                    codec::encode_u32s(&s.enabled)
+                    codec::encode_scope_day(&records)
                 ])?;
             }
             let mut ins = tx.prepare_cached(
@@ -813,6 +851,7 @@ impl Store for SqliteStore {
     }
 
     fn finish_rollup(&mut self, meta: &RollupMeta, watermark: u64) -> Result<(), StoreError> {
+        self.sync(true)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -840,14 +879,16 @@ impl Store for SqliteStore {
     }
 
     fn reset_rollups(&mut self) -> Result<(), StoreError> {
+        self.sync(true)?;
         self.conn.execute_batch(
-            "BEGIN IMMEDIATE; DELETE FROM rollup_slot; DELETE FROM rollup_day; DELETE FROM anomaly;
+            "BEGIN IMMEDIATE; DELETE FROM rollup_scope_day; DELETE FROM rollup_day; DELETE FROM anomaly;
              DELETE FROM meta WHERE key IN ('rollup_fingerprint', 'rollup_first_snapshot'); COMMIT;",
         )?;
         Ok(())
     }
 
     fn purge_events_before(&mut self, t: Nanos, day: Day) -> Result<u64, StoreError> {
+        self.sync(true)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -886,18 +927,18 @@ impl Store for SqliteStore {
         to: Day,
         detail: bool,
     ) -> Result<Vec<(Day, SlotRecord)>, StoreError> {
-        let sql = if detail {
-            "SELECT day, item, day_peak, day_enabled, end_level, end_enabled, peaks, enabled FROM rollup_slot
-             WHERE scope_kind = ?1 AND scope_id = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day, item"
-        } else {
-            "SELECT day, item, day_peak, day_enabled, end_level, end_enabled FROM rollup_slot
-             WHERE scope_kind = ?1 AND scope_id = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day, item"
-        };
-        let mut st = self.conn.prepare_cached(sql)?;
+        let mut st = self.conn.prepare_cached(
+            "SELECT day, data FROM rollup_scope_day
+             WHERE scope_kind = ?1 AND scope_id = ?2 AND day BETWEEN ?3 AND ?4 ORDER BY day",
+        )?;
         let mut rows = st.query(params![scope_kind_code(scope.kind), scope.id, from, to])?;
         let mut out = Vec::new();
+        let mut records = Vec::new();
         while let Some(r) = rows.next()? {
-            out.push(slot_from_row(r, scope, detail)?);
+            let day: Day = r.get(0)?;
+            records.clear();
+            codec::decode_scope_day(r.get_ref(1)?.as_blob()?, scope, detail, &mut records)?;
+            out.extend(records.drain(..).map(|rec| (day, rec)));
         }
         Ok(out)
     }
