@@ -592,7 +592,7 @@ impl<'a> Rollup<'a> {
                 }
                 for &j in &c {
                     for (&key, &count) in &views[j].1.enabled {
-                        let row = enabled.row(dk.from_key(key));
+                        let row = enabled.row(dk.index_of(key));
                         for v in &mut row[s..e] {
                             *v = (*v).max(count);
                         }
@@ -605,7 +605,7 @@ impl<'a> Rollup<'a> {
                 end_enabled = v
                     .enabled
                     .iter()
-                    .map(|(&k, &c)| (dk.from_key(k), c))
+                    .map(|(&k, &c)| (dk.index_of(k), c))
                     .collect();
             }
         }
@@ -752,7 +752,7 @@ impl DenseKeys {
         }
     }
 
-    fn from_key(&self, k: Key) -> u32 {
+    fn index_of(&self, k: Key) -> u32 {
         let (scope, item) = key_scope(k);
         let s = match scope.kind {
             ScopeKind::System => 0,
