@@ -466,16 +466,41 @@ pub fn collect(
     {
         bail!("no collector named {name:?} in {}", config.path.display());
     }
-    let mut reports = Vec::new();
-    for c in config
+    let chosen: Vec<&seatmeter_collectors::CollectorConfig> = config
         .collectors
         .iter()
         .filter(|c| only.is_none_or(|n| n == c.name()))
-    {
-        let mut collector = c.build();
-        let r = crate::collect::run_once(store, collector.as_mut(), c.kind(), &|| false);
-        print_run(&r);
-        reports.push(r);
+        .collect();
+    // Collectors are independent: they run at the same time, each with its own connection
+    // to the store (the first with `store`), and report in configuration order.
+    let run = |store: &mut dyn Store, c: &seatmeter_collectors::CollectorConfig| {
+        crate::collect::run_once(store, c.build().as_mut(), c.kind(), &|| false)
+    };
+    let reports: Vec<crate::collect::RunReport> = std::thread::scope(|scope| -> Result<_> {
+        let others: Vec<_> = chosen
+            .iter()
+            .skip(1)
+            .map(|&c| {
+                scope.spawn(move || -> Result<_> {
+                    let mut store = store::open(config)?;
+                    Ok(run(store.as_mut(), c))
+                })
+            })
+            .collect();
+        let mut reports = Vec::new();
+        if let Some(&first) = chosen.first() {
+            reports.push(run(store, first));
+        }
+        for h in others {
+            reports.push(
+                h.join()
+                    .map_err(|_| anyhow::anyhow!("a collector panicked"))??,
+            );
+        }
+        Ok(reports)
+    })?;
+    for r in &reports {
+        print_run(r);
     }
     if config.collectors.is_empty() {
         eprintln!(

@@ -16,7 +16,10 @@
 use std::collections::{BTreeSet, HashMap};
 
 use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::mpsc;
 
 use seatmeter_collectors::time::NANOS_PER_DAY;
 use seatmeter_collectors::{EventKind, Nanos};
@@ -84,13 +87,18 @@ pub struct Rollup<'a> {
     views: HashMap<u32, Rc<SnapshotView>>,
     /// Group sets built by logins on a second device (unions), interned.
     group_sets: HashMap<Vec<u32>, Rc<[u32]>>,
+    /// The store's group sets by id, interned.
+    groupsets: Vec<Rc<[u32]>>,
+    /// Decoded events of the last UTC days read (a local day spans two of them).
+    utc_days: Vec<(i64, Rc<Vec<StoredEvent>>)>,
     stop: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// What the rollup needs of a snapshot: each listed agent's groups, and enabled seats per key.
 struct SnapshotView {
     groups: HashMap<u32, Rc<[u32]>>,
-    enabled: HashMap<Key, u32>,
+    /// Shared with the thread that sweeps the day.
+    enabled: Arc<HashMap<Key, u32>>,
 }
 
 /// A (scope, item) pair as one number: scope kind, scope id and item index.
@@ -126,6 +134,8 @@ impl<'a> Rollup<'a> {
             snapshots: Vec::new(),
             views: HashMap::new(),
             group_sets: HashMap::new(),
+            groupsets: Vec::new(),
+            utc_days: Vec::new(),
             stop: None,
         };
         Ok(r)
@@ -140,6 +150,9 @@ impl<'a> Rollup<'a> {
             .iter()
             .map(|set| items_of(self.items, set.iter().map(|&m| media[m as usize].as_str())))
             .collect();
+        // The stored group sets, shared (interned, so that unions find them).
+        let sets = self.dims.groupsets.clone();
+        self.groupsets = sets.into_iter().map(|g| self.intern_groups(g)).collect();
         Ok(())
     }
 
@@ -253,53 +266,92 @@ impl<'a> Rollup<'a> {
         } else {
             self.stored_end_state(first - 1)?
         };
+        // Two threads: this one reads each day and runs the state machine (which needs the
+        // day before), the other sweeps the days it is given; days are written in order.
+        let mut pending: VecDeque<(DayRecord, Vec<Anomaly>)> = VecDeque::new();
         let mut d = first;
-        while d <= hi {
-            if self
-                .stop
-                .as_ref()
-                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
-            {
-                // Stopped between two days: each written day is whole, and the dirty marks
-                // stay, so the next run carries on.
-                stats.stopped = true;
-                return Ok(stats);
-            }
-            let slots = self.cal.slots(d);
-            let in_force = self.in_force_at(slots.starts[0]).map(|s| s.id);
-            let fp = start_fingerprint(&carry, in_force);
-            if !dirty.contains(&d)
-                && let Some(rec) = self.store.day_record(d)?
-                && rec.start_fp == fp
-            {
-                // Same start, no new data: this day and every following one up to the next
-                // day with new data are as stored.
-                match dirty.range(d + 1..).next() {
-                    None => {
-                        stats.unchanged += (hi - d + 1) as u64;
+        std::thread::scope(|scope| -> Result<(), StoreError> {
+            let (work_tx, work_rx) = mpsc::sync_channel::<SweepWork>(2);
+            let (done_tx, done_rx) = mpsc::sync_channel::<Vec<SlotRecord>>(3);
+            scope.spawn(move || {
+                for w in work_rx {
+                    if done_tx.send(sweep_day(w)).is_err() {
                         break;
                     }
-                    Some(&next) => {
-                        stats.unchanged += (next - d) as u64;
-                        carry = self.stored_end_state(next - 1)?;
-                        d = next;
-                        continue;
+                }
+            });
+            while d <= hi {
+                if self
+                    .stop
+                    .as_ref()
+                    .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed))
+                {
+                    // Stopped between two days: each written day is whole, and the dirty
+                    // marks stay, so the next run carries on.
+                    stats.stopped = true;
+                    break;
+                }
+                let slots = self.cal.slots(d);
+                let in_force = self.in_force_at(slots.starts[0]).map(|s| s.id);
+                let fp = start_fingerprint(&carry, in_force);
+                if !dirty.contains(&d)
+                    && let Some(rec) = self.store.day_record(d)?
+                    && rec.start_fp == fp
+                {
+                    // Same start, no new data: this day and every following one up to the
+                    // next day with new data are as stored.
+                    match dirty.range(d + 1..).next() {
+                        None => {
+                            stats.unchanged += (hi - d + 1) as u64;
+                            break;
+                        }
+                        Some(&next) => {
+                            stats.unchanged += (next - d) as u64;
+                            carry = self.stored_end_state(next - 1)?;
+                            d = next;
+                            continue;
+                        }
                     }
                 }
+                let p = self.prepare_day(&slots, &carry, fp)?;
+                carry = p.end;
+                pending.push_back((p.record, p.anomalies));
+                work_tx.send(p.work).map_err(|_| {
+                    StoreError::Other("the rollup's sweeping thread stopped".into())
+                })?;
+                while let Ok(records) = done_rx.try_recv() {
+                    self.write_pending(&mut pending, records, &mut stats, progress)?;
+                }
+                d += 1;
             }
-            let out = self.roll_day(&slots, &carry, fp)?;
-            self.store
-                .write_day(&out.record, &out.slots, &out.anomalies)?;
-            stats.events += out.record.events;
-            stats.sessions += out.record.sessions;
-            stats.stray_logouts += out.record.stray_logouts;
-            stats.rolled.push(d);
-            progress(d);
-            carry = out.end;
-            d += 1;
+            drop(work_tx);
+            for records in done_rx {
+                self.write_pending(&mut pending, records, &mut stats, progress)?;
+            }
+            Ok(())
+        })?;
+        if !stats.stopped {
+            self.finish(watermark)?;
         }
-        self.finish(watermark)?;
         Ok(stats)
+    }
+
+    /// Writes the oldest day in flight, now swept.
+    fn write_pending(
+        &mut self,
+        pending: &mut VecDeque<(DayRecord, Vec<Anomaly>)>,
+        records: Vec<SlotRecord>,
+        stats: &mut RollupStats,
+        progress: &mut dyn FnMut(Day),
+    ) -> Result<(), StoreError> {
+        let (record, anomalies) = pending.pop_front().expect("one record per day sent");
+        self.store.write_day(&record, &records, &anomalies)?;
+        stats.events += record.events;
+        stats.sessions += record.sessions;
+        stats.stray_logouts += record.stray_logouts;
+        stats.rolled.push(record.day);
+        progress(record.day);
+        Ok(())
     }
 
     fn finish(&mut self, watermark: u64) -> Result<(), StoreError> {
@@ -353,7 +405,7 @@ impl<'a> Rollup<'a> {
         let mut enabled: HashMap<Key, u32> = HashMap::new();
         let mut keys = Vec::new();
         for r in rows {
-            let g = self.intern_groups(self.dims.groupsets[r.groups as usize].clone());
+            let g = self.groupsets[r.groups as usize].clone();
             if r.enabled {
                 let items = self.items_for_snapshot(r.media);
                 let tenant = self.dims.agents[r.agent as usize].0;
@@ -365,7 +417,10 @@ impl<'a> Rollup<'a> {
             }
             groups.insert(r.agent, g);
         }
-        let v = Rc::new(SnapshotView { groups, enabled });
+        let v = Rc::new(SnapshotView {
+            groups,
+            enabled: Arc::new(enabled),
+        });
         self.views.insert(id, v.clone());
         Ok(v)
     }
@@ -403,14 +458,16 @@ impl<'a> Rollup<'a> {
         }
     }
 
-    fn roll_day(
+    /// The first half of a day's rollup: its events through the session state machine,
+    /// into the transitions that the sweep (on another thread) turns into maxima.
+    fn prepare_day(
         &mut self,
         slots: &DaySlots,
         carry: &Carry,
         start_fp: [u8; 32],
-    ) -> Result<DayOut, StoreError> {
+    ) -> Result<Prepared, StoreError> {
         let (t0, t1) = (slots.starts[0], slots.end);
-        let mut events = self.store.events_between(t0, t1)?;
+        let mut events = self.events_between(t0, t1)?;
         if events.iter().any(|e| {
             e.agent as usize >= self.dims.agents.len()
                 || e.media as usize >= self.media_items.len()
@@ -418,7 +475,7 @@ impl<'a> Rollup<'a> {
         }) {
             self.load_dimensions()?;
         }
-        events.sort_unstable_by_key(|e| (e.agent, e.ts, e.seq));
+        sort_by_agent(&mut events, self.dims.agents.len());
 
         // The day's snapshots: the one in force at its start and those taken during it.
         let first = self
@@ -534,119 +591,16 @@ impl<'a> Rollup<'a> {
             }
         }
 
-        // The sweep, in time order. All transitions at one instant are applied together,
-        // ends first (intervals are half-open: a logout and a login at the same instant
-        // overlap nowhere); a period's level at its start is the level after the
-        // transitions at that instant. Each key's maximum is kept per 10-minute period.
-        trans.sort_unstable_by_key(|t| (t.ts, t.sign));
-        let n = slots.len();
-        let mut cur = level.clone();
-        let mut sweep = Sweep::new(dk.len(), n);
-        for (k, &l) in level.iter().enumerate() {
-            if l != 0 {
-                sweep.activate(k as u32);
-            }
-        }
-        let mut slot = 0;
-        let mut i = 0;
-        while i < trans.len() {
-            let t = trans[i].ts;
-            while slot + 1 < n && t >= slots.starts[slot + 1] {
-                sweep.close(slot, &mut cur, &level);
-                slot += 1;
-            }
-            let at_start = t == slots.starts[slot];
-            while i < trans.len() && trans[i].ts == t {
-                let tr = trans[i];
-                i += 1;
-                for &k in &flat[tr.start as usize..tr.end as usize] {
-                    let k = k as usize;
-                    sweep.activate(k as u32);
-                    level[k] += tr.sign as i32;
-                    if at_start || level[k] > cur[k] {
-                        cur[k] = level[k];
-                    }
-                }
-            }
-        }
-        sweep.finish(slot, &cur, &level);
-
-        // Enabled seats per 10-minute period: the snapshot in force at its start and every
-        // snapshot taken inside it. Runs of periods with the same snapshots are filled at once.
-        let mut enabled = DenseRows::new(dk.len(), n);
-        let mut end_enabled: Vec<(u32, u32)> = Vec::new();
-        if !views.is_empty() {
-            let candidates = |s: usize| -> Vec<usize> {
-                let (a, b) = (slots.starts[s], slots.slot_end(s));
-                let in_force = views.partition_point(|(t, _)| *t <= a).checked_sub(1);
-                (0..views.len())
-                    .filter(|&j| Some(j) == in_force || (views[j].0 >= a && views[j].0 < b))
-                    .collect()
-            };
-            let mut s = 0;
-            while s < n {
-                let c = candidates(s);
-                let mut e = s + 1;
-                while e < n && candidates(e) == c {
-                    e += 1;
-                }
-                for &j in &c {
-                    for (&key, &count) in &views[j].1.enabled {
-                        let row = enabled.row(dk.index_of(key));
-                        for v in &mut row[s..e] {
-                            *v = (*v).max(count);
-                        }
-                    }
-                }
-                s = e;
-            }
-            // In force when the day ends: the last snapshot taken before its end.
-            if let Some((_, v)) = views.last() {
-                end_enabled = v
-                    .enabled
-                    .iter()
-                    .map(|(&k, &c)| (dk.index_of(k), c))
-                    .collect();
-            }
-        }
-        let end_enabled: FxHashMap<u32, u32> = end_enabled.into_iter().collect();
-
-        let mut dense_keys: Vec<u32> = sweep.active.iter().copied().chain(enabled.keys()).collect();
-        dense_keys.sort_unstable();
-        dense_keys.dedup();
-        let mut slot_records = Vec::with_capacity(dense_keys.len());
-        for k in dense_keys {
-            let peaks = sweep
-                .peaks(k)
-                .map(<[u32]>::to_vec)
-                .unwrap_or_else(|| vec![0; n]);
-            let en = enabled
-                .get(k)
-                .map(<[u32]>::to_vec)
-                .unwrap_or_else(|| vec![0; n]);
-            let end_level = level[k as usize].max(0) as u32;
-            let end_en = end_enabled.get(&k).copied().unwrap_or(0);
-            if end_level == 0
-                && end_en == 0
-                && peaks.iter().all(|&p| p == 0)
-                && en.iter().all(|&v| v == 0)
-            {
-                continue;
-            }
-            let (scope, item) = dk.scope_of(k);
-            slot_records.push(SlotRecord {
-                scope,
-                item,
-                day_peak: peaks.iter().copied().max().unwrap_or(0),
-                day_enabled: en.iter().copied().max().unwrap_or(0),
-                peaks,
-                enabled: en,
-                end_level,
-                end_enabled: end_en,
-            });
-        }
         let stray = anomalies.len() as u64;
-        Ok(DayOut {
+        Ok(Prepared {
+            work: SweepWork {
+                slots: slots.clone(),
+                trans,
+                flat,
+                level,
+                dk,
+                views: views.iter().map(|(t, v)| (*t, v.enabled.clone())).collect(),
+            },
             record: DayRecord {
                 day: slots.day,
                 start_fp,
@@ -655,17 +609,35 @@ impl<'a> Rollup<'a> {
                 sessions,
                 stray_logouts: stray,
             },
-            slots: slot_records,
             anomalies,
             end,
         })
+    }
+
+    /// Events with `from <= ts < to`. Each UTC day is read and decoded once for the two
+    /// local days it overlaps.
+    fn events_between(&mut self, from: Nanos, to: Nanos) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut out = Vec::new();
+        for u in from.div_euclid(NANOS_PER_DAY)..=(to - 1).div_euclid(NANOS_PER_DAY) {
+            let events = match self.utc_days.iter().find(|(d, _)| *d == u) {
+                Some((_, e)) => e.clone(),
+                None => {
+                    let e = Rc::new(self.store.events_on_utc_day(u)?);
+                    self.utc_days.retain(|(d, _)| *d >= u - 1);
+                    self.utc_days.push((u, e.clone()));
+                    e
+                }
+            };
+            out.extend(events.iter().filter(|e| e.ts >= from && e.ts < to));
+        }
+        Ok(out)
     }
 
     /// The groups a login brings: its own, or, when it names none, the agent's groups in the
     /// snapshot in force at the login.
     fn login_groups(&mut self, e: &StoredEvent, views: &[(Nanos, Rc<SnapshotView>)]) -> Rc<[u32]> {
         if e.groups != 0 {
-            return self.intern_groups(self.dims.groupsets[e.groups as usize].clone());
+            return self.groupsets[e.groups as usize].clone();
         }
         let i = views.partition_point(|(t, _)| *t <= e.ts);
         match i
@@ -673,7 +645,7 @@ impl<'a> Rollup<'a> {
             .and_then(|i| views[i].1.groups.get(&e.agent))
         {
             Some(g) => g.clone(),
-            None => self.intern_groups(Vec::new()),
+            None => self.groupsets[0].clone(),
         }
     }
 
@@ -875,11 +847,180 @@ impl Sweep {
     }
 }
 
-struct DayOut {
+/// The second half of a day's rollup, which needs nothing but the day's own data: the
+/// sweep in time order, enabled seats per period, and the records to store.
+fn sweep_day(w: SweepWork) -> Vec<SlotRecord> {
+    let SweepWork {
+        slots,
+        mut trans,
+        flat,
+        mut level,
+        dk,
+        views,
+    } = w;
+    let slots = &slots;
+    // The sweep, in time order. All transitions at one instant are applied together,
+    // ends first (intervals are half-open: a logout and a login at the same instant
+    // overlap nowhere); a period's level at its start is the level after the
+    // transitions at that instant. Each key's maximum is kept per 10-minute period.
+    trans.sort_unstable_by_key(|t| (t.ts, t.sign));
+    let n = slots.len();
+    let mut cur = level.clone();
+    let mut sweep = Sweep::new(dk.len(), n);
+    for (k, &l) in level.iter().enumerate() {
+        if l != 0 {
+            sweep.activate(k as u32);
+        }
+    }
+    let mut slot = 0;
+    let mut i = 0;
+    while i < trans.len() {
+        let t = trans[i].ts;
+        while slot + 1 < n && t >= slots.starts[slot + 1] {
+            sweep.close(slot, &mut cur, &level);
+            slot += 1;
+        }
+        let at_start = t == slots.starts[slot];
+        while i < trans.len() && trans[i].ts == t {
+            let tr = trans[i];
+            i += 1;
+            for &k in &flat[tr.start as usize..tr.end as usize] {
+                let k = k as usize;
+                sweep.activate(k as u32);
+                level[k] += tr.sign as i32;
+                if at_start || level[k] > cur[k] {
+                    cur[k] = level[k];
+                }
+            }
+        }
+    }
+    sweep.finish(slot, &cur, &level);
+
+    // Enabled seats per 10-minute period: the snapshot in force at its start and every
+    // snapshot taken inside it. Runs of periods with the same snapshots are filled at once.
+    let mut enabled = DenseRows::new(dk.len(), n);
+    let mut end_enabled: Vec<(u32, u32)> = Vec::new();
+    if !views.is_empty() {
+        let candidates = |s: usize| -> Vec<usize> {
+            let (a, b) = (slots.starts[s], slots.slot_end(s));
+            let in_force = views.partition_point(|(t, _)| *t <= a).checked_sub(1);
+            (0..views.len())
+                .filter(|&j| Some(j) == in_force || (views[j].0 >= a && views[j].0 < b))
+                .collect()
+        };
+        let mut s = 0;
+        while s < n {
+            let c = candidates(s);
+            let mut e = s + 1;
+            while e < n && candidates(e) == c {
+                e += 1;
+            }
+            for &j in &c {
+                for (&key, &count) in views[j].1.iter() {
+                    let row = enabled.row(dk.index_of(key));
+                    for v in &mut row[s..e] {
+                        *v = (*v).max(count);
+                    }
+                }
+            }
+            s = e;
+        }
+        // In force when the day ends: the last snapshot taken before its end.
+        if let Some((_, v)) = views.last() {
+            end_enabled = v.iter().map(|(&k, &c)| (dk.index_of(k), c)).collect();
+        }
+    }
+    let end_enabled: FxHashMap<u32, u32> = end_enabled.into_iter().collect();
+
+    let mut dense_keys: Vec<u32> = sweep.active.iter().copied().chain(enabled.keys()).collect();
+    dense_keys.sort_unstable();
+    dense_keys.dedup();
+    let mut slot_records = Vec::with_capacity(dense_keys.len());
+    for k in dense_keys {
+        let peaks = sweep
+            .peaks(k)
+            .map(<[u32]>::to_vec)
+            .unwrap_or_else(|| vec![0; n]);
+        let en = enabled
+            .get(k)
+            .map(<[u32]>::to_vec)
+            .unwrap_or_else(|| vec![0; n]);
+        let end_level = level[k as usize].max(0) as u32;
+        let end_en = end_enabled.get(&k).copied().unwrap_or(0);
+        if end_level == 0
+            && end_en == 0
+            && peaks.iter().all(|&p| p == 0)
+            && en.iter().all(|&v| v == 0)
+        {
+            continue;
+        }
+        let (scope, item) = dk.scope_of(k);
+        slot_records.push(SlotRecord {
+            scope,
+            item,
+            day_peak: peaks.iter().copied().max().unwrap_or(0),
+            day_enabled: en.iter().copied().max().unwrap_or(0),
+            peaks,
+            enabled: en,
+            end_level,
+            end_enabled: end_en,
+        });
+    }
+    slot_records
+}
+
+/// A day through the state machine: the sweep's input, and what only this thread knows.
+struct Prepared {
+    work: SweepWork,
     record: DayRecord,
-    slots: Vec<SlotRecord>,
     anomalies: Vec<Anomaly>,
     end: Carry,
+}
+
+/// What the sweep of one day needs (sent to the sweeping thread).
+struct SweepWork {
+    slots: DaySlots,
+    trans: Vec<Transition>,
+    flat: Vec<u32>,
+    level: Vec<i32>,
+    dk: DenseKeys,
+    views: Vec<(Nanos, Arc<HashMap<Key, u32>>)>,
+}
+
+/// Orders events by (agent, ts, receive order): a counting sort by agent (ids are dense),
+/// then each agent's few events by time.
+fn sort_by_agent(events: &mut Vec<StoredEvent>, agents: usize) {
+    if events.len() < 2 {
+        return;
+    }
+    let agents = agents.max(
+        events
+            .iter()
+            .map(|e| e.agent as usize + 1)
+            .max()
+            .unwrap_or(0),
+    );
+    let mut start = vec![0u32; agents + 1];
+    for e in events.iter() {
+        start[e.agent as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut sorted = vec![events[0]; events.len()];
+    let mut next = start.clone();
+    for e in events.iter() {
+        let slot = &mut next[e.agent as usize];
+        sorted[*slot as usize] = *e;
+        *slot += 1;
+    }
+    for w in start.windows(2) {
+        let run = &mut sorted[w[0] as usize..w[1] as usize];
+        if run.len() > 1 {
+            run.sort_unstable_by_key(|e| (e.ts, e.seq));
+        }
+    }
+    *events = sorted;
 }
 
 fn encode_carry(carry: &Carry) -> Vec<u8> {

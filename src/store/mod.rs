@@ -307,8 +307,8 @@ pub trait Store: Send {
     /// The first and last event instants.
     fn event_span(&mut self) -> Result<Option<(Nanos, Nanos)>, StoreError>;
 
-    /// Events with `from <= ts < to`, in any order.
-    fn events_between(&mut self, from: Nanos, to: Nanos) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The events of one UTC day (days since 1970-01-01), in any order.
+    fn events_on_utc_day(&mut self, day: i64) -> Result<Vec<StoredEvent>, StoreError>;
 
     /// All snapshots, ordered by (taken, id).
     fn snapshots(&mut self) -> Result<Vec<SnapshotInfo>, StoreError>;

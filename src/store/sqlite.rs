@@ -173,7 +173,9 @@ impl SqliteStore {
             .unwrap_or(1);
         let mut ids = BatchIds::new(batch);
         let mut seq = next_seq;
+        // Events by UTC day; consecutive events mostly share their day.
         let mut by_day: BTreeMap<i64, Vec<StoredEvent>> = BTreeMap::new();
+        let mut current: Option<(i64, Vec<StoredEvent>)> = None;
         for e in &batch.events {
             let tenant = ids.tenant(&tx, cache, e.tenant)?;
             let stored = StoredEvent {
@@ -186,10 +188,21 @@ impl SqliteStore {
                 media: ids.mediaset(&tx, cache, e.media)?,
             };
             seq += 1;
-            by_day
-                .entry(e.ts.div_euclid(NANOS_PER_DAY))
-                .or_default()
-                .push(stored);
+            let day = e.ts.div_euclid(NANOS_PER_DAY);
+            match &mut current {
+                Some((d, v)) if *d == day => v.push(stored),
+                _ => {
+                    if let Some((d, v)) = current.take() {
+                        by_day.entry(d).or_default().extend(v);
+                    }
+                    let mut v = by_day.remove(&day).unwrap_or_default();
+                    v.push(stored);
+                    current = Some((day, v));
+                }
+            }
+        }
+        if let Some((d, v)) = current {
+            by_day.entry(d).or_default().extend(v);
         }
         let stamp = seq; // every ingest moves the sequence on, so dirty marks order
         let mut dirty: HashSet<i64> = HashSet::default();
@@ -213,7 +226,9 @@ impl SqliteStore {
                 if chunks > 1 {
                     stored.sort_unstable_by_key(|e| e.ts);
                 }
-                events.sort_unstable_by_key(|e| (e.ts, e.seq));
+                // A stable sort: a day's events come as time-ordered runs (one per file),
+                // which it merges.
+                events.sort_by_key(|e| (e.ts, e.seq));
                 let before = events.len();
                 let events = drop_duplicates(events, &stored);
                 stats.duplicates += (before - events.len()) as u64;
@@ -360,8 +375,13 @@ struct BatchIds<'b> {
     tenants: Vec<Option<u32>>,
     places: Vec<Option<u32>>,
     media_words: Vec<Option<u32>>,
-    agents: HashMap<(u32, Sym), u32>,
-    groupsets: HashMap<(u32, ListId), u32>,
+    /// Per agent symbol: the tenant and store id of its first use; other tenants' agents
+    /// of the same name go to `agents_other`.
+    agents: Vec<Option<(u32, u32)>>,
+    agents_other: HashMap<(u32, Sym), u32>,
+    /// The same for group lists (a group belongs to a tenant).
+    groupsets: Vec<Option<(u32, u32)>>,
+    groupsets_other: HashMap<(u32, ListId), u32>,
     mediasets: Vec<Option<u32>>,
 }
 
@@ -381,8 +401,10 @@ impl<'b> BatchIds<'b> {
             tenants: vec![None; n],
             places: vec![None; n],
             media_words: vec![None; n],
-            agents: HashMap::default(),
-            groupsets: HashMap::default(),
+            agents: vec![None; n],
+            agents_other: HashMap::default(),
+            groupsets: vec![None; batch.lists().len()],
+            groupsets_other: HashMap::default(),
             mediasets: vec![None; batch.lists().len()],
         }
     }
@@ -420,8 +442,14 @@ impl<'b> BatchIds<'b> {
         tenant: u32,
         sym: Sym,
     ) -> Result<u32, StoreError> {
-        if let Some(&id) = self.agents.get(&(tenant, sym)) {
-            return Ok(id);
+        match self.agents[sym as usize] {
+            Some((t, id)) if t == tenant => return Ok(id),
+            Some(_) => {
+                if let Some(&id) = self.agents_other.get(&(tenant, sym)) {
+                    return Ok(id);
+                }
+            }
+            None => {}
         }
         let name = self.batch.string(sym);
         let key = (tenant, name.to_string());
@@ -437,7 +465,12 @@ impl<'b> BatchIds<'b> {
                 id
             }
         };
-        self.agents.insert((tenant, sym), id);
+        match self.agents[sym as usize] {
+            None => self.agents[sym as usize] = Some((tenant, id)),
+            Some(_) => {
+                self.agents_other.insert((tenant, sym), id);
+            }
+        }
         Ok(id)
     }
 
@@ -477,8 +510,14 @@ impl<'b> BatchIds<'b> {
         if list == 0 {
             return Ok(0);
         }
-        if let Some(&id) = self.groupsets.get(&(tenant, list)) {
-            return Ok(id);
+        match self.groupsets[list as usize] {
+            Some((t, id)) if t == tenant => return Ok(id),
+            Some(_) => {
+                if let Some(&id) = self.groupsets_other.get(&(tenant, list)) {
+                    return Ok(id);
+                }
+            }
+            None => {}
         }
         let mut members = Vec::new();
         for &sym in self.batch.list(list) {
@@ -499,7 +538,12 @@ impl<'b> BatchIds<'b> {
             members.push(gid);
         }
         let id = set_id(tx, &mut c.groupsets, "groupset", members)?;
-        self.groupsets.insert((tenant, list), id);
+        match self.groupsets[list as usize] {
+            None => self.groupsets[list as usize] = Some((tenant, id)),
+            Some(_) => {
+                self.groupsets_other.insert((tenant, list), id);
+            }
+        }
         Ok(id)
     }
 
@@ -694,21 +738,15 @@ impl Store for SqliteStore {
         )?)
     }
 
-    fn events_between(&mut self, from: Nanos, to: Nanos) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT data FROM event_chunk WHERE utc_day BETWEEN ?1 AND ?2 AND max_ts >= ?3 AND min_ts < ?4",
-        )?;
-        let mut rows = st.query(params![
-            from.div_euclid(NANOS_PER_DAY),
-            (to - 1).div_euclid(NANOS_PER_DAY),
-            from,
-            to
-        ])?;
+    fn events_on_utc_day(&mut self, day: i64) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT data FROM event_chunk WHERE utc_day = ?1")?;
+        let mut rows = st.query([day])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             codec::decode_events(r.get_ref(0)?.as_blob()?, &mut out)?;
         }
-        out.retain(|e| e.ts >= from && e.ts < to);
         Ok(out)
     }
 
