@@ -100,6 +100,26 @@ pub enum Command {
     },
     /// Generate a site (spool files, snapshots, license file, configuration) from a seed.
     Gen(GenArgs),
+    /// Copy an embedded (SQLite) store into PostgreSQL, every table and id, in one
+    /// transaction; prints the rows copied per table. The target must be empty. Then set
+    /// `[store] url` in the configuration to the target.
+    ///
+    /// Example: seatmeter migrate-store --from seatmeter.db --to postgres://seatmeter@db/site1
+    MigrateStore {
+        /// The SQLite store file.
+        #[arg(long)]
+        from: PathBuf,
+        /// The PostgreSQL URL (postgres://user[:password]@host[:port]/database[?options=...]).
+        /// Prefer PGPASSWORD or ~/.pgpass to a password in the URL.
+        #[arg(long)]
+        to: String,
+    },
+    /// Measure the pipeline: generate a site of a given size, then time `collect --once`,
+    /// `rollup` and month-long 10-minute reports (CSV for every scope, PDF for the system),
+    /// each as its own process with its peak memory. Several sizes print the scaling curve.
+    ///
+    /// Example: seatmeter bench --sessions 0.25,0.5,1,2,5 (build with --release first).
+    Bench(BenchArgs),
     /// Run as a service: collect on every interval, roll up after local midnight, serve
     /// /healthz, /metrics and /reports; stops cleanly on SIGTERM or SIGINT.
     Serve,
@@ -223,6 +243,25 @@ pub struct GenArgs {
     /// The folder to write (created if needed).
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Login sessions per site, in millions; a comma-separated list measures each size.
+    #[arg(long, default_value = "1")]
+    pub sessions: String,
+    /// Days of data per site (the reports cover them all).
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// First day of the generated data (YYYY-MM-DD).
+    #[arg(long, default_value = "2026-10-01")]
+    pub start: String,
+    /// Where to write the generated sites (each size in its own folder).
+    #[arg(long, default_value = "seatmeter-bench")]
+    pub dir: PathBuf,
+    /// Keep the generated sites, stores and reports (they are removed by default).
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -374,6 +413,57 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { dir } => crate::demo::run(&dir),
         Command::Serve => {
             crate::service::serve(load()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::MigrateStore { from, to } => {
+            let started = std::time::Instant::now();
+            let counts = store::migrate::sqlite_to_postgres(&from, &to, &mut |table, n| {
+                eprintln!("copied {table}: {n} row(s)");
+            })?;
+            let total: u64 = counts.iter().map(|c| c.1).sum();
+            println!(
+                "copied {} into {}: {total} row(s) in {} table(s) ({:.1} s)",
+                from.display(),
+                config::redact_url(&to),
+                counts.len(),
+                started.elapsed().as_secs_f64()
+            );
+            for (table, n) in counts {
+                println!("  {table:<18} {n:>10}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench(args) => {
+            let sizes = crate::bench::parse_sizes(&args.sessions)?;
+            let start = chrono::NaiveDate::parse_from_str(&args.start, "%Y-%m-%d")
+                .with_context(|| format!("--start {:?}: write YYYY-MM-DD", args.start))?;
+            if cfg!(debug_assertions) {
+                eprintln!(
+                    "warning: this is a debug build; measure with `cargo run --release -- bench`"
+                );
+            }
+            let mut all = Vec::new();
+            for sessions in sizes {
+                let m = crate::bench::measure(&crate::bench::BenchSpec {
+                    sessions,
+                    days: args.days,
+                    start,
+                    dir: args.dir.clone(),
+                    keep: args.keep,
+                })?;
+                println!(
+                    "{}
+",
+                    crate::bench::stage_table(&m)
+                );
+                all.push(m);
+            }
+            if all.len() > 1 {
+                println!("{}", crate::bench::curve_table(&all));
+            }
+            if !args.keep {
+                let _ = std::fs::remove_dir(&args.dir);
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Gen(args) => {

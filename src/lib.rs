@@ -2,6 +2,7 @@
 //!
 //! collect → store → rollup → report. See `docs/ARCHITECTURE.md` for the map.
 
+pub mod bench;
 pub mod calendar;
 pub mod cli;
 pub mod collect;

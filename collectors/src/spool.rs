@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -50,6 +50,9 @@ fn default_settle() -> HumanDuration {
 
 /// Events per delivered batch: bounds memory on large spools, and makes progress durable.
 const BATCH_EVENTS: usize = 1 << 20;
+/// How many events may wait parsed, ahead of the file being taken: bounds memory when the
+/// store is slower than the parsers (a spool of thousands of small files).
+const READ_AHEAD_EVENTS: usize = 1 << 20;
 /// Bytes read from a file at a time.
 const READ_BLOCK: usize = 8 << 20;
 /// How much of a file's start the cursor fingerprints to notice a replaced file.
@@ -133,13 +136,14 @@ impl Collector for SpoolCollector {
             .map_or(1, |n| n.get())
             .clamp(1, 4)
             .min(files.len().max(1));
+        let window = Window::default();
         let (settle, batch_events) = (self.config.settle.0, self.batch_events);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= files.len() || stop.load(Ordering::Relaxed) {
+                        if i >= files.len() || !window.wait_for(i, &stop) {
                             break;
                         }
                         parse_file(
@@ -149,16 +153,71 @@ impl Collector for SpoolCollector {
                             batch_events,
                             &senders[i],
                             &stop,
+                            &window,
                         );
                     }
                 });
             }
-            let result = take_in_order(&files, &receivers, &mut cur, dirty, batch_events, sink);
-            // Workers still sending (after an error) are released.
+            let result = take_in_order(
+                &files,
+                &receivers,
+                &mut cur,
+                dirty,
+                batch_events,
+                sink,
+                &window,
+            );
+            // Workers still sending or waiting (after an error) are released.
             stop.store(true, Ordering::Relaxed);
+            window.took(0, true);
             drop(receivers);
             result
         })
+    }
+}
+
+/// How far the parsing workers are ahead of the consumer: the files it has taken, and the
+/// events parsed but not yet taken. A worker waits before starting a file while more than
+/// `READ_AHEAD_EVENTS` wait; the lowest file not yet taken never waits, so the two always
+/// make progress.
+#[derive(Default)]
+struct Window {
+    state: Mutex<WindowState>,
+    moved: Condvar,
+}
+
+#[derive(Default)]
+struct WindowState {
+    taken_files: usize,
+    waiting_events: usize,
+}
+
+impl Window {
+    /// Waits until file `i` may be parsed; false when the collection stops.
+    fn wait_for(&self, i: usize, stop: &AtomicBool) -> bool {
+        let mut st = self.state.lock().expect("window lock");
+        while i > st.taken_files && st.waiting_events >= READ_AHEAD_EVENTS {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            st = self.moved.wait(st).expect("window lock");
+        }
+        !stop.load(Ordering::Relaxed)
+    }
+
+    /// A worker parsed `n` more events.
+    fn parsed(&self, n: usize) {
+        self.state.lock().expect("window lock").waiting_events += n;
+    }
+
+    /// The consumer took `n` events, and finished a file if `file_done` (or the
+    /// collection stopped): wakes the waiting workers.
+    fn took(&self, n: usize, file_done: bool) {
+        let mut st = self.state.lock().expect("window lock");
+        st.waiting_events = st.waiting_events.saturating_sub(n);
+        st.taken_files += usize::from(file_done);
+        drop(st);
+        self.moved.notify_all();
     }
 }
 
@@ -181,6 +240,7 @@ fn parse_file(
     batch_events: usize,
     tx: &mpsc::SyncSender<Piece>,
     stop: &AtomicBool,
+    window: &Window,
 ) {
     let mut summary = Summary::default();
     let mut batch = Batch::new();
@@ -202,6 +262,7 @@ fn parse_file(
         if stop.load(Ordering::Relaxed) {
             return Err(CollectError::Stopped);
         }
+        window.parsed(b.events.len());
         tx.send(Piece::Chunk(std::mem::replace(b, Batch::new()), st.clone()))
             .map_err(|_| CollectError::Stopped)
     });
@@ -215,6 +276,9 @@ fn parse_file(
         },
         Err(e) => Piece::Failed(e),
     };
+    if let Piece::Done { batch, .. } = &piece {
+        window.parsed(batch.events.len());
+    }
     let _ = tx.send(piece);
 }
 
@@ -227,6 +291,7 @@ fn take_in_order(
     mut dirty: bool,
     batch_events: usize,
     sink: &mut dyn Sink,
+    window: &Window,
 ) -> Result<Summary, CollectError> {
     let mut summary = Summary::default();
     let mut batch = Batch::new();
@@ -238,6 +303,7 @@ fn take_in_order(
         loop {
             match rx.recv().map_err(|_| CollectError::Stopped)? {
                 Piece::Chunk(b, state) => {
+                    window.took(b.events.len(), false);
                     batch.absorb(b);
                     cur.files.insert(name.clone(), state);
                     dirty = true;
@@ -248,6 +314,7 @@ fn take_in_order(
                     changed,
                     summary: s,
                 } => {
+                    window.took(b.events.len(), true);
                     batch.absorb(b);
                     if changed {
                         cur.files.insert(name.clone(), state);

@@ -7,8 +7,11 @@
 //! in one transaction.
 
 pub mod codec;
+pub mod migrate;
+pub mod postgres;
 pub mod sqlite;
 
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use seatmeter_collectors::{Batch, EventKind, Nanos};
 use seatmeter_reports::ScopeKind;
 
@@ -20,6 +23,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("SQLite value: {0}")]
     Value(#[from] rusqlite::types::FromSqlError),
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     #[error("the store is damaged: {0}")]
     Corrupt(String),
     #[error("{0}")]
@@ -368,13 +373,88 @@ pub trait Store: Send {
     fn status(&mut self) -> Result<StoreStatus, StoreError>;
 }
 
+// --- shared by the stores ---------------------------------------------------------
+
+/// Name -> id of every dimension, loaded at a store's first ingest.
+#[derive(Default)]
+pub(crate) struct DimCache {
+    pub tenants: HashMap<String, u32>,
+    pub agents: HashMap<(u32, String), u32>,
+    pub groups: HashMap<(u32, String), u32>,
+    pub media: HashMap<String, u32>,
+    pub places: HashMap<String, u32>,
+    pub groupsets: HashMap<Vec<u32>, u32>,
+    pub mediasets: HashMap<Vec<u32>, u32>,
+}
+
+/// The records of one day, grouped by scope (in the order they come).
+pub(crate) fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecord>)> {
+    let mut out: Vec<(Scope, Vec<&SlotRecord>)> = Vec::new();
+    let mut index: HashMap<Scope, usize> = HashMap::default();
+    for s in slots {
+        let i = *index.entry(s.scope).or_insert_with(|| {
+            out.push((s.scope, Vec::new()));
+            out.len() - 1
+        });
+        out[i].1.push(s);
+    }
+    out
+}
+
+/// The events (sorted by time, then receive order) that are not exact duplicates of a
+/// stored event (`stored`, sorted by time) or of an earlier one: duplicates have the same
+/// instant, so only events of one instant are compared.
+pub(crate) fn drop_duplicates(
+    events: Vec<StoredEvent>,
+    stored: &[StoredEvent],
+) -> Vec<StoredEvent> {
+    let mut kept: Vec<StoredEvent> = Vec::with_capacity(events.len());
+    let mut si = 0;
+    let mut g = 0;
+    while g < events.len() {
+        let t = events[g].ts;
+        let h = g + events[g..].iter().take_while(|e| e.ts == t).count();
+        while si < stored.len() && stored[si].ts < t {
+            si += 1;
+        }
+        let sj = si + stored[si..].iter().take_while(|e| e.ts == t).count();
+        let from = kept.len();
+        if h - g + sj - si > 64 {
+            // Many events at one instant (a bulk import): a set, not pairs.
+            let mut seen: HashSet<_> = stored[si..sj].iter().map(StoredEvent::key).collect();
+            kept.extend(events[g..h].iter().filter(|e| seen.insert(e.key())));
+        } else {
+            for e in &events[g..h] {
+                let k = e.key();
+                if !stored[si..sj].iter().any(|s| s.key() == k)
+                    && !kept[from..].iter().any(|s| s.key() == k)
+                {
+                    kept.push(*e);
+                }
+            }
+        }
+        g = h;
+    }
+    kept
+}
+
+/// Places `(id, value)` pairs in a vector indexed by id.
+pub(crate) fn by_id<T: Default + Clone>(rows: impl IntoIterator<Item = (u32, T)>) -> Vec<T> {
+    let mut out: Vec<T> = vec![T::default()];
+    for (id, v) in rows {
+        let i = id as usize;
+        if out.len() <= i {
+            out.resize(i + 1, T::default());
+        }
+        out[i] = v;
+    }
+    out
+}
+
 /// Opens the store a configuration names, creating and migrating it as needed.
 pub fn open(config: &crate::config::Config) -> Result<Box<dyn Store>, StoreError> {
     match (&config.store.url, &config.store.path) {
-        (Some(url), _) => Err(StoreError::Other(format!(
-            "PostgreSQL stores ({}) are not supported by this build yet",
-            crate::config::redact_url(url)
-        ))),
+        (Some(url), _) => Ok(Box::new(postgres::PgStore::open(url)?)),
         (None, Some(path)) => Ok(Box::new(sqlite::SqliteStore::open(path)?)),
         (None, None) => Err(StoreError::Other("no store configured".into())),
     }

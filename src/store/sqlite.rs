@@ -24,17 +24,6 @@ pub struct SqliteStore {
     full_sync: bool,
 }
 
-#[derive(Default)]
-struct DimCache {
-    tenants: HashMap<String, u32>,
-    agents: HashMap<(u32, String), u32>,
-    groups: HashMap<(u32, String), u32>,
-    media: HashMap<String, u32>,
-    places: HashMap<String, u32>,
-    groupsets: HashMap<Vec<u32>, u32>,
-    mediasets: HashMap<Vec<u32>, u32>,
-}
-
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the store at `path`.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
@@ -82,6 +71,11 @@ impl SqliteStore {
             tx.pragma_update(None, "user_version", version + 1)?;
             tx.commit()?;
         }
+    }
+
+    /// The connection, for `migrate-store`.
+    pub(crate) fn connection(&self) -> &Connection {
+        &self.conn
     }
 
     fn load_cache(&mut self) -> Result<(), StoreError> {
@@ -318,54 +312,6 @@ impl SqliteStore {
         tx.commit()?;
         Ok(stats)
     }
-}
-
-/// The records of one day, grouped by scope (in the order they come).
-fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecord>)> {
-    let mut out: Vec<(Scope, Vec<&SlotRecord>)> = Vec::new();
-    let mut index: HashMap<Scope, usize> = HashMap::default();
-    for s in slots {
-        let i = *index.entry(s.scope).or_insert_with(|| {
-            out.push((s.scope, Vec::new()));
-            out.len() - 1
-        });
-        out[i].1.push(s);
-    }
-    out
-}
-
-/// The events (sorted by time, then receive order) that are not exact duplicates of a
-/// stored event (`stored`, sorted by time) or of an earlier one: duplicates have the same
-/// instant, so only events of one instant are compared.
-fn drop_duplicates(events: Vec<StoredEvent>, stored: &[StoredEvent]) -> Vec<StoredEvent> {
-    let mut kept: Vec<StoredEvent> = Vec::with_capacity(events.len());
-    let mut si = 0;
-    let mut g = 0;
-    while g < events.len() {
-        let t = events[g].ts;
-        let h = g + events[g..].iter().take_while(|e| e.ts == t).count();
-        while si < stored.len() && stored[si].ts < t {
-            si += 1;
-        }
-        let sj = si + stored[si..].iter().take_while(|e| e.ts == t).count();
-        let from = kept.len();
-        if h - g + sj - si > 64 {
-            // Many events at one instant (a bulk import): a set, not pairs.
-            let mut seen: HashSet<_> = stored[si..sj].iter().map(StoredEvent::key).collect();
-            kept.extend(events[g..h].iter().filter(|e| seen.insert(e.key())));
-        } else {
-            for e in &events[g..h] {
-                let k = e.key();
-                if !stored[si..sj].iter().any(|s| s.key() == k)
-                    && !kept[from..].iter().any(|s| s.key() == k)
-                {
-                    kept.push(*e);
-                }
-            }
-        }
-        g = h;
-    }
-    kept
 }
 
 /// Maps one batch's symbols and lists to store ids, asking the cache (and the database)
@@ -620,19 +566,6 @@ fn names(conn: &Connection, sql: &str) -> Result<Vec<(u32, u32, String)>, StoreE
     let mut st = conn.prepare(sql)?;
     let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Places `(id, value)` pairs in a vector indexed by id.
-fn by_id<T: Default + Clone>(rows: impl IntoIterator<Item = (u32, T)>) -> Vec<T> {
-    let mut out: Vec<T> = vec![T::default()];
-    for (id, v) in rows {
-        let i = id as usize;
-        if out.len() <= i {
-            out.resize(i + 1, T::default());
-        }
-        out[i] = v;
-    }
-    out
 }
 
 impl Store for SqliteStore {

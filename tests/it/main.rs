@@ -5,6 +5,7 @@ mod cli;
 mod incremental;
 mod oracle;
 mod pdf;
+mod postgres;
 mod rules;
 mod service;
 mod support;

@@ -187,6 +187,29 @@ impl Fonts {
         lines
     }
 
+    /// Text operations that show every character used, in its face: on a placeholder page
+    /// whose content is replaced later, they make printpdf map every glyph the document
+    /// uses (its ToUnicode tables are built from the characters the pages show).
+    pub(crate) fn every_glyph(&self) -> Vec<printpdf::Op> {
+        use printpdf::{Op, PdfFontHandle, Pt, TextItem};
+        let mut ops = vec![Op::StartTextSection];
+        for face in [Face::Regular, Face::Bold, Face::Fallback] {
+            let used = &self.used[face as usize];
+            if used.is_empty() {
+                continue;
+            }
+            ops.push(Op::SetFont {
+                font: PdfFontHandle::External(face.id()),
+                size: Pt(1.0),
+            });
+            ops.push(Op::ShowText {
+                items: vec![TextItem::Text(used.iter().collect())],
+            });
+        }
+        ops.push(Op::EndTextSection);
+        ops
+    }
+
     /// Adds the faces used to `doc`, each subset to the glyphs used.
     pub(crate) fn embed(&self, doc: &mut PdfDocument) -> Result<(), String> {
         for (face, bytes) in [

@@ -258,19 +258,53 @@ pub fn render(r: &PdfReport) -> Result<Vec<u8>, RenderError> {
             },
         );
     }
-    let pages: Vec<PdfPage> = std::mem::take(&mut c.pages)
+    let page = |ops| PdfPage::new(Mm(PAGE_W * 25.4 / 72.0), Mm(PAGE_H * 25.4 / 72.0), ops);
+    let mut pages: Vec<PdfPage> = std::mem::take(&mut c.pages)
         .into_iter()
-        .map(|p| {
-            PdfPage::new(
-                Mm(PAGE_W * 25.4 / 72.0),
-                Mm(PAGE_H * 25.4 / 72.0),
-                p.into_ops(),
-            )
-        })
+        .map(|p| page(p.into_ops()))
         .collect();
+    // The fonts are subset already (Fonts::embed): printpdf need not subset them again,
+    // and so a page's content depends on nothing but its own operations.
+    let options = PdfSaveOptions {
+        subset_fonts: false,
+        ..PdfSaveOptions::default()
+    };
+    // Turning operations into content streams is most of the work and is done page by
+    // page: the second half of a long report is converted on another core, in a document
+    // of its own with the same fonts, and its content streams replace the placeholders
+    // (which keep only their links, and on the first one every character the report
+    // shows, for the document's character maps) in the document.
+    let split = if pages.len() >= PARALLEL_PAGES {
+        pages.len() / 2
+    } else {
+        pages.len()
+    };
+    let tail = pages.split_off(split);
+    pages.extend(tail.iter().enumerate().map(|(i, p)| {
+        let mut ops: Vec<printpdf::Op> = p
+            .ops
+            .iter()
+            .filter(|op| matches!(op, printpdf::Op::LinkAnnotation { .. }))
+            .cloned()
+            .collect();
+        if i == 0 {
+            ops.extend(c.fonts.every_glyph());
+        }
+        page(ops)
+    }));
+    let mut tail_doc = PdfDocument::new("");
+    tail_doc.resources.fonts = doc.resources.fonts.clone();
+    tail_doc.with_pages(tail);
     doc.with_pages(pages);
-    let mut warnings = Vec::new();
-    let mut lo = doc.to_lopdf_document(&PdfSaveOptions::default(), &mut warnings);
+    let (mut lo, tail_lo) = std::thread::scope(|scope| {
+        let tail = (split < doc.pages.len())
+            .then(|| scope.spawn(|| tail_doc.to_lopdf_document(&options, &mut Vec::new())));
+        let lo = doc.to_lopdf_document(&options, &mut Vec::new());
+        (lo, tail.map(|t| t.join().expect("PDF conversion thread")))
+    });
+    if let Some(tail_lo) = tail_lo {
+        move_contents(&tail_lo, &mut lo, split)?;
+    }
     // The file identifier: from the content (the rows' digest and the report's scope), not
     // random, so that the same report gives the same bytes.
     let id = {
@@ -298,6 +332,38 @@ pub fn render(r: &PdfReport) -> Result<Vec<u8>, RenderError> {
     Ok(out)
 }
 
+/// Reports with at least this many pages are converted on two cores.
+const PARALLEL_PAGES: usize = 16;
+
+/// Puts the content streams of `from`'s pages in place of those of `to`'s pages from
+/// `first` (0-based) on.
+fn move_contents(
+    from: &lopdf::Document,
+    to: &mut lopdf::Document,
+    first: usize,
+) -> Result<(), RenderError> {
+    let contents = |doc: &lopdf::Document, page: lopdf::ObjectId| {
+        doc.get_dictionary(page)
+            .and_then(|d| d.get(b"Contents"))
+            .and_then(|c| c.as_reference())
+            .map_err(|e| RenderError::Pdf(format!("page without content: {e}")))
+    };
+    let targets = to.get_pages();
+    for (i, (_, page)) in from.get_pages().into_iter().enumerate() {
+        let number = (first + i + 1) as u32;
+        let target = targets
+            .get(&number)
+            .ok_or_else(|| RenderError::Pdf(format!("page {number} is missing")))?;
+        let stream = from
+            .get_object(contents(from, page)?)
+            .map_err(|e| RenderError::Pdf(e.to_string()))?
+            .clone();
+        let id = contents(to, *target)?;
+        to.objects.insert(id, stream);
+    }
+    Ok(())
+}
+
 /// Deflates every stream not yet filtered, at level 6 (lopdf's own `compress` uses level 9,
 /// which took a third of the time of a 600-page report for a few per cent of size), on as
 /// many threads as there are cores: streams are independent.
@@ -312,7 +378,7 @@ fn compress(doc: &mut lopdf::Document) {
         })
         .collect();
     let deflate = |stream: &mut lopdf::Stream| {
-        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(3));
         if enc.write_all(&stream.content).is_ok()
             && let Ok(data) = enc.finish()
             && data.len() < stream.content.len()

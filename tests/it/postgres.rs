@@ -1,0 +1,299 @@
+//! The PostgreSQL store: the same site through SQLite and PostgreSQL gives the same bytes,
+//! `migrate-store` copies everything, and no message shows the password. These tests
+//! need SEATMETER_TEST_DATABASE_URL (`.ci/run` sets it); each works in a schema of its own,
+//! dropped after.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use seatmeter::sitegen::{SiteSpec, generate};
+
+/// The test database, or None (and a note) when it is not configured.
+pub fn database_url(test: &str) -> Option<String> {
+    match std::env::var("SEATMETER_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            eprintln!("{test}: skipped, SEATMETER_TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A schema of the test database, dropped when the test ends.
+pub struct Schema {
+    base: String,
+    pub name: String,
+}
+
+impl Schema {
+    pub fn new(base: &str, test: &str) -> Schema {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let name = format!("sm_{test}_{}_{nanos}", std::process::id());
+        Schema::sql(base, &format!("CREATE SCHEMA {name}"));
+        Schema {
+            base: base.to_string(),
+            name,
+        }
+    }
+
+    /// A URL whose connections work in this schema.
+    pub fn url(&self) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}options=-c%20search_path%3D{}", self.base, self.name)
+    }
+
+    pub fn sql(url: &str, sql: &str) {
+        use sqlx::Connection;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        });
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        Schema::sql(
+            &self.base,
+            &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+        );
+    }
+}
+
+fn seatmeter(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seatmeter"))
+        .current_dir(dir)
+        .env_remove("SEATMETER_CONFIG")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let o = seatmeter(dir, args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The demo site (bad lines, stray logouts, a re-delivered file, the end of summer
+/// time), 20 days of it, with `pg.toml` pointing at `url`.
+fn site(url: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = SiteSpec {
+        days: 20,
+        start: chrono::NaiveDate::from_ymd_opt(2026, 10, 7).unwrap(),
+        ..SiteSpec::demo()
+    };
+    generate(&spec, dir.path()).unwrap();
+    let config = std::fs::read_to_string(dir.path().join("seatmeter.toml")).unwrap();
+    assert!(config.contains("path = \"seatmeter.db\""), "{config}");
+    std::fs::write(
+        dir.path().join("pg.toml"),
+        config.replace("path = \"seatmeter.db\"", &format!("url = \"{url}\"")),
+    )
+    .unwrap();
+    dir
+}
+
+/// Every report the site can give that the test compares: each scope, three
+/// granularities, CSV and JSON.
+fn reports(dir: &Path, config: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for scope in ["system", "tenant", "group"] {
+        for granularity in ["10min", "daily", "monthly"] {
+            for format in ["csv", "json"] {
+                let name = format!("{scope}-{granularity}.{format}");
+                let text = ok(
+                    dir,
+                    &[
+                        "-c",
+                        config,
+                        "report",
+                        "--scope",
+                        scope,
+                        "--granularity",
+                        granularity,
+                        "--from",
+                        "2026-10-07",
+                        "--to",
+                        "2026-10-26",
+                        "--format",
+                        format,
+                    ],
+                );
+                out.push((name, text));
+            }
+        }
+    }
+    out
+}
+
+fn assert_same(a: &[(String, String)], b: &[(String, String)]) {
+    assert_eq!(a.len(), b.len());
+    for ((name, x), (_, y)) in a.iter().zip(b) {
+        assert!(x.lines().count() > 1, "{name} is empty");
+        assert!(x == y, "{name} differs between the stores");
+    }
+}
+
+#[test]
+fn sqlite_and_postgres_give_identical_reports() {
+    let Some(base) = database_url("sqlite_and_postgres_give_identical_reports") else {
+        return;
+    };
+    let schema = Schema::new(&base, "same");
+    let dir = site(&schema.url());
+    let d = dir.path();
+    for config in ["seatmeter.toml", "pg.toml"] {
+        let collected = ok(d, &["-c", config, "collect", "--once"]);
+        assert!(collected.contains("kept aside"), "{collected}");
+        ok(d, &["-c", config, "rollup"]);
+    }
+    let lite = reports(d, "seatmeter.toml");
+    let pg = reports(d, "pg.toml");
+    assert_same(&lite, &pg);
+    // The lines kept aside and the counts agree too.
+    let rejects = |config| ok(d, &["-c", config, "rejects"]);
+    assert_eq!(rejects("seatmeter.toml"), rejects("pg.toml"));
+    assert!(rejects("pg.toml").contains("expected 7 fields"));
+
+    // Collecting again stores nothing and changes no report; the cursor is in PostgreSQL.
+    let again = ok(d, &["-c", "pg.toml", "collect", "--once"]);
+    assert!(again.contains("0 event(s) stored"), "{again}");
+    ok(d, &["-c", "pg.toml", "rollup"]);
+    assert_same(&lite, &reports(d, "pg.toml"));
+
+    // A reset cursor reads everything again: duplicates are stored once.
+    ok(d, &["-c", "pg.toml", "reset-cursor", "events"]);
+    let re = ok(d, &["-c", "pg.toml", "collect", "--once"]);
+    assert!(re.contains("0 event(s) stored"), "{re}");
+    assert!(re.contains("duplicate"), "{re}");
+    ok(d, &["-c", "pg.toml", "rollup"]);
+    assert_same(&lite, &reports(d, "pg.toml"));
+}
+
+#[test]
+fn migrate_store_copies_every_table_and_the_reports_stay_the_same() {
+    let Some(base) = database_url("migrate_store") else {
+        return;
+    };
+    let schema = Schema::new(&base, "migrate");
+    let dir = site(&schema.url());
+    let d = dir.path();
+    ok(d, &["-c", "seatmeter.toml", "collect", "--once"]);
+    ok(d, &["-c", "seatmeter.toml", "rollup"]);
+    let url = schema.url();
+    let copied = ok(
+        d,
+        &["migrate-store", "--from", "seatmeter.db", "--to", &url],
+    );
+    for table in [
+        "event_chunk",
+        "snapshot",
+        "rollup_scope_day",
+        "reject",
+        "agent",
+    ] {
+        let line = copied
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{table} ")))
+            .unwrap_or_else(|| panic!("{table} missing from {copied}"));
+        let n: u64 = line.split_whitespace().last().unwrap().parse().unwrap();
+        assert!(n > 0, "{line}");
+    }
+    assert_same(&reports(d, "seatmeter.toml"), &reports(d, "pg.toml"));
+    // The cursors came along: nothing is read twice.
+    let again = ok(d, &["-c", "pg.toml", "collect", "--once"]);
+    assert!(again.contains("0 event(s) stored"), "{again}");
+    // New ids continue after the copied ones: a new tenant's events are reported.
+    std::fs::write(
+        d.join("spool").join("zz-late.jsonl"),
+        "{\"ts\":\"2026-10-25T10:00:00Z\",\"event\":\"login\",\"tenant\":\"newco\",\"agent\":\"n1\",\"media\":[\"voice\"]}\n",
+    )
+    .unwrap();
+    let late = ok(d, &["-c", "pg.toml", "collect", "--once"]);
+    assert!(late.contains("1 event(s) stored"), "{late}");
+    ok(d, &["-c", "pg.toml", "rollup"]);
+    let tenants = ok(
+        d,
+        &[
+            "-c",
+            "pg.toml",
+            "report",
+            "--scope",
+            "tenant",
+            "--id",
+            "newco",
+            "--granularity",
+            "daily",
+            "--from",
+            "2026-10-25",
+            "--format",
+            "csv",
+        ],
+    );
+    assert!(tenants.contains("newco"), "{tenants}");
+    // A store that holds data is not written over.
+    let o = seatmeter(
+        d,
+        &["migrate-store", "--from", "seatmeter.db", "--to", &url],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("already holds data"));
+}
+
+#[test]
+fn the_password_is_never_shown() {
+    // No database needed: the server is unreachable, and every message must still hide
+    // the password.
+    let dir = tempfile::tempdir().unwrap();
+    let url = "postgres://seatmeter:Sup3rSecret@127.0.0.1:1/site";
+    std::fs::write(
+        dir.path().join("seatmeter.toml"),
+        format!(
+            "timezone = \"UTC\"\n[store]\nurl = \"{url}\"\n[[item]]\nname = \"Voice\"\nmedia = [\"voice\"]\n"
+        ),
+    )
+    .unwrap();
+    for args in [
+        &["-c", "seatmeter.toml", "init"][..],
+        &["-c", "seatmeter.toml", "status"],
+        &["-c", "seatmeter.toml", "collect", "--once"],
+        &["migrate-store", "--from", "seatmeter.toml", "--to", url],
+        &["migrate-store", "--help"],
+        &["--help"],
+    ] {
+        let o = seatmeter(dir.path(), args);
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            !all.contains("Sup3rSecret"),
+            "{args:?} shows the password: {all}"
+        );
+        if !args.contains(&"--help") {
+            assert!(!o.status.success(), "{args:?}: {all}");
+            assert!(
+                all.contains("***") || all.contains("SQLite"),
+                "{args:?}: {all}"
+            );
+        }
+    }
+}
