@@ -93,20 +93,7 @@ impl fmt::Debug for StoreConfig {
     }
 }
 
-/// A database URL with its password replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (auth, host) = match rest.rsplit_once('@') {
-        Some(x) => x,
-        None => return url.to_string(),
-    };
-    match auth.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
-    }
-}
+pub use seatmeter_collectors::redact_url;
 
 /// `[license]`.
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -260,6 +247,11 @@ impl Config {
                         c.name()
                     ),
                 ));
+            }
+            if let CollectorConfig::SqlSessions(s) = &c
+                && let Err(e) = s.validate()
+            {
+                return Err(err(Some(at), format!("collector {:?}: {e}", c.name())));
             }
             c.resolve_paths(&base);
             collectors.push(c);

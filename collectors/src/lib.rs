@@ -12,6 +12,7 @@
 pub mod batch;
 pub mod config_xml;
 pub mod spool;
+pub mod sql_sessions;
 pub mod time;
 
 use std::path::Path;
@@ -103,6 +104,9 @@ pub enum CollectorConfig {
     Spool(spool::SpoolConfig),
     /// Configuration snapshots as XML files (`*.xml`) in a folder.
     ConfigXml(config_xml::ConfigXmlConfig),
+    /// Login sessions from a table of a PostgreSQL database (ICON's login sessions, or
+    /// any table through a query).
+    SqlSessions(sql_sessions::SqlSessionsConfig),
 }
 
 impl CollectorConfig {
@@ -110,6 +114,7 @@ impl CollectorConfig {
         match self {
             CollectorConfig::Spool(c) => &c.name,
             CollectorConfig::ConfigXml(c) => &c.name,
+            CollectorConfig::SqlSessions(c) => &c.name,
         }
     }
 
@@ -117,6 +122,7 @@ impl CollectorConfig {
         match self {
             CollectorConfig::Spool(_) => "spool",
             CollectorConfig::ConfigXml(_) => "config-xml",
+            CollectorConfig::SqlSessions(_) => "sql-sessions",
         }
     }
 
@@ -124,6 +130,7 @@ impl CollectorConfig {
         match self {
             CollectorConfig::Spool(c) => c.interval.0,
             CollectorConfig::ConfigXml(c) => c.interval.0,
+            CollectorConfig::SqlSessions(c) => c.interval.0,
         }
     }
 
@@ -137,6 +144,7 @@ impl CollectorConfig {
         match self {
             CollectorConfig::Spool(c) => resolve(&mut c.path),
             CollectorConfig::ConfigXml(c) => resolve(&mut c.path),
+            CollectorConfig::SqlSessions(_) => {}
         }
     }
 
@@ -145,6 +153,9 @@ impl CollectorConfig {
             CollectorConfig::Spool(c) => Box::new(spool::SpoolCollector::new(c.clone())),
             CollectorConfig::ConfigXml(c) => {
                 Box::new(config_xml::ConfigXmlCollector::new(c.clone()))
+            }
+            CollectorConfig::SqlSessions(c) => {
+                Box::new(sql_sessions::SqlSessionsCollector::new(c.clone()))
             }
         }
     }
@@ -202,6 +213,28 @@ pub(crate) fn list_files(
     }
     out.sort();
     Ok(out)
+}
+
+/// A database URL with its password replaced by `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (auth, host) = match rest.rsplit_once('@') {
+        Some(x) => x,
+        None => return url.to_string(),
+    };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+/// The password of a database URL, as written in it (to keep it out of messages).
+pub fn password_of(url: &str) -> Option<String> {
+    let (_, rest) = url.split_once("://")?;
+    let (auth, _) = rest.rsplit_once('@')?;
+    auth.split_once(':').map(|(_, p)| p.to_string())
 }
 
 /// Hex of a SHA-256 digest.

@@ -61,7 +61,7 @@ impl PgStore {
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| StoreError::Other(format!("store URL {location}: {e}")))?;
-        let password = url::password_of(url);
+        let password = seatmeter_collectors::password_of(url);
         let redact = |e: String| match &password {
             Some(p) if !p.is_empty() => e.replace(p.as_str(), "***"),
             _ => e,
@@ -653,16 +653,6 @@ async fn resolve(
         })
         .collect();
     Ok(r)
-}
-
-/// The password of a database URL, if it has one (percent-decoding left as written: the
-/// text is only used to keep it out of messages).
-mod url {
-    pub fn password_of(url: &str) -> Option<String> {
-        let (_, rest) = url.split_once("://")?;
-        let (auth, _) = rest.rsplit_once('@')?;
-        auth.split_once(':').map(|(_, p)| p.to_string())
-    }
 }
 
 impl Store for PgStore {

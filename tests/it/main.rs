@@ -8,5 +8,6 @@ mod pdf;
 mod postgres;
 mod rules;
 mod service;
+mod sql_sessions;
 mod support;
 mod worked_example;
