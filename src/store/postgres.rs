@@ -20,7 +20,8 @@ use super::*;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
-    rt: tokio::runtime::Runtime,
+    /// Always Some until dropped (see the Drop impl).
+    rt: Option<tokio::runtime::Runtime>,
     conn: PgConnection,
     /// The URL without its password, for messages.
     location: String,
@@ -72,13 +73,13 @@ impl PgStore {
                 StoreError::Postgres(redact(format!("connecting to {location} failed: {e}")))
             })?;
         let mut store = PgStore {
-            rt,
+            rt: Some(rt),
             conn,
             location,
             password,
             cache: None,
         };
-        store.rt.block_on(MIGRATOR.run(&mut store.conn))?;
+        store.run(async |c| Ok(MIGRATOR.run(c).await?))?;
         Ok(store)
     }
 
@@ -87,7 +88,8 @@ impl PgStore {
         &mut self,
         f: impl AsyncFnOnce(&mut PgConnection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let result = self.rt.block_on(f(&mut self.conn));
+        let rt = self.rt.as_ref().expect("runtime until dropped");
+        let result = rt.block_on(f(&mut self.conn));
         result.map_err(|e| match (&self.password, e) {
             (Some(p), StoreError::Postgres(m)) if !p.is_empty() => {
                 StoreError::Postgres(m.replace(p.as_str(), "***"))
@@ -307,6 +309,16 @@ impl PgStore {
             self.cache = Some(cache);
         }
         result
+    }
+}
+
+/// The service may drop a store on one of its async threads, where a runtime cannot be
+/// dropped (it would block): let it go in the background instead.
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
     }
 }
 

@@ -297,3 +297,75 @@ fn the_password_is_never_shown() {
         }
     }
 }
+
+#[test]
+fn the_service_runs_on_postgresql_and_stops_cleanly() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let Some(base) = database_url("service_on_postgres") else {
+        return;
+    };
+    let schema = Schema::new(&base, "serve");
+    let dir = site(&schema.url());
+    let d = dir.path();
+    let cfg = std::fs::read_to_string(d.join("pg.toml")).unwrap();
+    std::fs::write(
+        d.join("pg.toml"),
+        format!("{cfg}\n[service]\nlisten = \"127.0.0.1:0\"\n"),
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_seatmeter"))
+        .current_dir(d)
+        .args(["-c", "pg.toml", "serve"])
+        .env("SEATMETER_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::fs::File::create(d.join("serve.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{line:?}"))
+        .to_string();
+    let metrics = || {
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        write!(s, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut text = String::new();
+        s.read_to_string(&mut text).unwrap();
+        text
+    };
+    // The first collection and rollup land in PostgreSQL.
+    let started = std::time::Instant::now();
+    loop {
+        let m = metrics();
+        if m.contains("seatmeter_rollups_total{outcome=\"success\"} 1") {
+            assert!(
+                m.contains("seatmeter_events_collected_total{collector=\"events\"}"),
+                "{m}"
+            );
+            break;
+        }
+        assert!(started.elapsed().as_secs() < 60, "no rollup yet: {m}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let exit = child.wait().unwrap();
+    let err = std::fs::read_to_string(d.join("serve.err")).unwrap();
+    assert!(exit.success(), "{exit:?}: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    // What the service stored is the site's data: the reports equal a direct run's.
+    let lite = {
+        ok(d, &["-c", "seatmeter.toml", "collect", "--once"]);
+        ok(d, &["-c", "seatmeter.toml", "rollup"]);
+        reports(d, "seatmeter.toml")
+    };
+    assert_same(&lite, &reports(d, "pg.toml"));
+}
