@@ -78,6 +78,9 @@ pub enum Command {
     /// Check FlexNet license files and show what they grant.
     #[command(subcommand)]
     License(LicenseCommand),
+    /// Write files for other systems (billing).
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Show collectors, stored data, lines kept aside and the rollup state.
     Status,
     /// List the lines the collectors kept aside, with file, line and reason.
@@ -202,6 +205,28 @@ pub struct ReportArgs {
     /// standard output is redirected.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Per-tenant billing files for a month and each of its days: peak concurrent seats
+    /// (and when), enabled seats, entitlement, billable quantity by license model, unit
+    /// price and amount from [billing] in the configuration; a summary across tenants and
+    /// a SHA-256 manifest, written last. Files are written atomically, named
+    /// seatmeter-billing-PERIOD-TENANT.csv (docs/BILLING.md).
+    ///
+    /// Example: seatmeter export billing --month 2026-10 --out /srv/billing
+    Billing {
+        /// The month (YYYY-MM), in the site's time zone.
+        #[arg(long)]
+        month: String,
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The folder to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -413,6 +438,32 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Demo { dir } => crate::demo::run(&dir),
         Command::Serve => {
             crate::service::serve(load()?)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export(ExportCommand::Billing { month, tenant, out }) => {
+            let config = load()?;
+            let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                .with_context(|| format!("--month {month:?}: write YYYY-MM"))?;
+            let mut store = store::open(&config)?;
+            let done = crate::billing::export(
+                store.as_mut(),
+                &config,
+                first,
+                tenant.as_deref(),
+                &out,
+                &mut |t| eprintln!("billing {t}"),
+            )?;
+            for w in &done.warnings {
+                eprintln!("warning: {w}");
+            }
+            println!(
+                "wrote {} file(s) for {} tenant(s) to {}: total {} {}",
+                done.files.len(),
+                done.tenants,
+                out.display(),
+                crate::billing::format_money(done.total, config.billing.minor_units),
+                config.billing.currency
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::MigrateStore { from, to } => {
@@ -761,7 +812,7 @@ fn temp_for(path: &Path) -> Result<tempfile::NamedTempFile> {
     tempfile::NamedTempFile::new_in(dir).with_context(|| format!("writing in {}", dir.display()))
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut tmp = temp_for(path)?;
     tmp.write_all(bytes)?;
     publish(tmp, path)

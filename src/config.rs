@@ -40,6 +40,8 @@ struct RawConfig {
     item: Vec<Spanned<ItemConfig>>,
     #[serde(default)]
     service: ServiceConfig,
+    #[serde(default)]
+    billing: crate::billing::BillingConfig,
 }
 
 /// `[service]`: how `seatmeter serve` runs.
@@ -102,6 +104,9 @@ pub struct LicenseConfig {
     /// FlexNet license files, relative to the configuration file's folder.
     #[serde(default)]
     pub files: Vec<PathBuf>,
+    /// Entitlement XML files (docs/ENTITLEMENTS.md): system and tenant grants.
+    #[serde(default)]
+    pub entitlements: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
@@ -160,8 +165,12 @@ pub struct Config {
     pub store: StoreConfig,
     pub collectors: Vec<CollectorConfig>,
     pub license_files: Vec<PathBuf>,
+    /// Entitlement XML files: system grants added to the license files', and tenants'.
+    pub entitlement_files: Vec<PathBuf>,
     pub items: Vec<Item>,
     pub service: ServiceConfig,
+    /// `[billing]`: prices for `export billing`.
+    pub billing: crate::billing::Billing,
 }
 
 impl Config {
@@ -333,6 +342,16 @@ impl Config {
             store,
             collectors,
             license_files: raw.license.files.iter().map(|p| resolve(p)).collect(),
+            entitlement_files: raw
+                .license
+                .entitlements
+                .iter()
+                .map(|p| resolve(p))
+                .collect(),
+            billing: raw
+                .billing
+                .check(&items.iter().map(|i| i.name.clone()).collect::<Vec<_>>())
+                .map_err(|m| err(None, m))?,
             items,
             service: raw.service,
         })

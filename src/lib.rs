@@ -3,12 +3,14 @@
 //! collect → store → rollup → report. See `docs/ARCHITECTURE.md` for the map.
 
 pub mod bench;
+pub mod billing;
 pub mod calendar;
 pub mod cli;
 pub mod collect;
 pub mod config;
 pub mod demo;
 pub mod entitlement;
+pub mod entitlement_xml;
 pub mod pdfreport;
 pub mod report;
 pub mod rollup;

@@ -16,6 +16,7 @@ use seatmeter_reports::{Entitled, Granularity, Row, ScopeKind};
 use crate::calendar::{self, Calendar, Day, date_of_day};
 use crate::config::{Config, Model};
 use crate::entitlement::{self, Ledger, LicenseError, LicenseFile};
+use crate::entitlement_xml::{self, Entitlements};
 use crate::store::{Dimensions, Scope, SlotRecord, Store, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,11 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     pub license_files: Vec<LicenseFile>,
     pub license_errors: Vec<LicenseError>,
+    /// Entitlement XML files read (path, SHA-256).
+    pub entitlement_files: Vec<(std::path::PathBuf, [u8; 32])>,
+    /// An entitlement XML file that could not be read: the report uses the license files
+    /// alone, and says so.
+    pub entitlement_error: Option<String>,
     /// With [`Reporter::with_peak_times`]: per scope id and item index, the peak over the
     /// report's periods and the 10-minute period in which it was first reached.
     pub peak_at: Vec<PeakAt>,
@@ -120,6 +126,7 @@ pub struct Reporter<'a> {
     config: &'a Config,
     cal: Calendar,
     ledger: Ledger,
+    ents: Entitlements,
     dims: Dimensions,
     first_snapshot: Option<Nanos>,
     rolled: Option<(Day, Day)>,
@@ -156,12 +163,29 @@ impl<'a> Reporter<'a> {
         let ledger = Ledger::new(&files);
         outcome.license_files = files;
         outcome.license_errors = errors;
+        let names: Vec<String> = config.items.iter().map(|i| i.name.clone()).collect();
+        let ents = match entitlement_xml::load_all(&config.entitlement_files, &names) {
+            Ok(e) => e,
+            Err(e) => {
+                outcome.warnings.push(format!(
+                    "entitlement file not used: {e}; entitlements are those of the license files alone"
+                ));
+                outcome.entitlement_error = Some(e.to_string());
+                Entitlements::default()
+            }
+        };
+        outcome.entitlement_files = ents
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), f.sha256))
+            .collect();
         let dims = store.dimensions()?;
         Ok(Reporter {
             store,
             config,
             cal: Calendar::new(config.timezone),
             ledger,
+            ents,
             dims,
             first_snapshot: meta.first_snapshot,
             rolled,
@@ -260,17 +284,39 @@ impl<'a> Reporter<'a> {
         let slots: Vec<calendar::DaySlots> = (d_lo..=d_hi).map(|d| self.cal.slots(d)).collect();
         let periods = self.periods(req, &slots);
         let items = &self.config.items;
-        // Entitlement of each item on each day of the range.
-        let ent: Vec<Vec<Option<Entitled>>> = items
+        // Entitlement of each item on each day of the range: the license files' and the
+        // system grants of the entitlement files.
+        let system_ent: Vec<Vec<Option<Entitled>>> = items
             .iter()
-            .map(|it| {
+            .enumerate()
+            .map(|(ii, it)| {
                 (d_lo..=d_hi)
-                    .map(|d| self.ledger.entitled(&it.features, date_of_day(d)))
+                    .map(|d| {
+                        entitlement_xml::add(
+                            self.ledger.entitled(&it.features, date_of_day(d)),
+                            self.ents.system(ii, date_of_day(d)),
+                        )
+                    })
                     .collect()
             })
             .collect();
+        // With tenant grants, tenant rows compare with the tenant's own.
+        let per_tenant = req.scope == ScopeKind::Tenant && self.ents.has_tenants();
         let mut over_use = Vec::new();
         for (scope, label) in &scopes {
+            let tenant_ent: Vec<Vec<Option<Entitled>>>;
+            let ent = if per_tenant {
+                tenant_ent = (0..items.len())
+                    .map(|ii| {
+                        (d_lo..=d_hi)
+                            .map(|d| self.ents.tenant(label, ii, date_of_day(d)))
+                            .collect()
+                    })
+                    .collect();
+                &tenant_ent
+            } else {
+                &system_ent
+            };
             let values = self.values(*scope, d_lo, d_hi, &slots, detail)?;
             if self.peak_times {
                 for ii in 0..items.len() {

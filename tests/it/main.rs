@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern (see ../../docs/TESTING.md).
 
 mod bad_input;
+mod billing;
 mod cli;
 mod incremental;
 mod oracle;

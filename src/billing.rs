@@ -1,0 +1,580 @@
+//! `seatmeter export billing`: per-tenant billing files for a month (and each of its
+//! days), with quantities from the same tenant reports the `report` command gives, prices
+//! from the configuration, amounts in integer minor units (cents), a summary across
+//! tenants, and a manifest of SHA-256 digests written last. docs/BILLING.md.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chrono::{Datelike, NaiveDate};
+use seatmeter_reports::{Entitled, Granularity, ScopeKind};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::calendar::{Day, day_of_date};
+use crate::config::{Config, Model};
+use crate::entitlement_xml;
+use crate::report::{Reporter, Request};
+use crate::store::Store;
+
+/// `[billing]` as written.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BillingConfig {
+    /// ISO 4217 code written in the files (default "EUR").
+    pub currency: Option<String>,
+    /// Digits after the decimal point of the currency (default 2).
+    pub minor_units: Option<u32>,
+    /// Per tenant per month: a tenant whose amount is lower is billed this (its files say so).
+    pub minimum: Option<String>,
+    /// Price of one billable seat for a month, per item name ("12.50").
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, String>,
+    /// Price of one billable seat for a day, per item name, for the daily files.
+    #[serde(default)]
+    pub daily_prices: std::collections::BTreeMap<String, String>,
+}
+
+/// `[billing]`, checked: money in minor units.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Billing {
+    pub currency: String,
+    pub minor_units: u32,
+    pub minimum: i64,
+    /// Per configured item.
+    pub prices: Vec<Option<i64>>,
+    pub daily_prices: Vec<Option<i64>>,
+}
+
+impl Default for Billing {
+    fn default() -> Self {
+        Billing {
+            currency: "EUR".into(),
+            minor_units: 2,
+            minimum: 0,
+            prices: Vec::new(),
+            daily_prices: Vec::new(),
+        }
+    }
+}
+
+impl BillingConfig {
+    /// Checks prices against the items; errors say which key is wrong.
+    pub fn check(&self, items: &[String]) -> Result<Billing, String> {
+        let minor_units = self.minor_units.unwrap_or(2);
+        if minor_units > 6 {
+            return Err(format!(
+                "[billing] minor_units = {minor_units}: at most 6 digits"
+            ));
+        }
+        let table = |key: &str,
+                     prices: &std::collections::BTreeMap<String, String>|
+         -> Result<Vec<Option<i64>>, String> {
+            let mut out = vec![None; items.len()];
+            for (name, text) in prices {
+                let i = items.iter().position(|n| n == name).ok_or_else(|| {
+                    format!(
+                        "[billing.{key}] {name:?} is not a configured item (items: {})",
+                        items.join(", ")
+                    )
+                })?;
+                out[i] = Some(
+                    parse_money(text, minor_units)
+                        .map_err(|e| format!("[billing.{key}] {name:?}: {e}"))?,
+                );
+            }
+            Ok(out)
+        };
+        Ok(Billing {
+            currency: self.currency.clone().unwrap_or_else(|| "EUR".into()),
+            minor_units,
+            minimum: match &self.minimum {
+                Some(m) => {
+                    parse_money(m, minor_units).map_err(|e| format!("[billing] minimum: {e}"))?
+                }
+                None => 0,
+            },
+            prices: table("prices", &self.prices)?,
+            daily_prices: table("daily_prices", &self.daily_prices)?,
+        })
+    }
+}
+
+/// "12.5" with 2 minor units -> 1250. No floating point: digits are read as digits.
+pub fn parse_money(text: &str, minor_units: u32) -> Result<i64, String> {
+    let t = text.trim();
+    let (whole, frac) = t.split_once('.').unwrap_or((t, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || !(frac.is_empty() || digits(frac)) {
+        return Err(format!(
+            "{text:?} is not an amount (write e.g. \"12.50\"; no sign, no thousands separator)"
+        ));
+    }
+    if frac.len() > minor_units as usize {
+        return Err(format!(
+            "{text:?} has more than {minor_units} digit(s) after the point"
+        ));
+    }
+    let scale = 10i64.pow(minor_units);
+    let w: i64 = whole
+        .parse()
+        .map_err(|_| format!("{text:?} is too large"))?;
+    let f: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<width$}", width = minor_units as usize)
+            .parse()
+            .expect("digits")
+    };
+    w.checked_mul(scale)
+        .and_then(|v| v.checked_add(f))
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+/// 1250 with 2 minor units -> "12.50".
+pub fn format_money(v: i64, minor_units: u32) -> String {
+    if minor_units == 0 {
+        return v.to_string();
+    }
+    let scale = 10i64.pow(minor_units);
+    let sign = if v < 0 { "-" } else { "" };
+    let a = v.unsigned_abs();
+    format!(
+        "{sign}{}.{:0width$}",
+        a / scale as u64,
+        a % scale as u64,
+        width = minor_units as usize
+    )
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Exported {
+    pub files: Vec<PathBuf>,
+    pub tenants: usize,
+    pub total: i64,
+    pub warnings: Vec<String>,
+}
+
+const HEADER: [&str; 14] = [
+    "period",
+    "tenant",
+    "line",
+    "license_model",
+    "peak_concurrent",
+    "peak_at",
+    "enabled_seats",
+    "entitled",
+    "over_use",
+    "billable_basis",
+    "billable_quantity",
+    "unit_price",
+    "amount",
+    "currency",
+];
+
+/// A file name part from a tenant name: letters, digits, '-', '_' and '.' kept, the rest
+/// '_'.
+pub fn file_part(tenant: &str) -> String {
+    tenant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// One item's measures for one tenant and period, as the tenant report gives them.
+#[derive(Debug, Clone, Default)]
+struct ItemValues {
+    peak: u64,
+    /// The 10-minute period of the peak, local time.
+    peak_at: String,
+    enabled: Option<u64>,
+    entitled: Option<Entitled>,
+    over_use: bool,
+}
+
+/// One tenant's billing for one period, from the tenant report of that period.
+struct TenantBill {
+    rows: Vec<Vec<String>>,
+    amount: i64,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bill(
+    store: &mut dyn Store,
+    config: &Config,
+    billing: &Billing,
+    tenant: &str,
+    known: bool,
+    period: &str,
+    from: Day,
+    to: Day,
+    granularity: Granularity,
+    prices: &[Option<i64>],
+    minimum: i64,
+    warnings: &mut BTreeSet<String>,
+) -> Result<TenantBill> {
+    let items = &config.items;
+    let mut values = vec![ItemValues::default(); items.len()];
+    if known {
+        let req = Request {
+            scope: ScopeKind::Tenant,
+            id: Some(tenant.to_string()),
+            granularity,
+            from,
+            to,
+        };
+        let mut rows = Vec::new();
+        let outcome = Reporter::new(store, config)?
+            .with_peak_times()
+            .run(&req, &mut |r| {
+                rows.push((
+                    r.item.to_string(),
+                    r.peak_concurrent,
+                    r.enabled_seats,
+                    r.entitled,
+                    r.over_use,
+                ));
+                Ok(())
+            })?;
+        if let Some(e) = &outcome.entitlement_error {
+            bail!("entitlement file: {e}");
+        }
+        warnings.extend(outcome.warnings.iter().cloned());
+        for (ii, it) in items.iter().enumerate() {
+            // One row per item: the period is the whole month or day.
+            let r = rows
+                .iter()
+                .find(|r| r.0 == it.name)
+                .with_context(|| format!("no row for item {:?}", it.name))?;
+            let at = outcome
+                .peak_at
+                .iter()
+                .find(|p| p.scope_id == tenant && p.item == ii)
+                .and_then(|p| p.period.clone())
+                .unwrap_or_default();
+            values[ii] = ItemValues {
+                peak: r.1,
+                peak_at: at,
+                enabled: r.2,
+                entitled: r.3,
+                over_use: r.4,
+            };
+        }
+    } else {
+        // A provisioned tenant with no usage: zeros, its entitlement still shown; enabled
+        // seats are 0 once a snapshot is known (empty before, as in reports).
+        let snapshots = !store.snapshots()?.is_empty();
+        for v in values.iter_mut() {
+            v.enabled = snapshots.then_some(0);
+        }
+        let ents = entitlement_xml::load_all(
+            &config.entitlement_files,
+            &items.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+        )?;
+        for (ii, v) in values.iter_mut().enumerate() {
+            v.entitled = (from..=to)
+                .map(|d| ents.tenant(tenant, ii, crate::calendar::date_of_day(d)))
+                .fold(None, |acc, e| match (acc, e) {
+                    (None, e) => e,
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, None) => a,
+                });
+        }
+    }
+    let money = |v: i64| format_money(v, billing.minor_units);
+    let mut out = Vec::new();
+    let mut amount = 0i64;
+    for (ii, it) in items.iter().enumerate() {
+        let v = &values[ii];
+        let (basis, quantity) = match it.model {
+            Model::Concurrent => ("peak_concurrent", v.peak),
+            Model::Named => ("enabled_seats", v.enabled.unwrap_or(0)),
+        };
+        let price = prices[ii];
+        let line = price.map(|p| p * quantity as i64);
+        amount += line.unwrap_or(0);
+        out.push(vec![
+            period.to_string(),
+            tenant.to_string(),
+            it.name.clone(),
+            match it.model {
+                Model::Concurrent => "concurrent".into(),
+                Model::Named => "named".into(),
+            },
+            v.peak.to_string(),
+            v.peak_at.clone(),
+            v.enabled.map(|e| e.to_string()).unwrap_or_default(),
+            v.entitled.map(|e| e.to_string()).unwrap_or_default(),
+            v.over_use.to_string(),
+            basis.to_string(),
+            quantity.to_string(),
+            price.map(money).unwrap_or_default(),
+            line.map(money).unwrap_or_default(),
+            billing.currency.clone(),
+        ]);
+    }
+    let mut total = amount;
+    if minimum > amount {
+        out.push(
+            [
+                period,
+                tenant,
+                "minimum charge",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                "",
+                &money(minimum - amount),
+                &billing.currency,
+            ]
+            .map(String::from)
+            .to_vec(),
+        );
+        total = minimum;
+    }
+    out.push(
+        [
+            period,
+            tenant,
+            "total",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            &money(total),
+            &billing.currency,
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    Ok(TenantBill {
+        rows: out,
+        amount: total,
+    })
+}
+
+fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Writes the month's files into `dir`. `month` is its first day.
+pub fn export(
+    store: &mut dyn Store,
+    config: &Config,
+    month: NaiveDate,
+    only: Option<&str>,
+    dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Exported> {
+    let billing = config.billing.clone();
+    let mut out = Exported::default();
+    let first = day_of_date(month);
+    let next = day_of_date(
+        NaiveDate::from_ymd_opt(
+            if month.month() == 12 {
+                month.year() + 1
+            } else {
+                month.year()
+            },
+            if month.month() == 12 {
+                1
+            } else {
+                month.month() + 1
+            },
+            1,
+        )
+        .context("month out of range")?,
+    );
+    let last = next - 1;
+    let label = month.format("%Y-%m").to_string();
+    // Tenants: every tenant with data, and every tenant the entitlement files provision.
+    let stored: BTreeSet<String> = store
+        .dimensions()?
+        .tenants
+        .into_iter()
+        .skip(1)
+        .filter(|t| !t.is_empty())
+        .collect();
+    let names: Vec<String> = config.items.iter().map(|i| i.name.clone()).collect();
+    let ents = entitlement_xml::load_all(&config.entitlement_files, &names)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut tenants: BTreeSet<String> = stored.clone();
+    for f in &ents.files {
+        tenants.extend(f.tenants.keys().cloned());
+    }
+    if let Some(t) = only {
+        if !tenants.contains(t) {
+            bail!("no tenant {t:?} in the store or the entitlement files");
+        }
+        tenants.retain(|x| x == t);
+    }
+    // Daily files for the days that are over (all of a past month).
+    let today = day_of_date(
+        chrono::Utc::now()
+            .with_timezone(&config.timezone)
+            .date_naive(),
+    );
+    let upto = last.min(today - 1);
+    let mut warnings = BTreeSet::new();
+    if today <= last {
+        warnings.insert(format!(
+            "{label} is not over: its monthly files cover the month so far, daily files the days before today"
+        ));
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut manifest = Vec::new();
+    let mut write = |name: String, bytes: Vec<u8>, out: &mut Exported| -> Result<()> {
+        let path = dir.join(&name);
+        crate::cli::write_atomically(&path, &bytes)?;
+        manifest.push(format!(
+            "{}  {name}\n",
+            seatmeter_collectors::hex(&Sha256::digest(&bytes))
+        ));
+        out.files.push(path);
+        Ok(())
+    };
+    let mut summary = Vec::new();
+    let mut total = 0i64;
+    for t in &tenants {
+        progress(t);
+        let known = stored.contains(t);
+        let b = bill(
+            store,
+            config,
+            &billing,
+            t,
+            known,
+            &label,
+            first,
+            last,
+            Granularity::Monthly,
+            &billing.prices,
+            billing.minimum,
+            &mut warnings,
+        )?;
+        total += b.amount;
+        summary.push(vec![
+            label.clone(),
+            t.clone(),
+            format_money(b.amount, billing.minor_units),
+            billing.currency.clone(),
+        ]);
+        write(
+            format!("seatmeter-billing-{label}-{}.csv", file_part(t)),
+            csv_bytes(&HEADER, &b.rows)?,
+            &mut out,
+        )?;
+        for d in first..=upto {
+            let date = crate::calendar::Calendar::date_text(d);
+            let b = bill(
+                store,
+                config,
+                &billing,
+                t,
+                known,
+                &date,
+                d,
+                d,
+                Granularity::Daily,
+                &billing.daily_prices,
+                0,
+                &mut warnings,
+            )?;
+            write(
+                format!("seatmeter-billing-{date}-{}.csv", file_part(t)),
+                csv_bytes(&HEADER, &b.rows)?,
+                &mut out,
+            )?;
+        }
+    }
+    summary.push(vec![
+        label.clone(),
+        "total".into(),
+        format_money(total, billing.minor_units),
+        billing.currency.clone(),
+    ]);
+    write(
+        format!("seatmeter-billing-{label}-summary.csv"),
+        csv_bytes(&["period", "tenant", "amount", "currency"], &summary)?,
+        &mut out,
+    )?;
+    // The manifest last: when it is there, every file it names is complete.
+    let manifest_path = dir.join(format!("seatmeter-billing-{label}-manifest.sha256"));
+    crate::cli::write_atomically(&manifest_path, manifest.concat().as_bytes())?;
+    out.files.push(manifest_path);
+    out.tenants = tenants.len();
+    out.total = total;
+    out.warnings = warnings.into_iter().collect();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_is_read_and_written_as_digits() {
+        assert_eq!(parse_money("12.5", 2), Ok(1250));
+        assert_eq!(parse_money("0.10", 2), Ok(10));
+        assert_eq!(parse_money("7", 2), Ok(700));
+        assert_eq!(parse_money("0.105", 3), Ok(105));
+        assert!(parse_money("0.105", 2).is_err());
+        assert!(parse_money("-1", 2).is_err());
+        assert!(parse_money("1,000.00", 2).is_err());
+        assert!(parse_money("1e3", 2).is_err());
+        assert!(parse_money("99999999999999999999", 2).is_err());
+        assert_eq!(format_money(1250, 2), "12.50");
+        assert_eq!(format_money(5, 2), "0.05");
+        assert_eq!(format_money(-5, 2), "-0.05");
+        assert_eq!(format_money(42, 0), "42");
+        // 0.1 + 0.2 is exactly 0.3 here.
+        assert_eq!(
+            format_money(
+                parse_money("0.1", 2).unwrap() + parse_money("0.2", 2).unwrap(),
+                2
+            ),
+            "0.30"
+        );
+    }
+
+    #[test]
+    fn prices_name_configured_items() {
+        let items = vec!["Voice".to_string(), "Email".to_string()];
+        let mut c = BillingConfig::default();
+        c.prices.insert("Voice".into(), "12.35".into());
+        c.minimum = Some("100".into());
+        let b = c.check(&items).unwrap();
+        assert_eq!(b.prices, vec![Some(1235), None]);
+        assert_eq!(b.minimum, 10000);
+        c.prices.insert("Fax".into(), "1".into());
+        assert!(
+            c.check(&items)
+                .unwrap_err()
+                .contains("\"Fax\" is not a configured item")
+        );
+        assert_eq!(file_part("Acme GmbH/Süd"), "Acme_GmbH__S_d");
+    }
+}

@@ -1,0 +1,383 @@
+//! Entitlement XML files (docs/ENTITLEMENTS.md): what a reseller's contract grants the
+//! system and each tenant, per sellable item, with validity dates. The system grants add
+//! to those of the FlexNet license files; a tenant's grants are what that tenant's rows in
+//! tenant reports and billing exports are compared with.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use quick_xml::Reader;
+use quick_xml::events::{BytesStart, Event};
+use seatmeter_reports::Entitled;
+use sha2::{Digest, Sha256};
+
+/// An error that names the file and the line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XmlError {
+    pub path: String,
+    pub line: usize,
+    pub message: String,
+}
+
+impl fmt::Display for XmlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.path, self.line, self.message)
+    }
+}
+
+impl std::error::Error for XmlError {}
+
+/// Seats of one item granted from `start` to `end` (inclusive; None: no end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// Index of the item in the configuration.
+    pub item: usize,
+    pub quantity: u64,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    pub line: usize,
+}
+
+impl Grant {
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.start <= day && self.end.is_none_or(|e| day <= e)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntitlementFile {
+    pub path: PathBuf,
+    pub sha256: [u8; 32],
+    pub system: Vec<Grant>,
+    /// Tenant name -> its grants.
+    pub tenants: BTreeMap<String, Vec<Grant>>,
+}
+
+/// The sum of the grants for `item` valid on `day`: None when no grant names the item,
+/// Some(0) when some do but none is valid that day (as license lines, section 6).
+fn sum(grants: &[Grant], item: usize, day: NaiveDate) -> Option<Entitled> {
+    let mut named = false;
+    let mut seats = 0u64;
+    for g in grants.iter().filter(|g| g.item == item) {
+        named = true;
+        if g.valid_on(day) {
+            seats += g.quantity;
+        }
+    }
+    named.then_some(Entitled::Seats(seats))
+}
+
+/// Two entitlements of one item from different sources: grants add up.
+pub fn add(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
+    match (a, b) {
+        (Some(Entitled::Seats(x)), Some(Entitled::Seats(y))) => Some(Entitled::Seats(x + y)),
+        (Some(Entitled::Unlimited), _) | (_, Some(Entitled::Unlimited)) => {
+            Some(Entitled::Unlimited)
+        }
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// Every entitlement file of a site, together.
+#[derive(Debug, Clone, Default)]
+pub struct Entitlements {
+    pub files: Vec<EntitlementFile>,
+}
+
+impl Entitlements {
+    /// Whether any file grants anything to a tenant: then tenant rows are compared with
+    /// tenant grants (and a tenant without any has no entitlement).
+    pub fn has_tenants(&self) -> bool {
+        self.files.iter().any(|f| !f.tenants.is_empty())
+    }
+
+    /// The system grants of `item` on `day`, over every file.
+    pub fn system(&self, item: usize, day: NaiveDate) -> Option<Entitled> {
+        self.files
+            .iter()
+            .fold(None, |acc, f| add(acc, sum(&f.system, item, day)))
+    }
+
+    /// A tenant's grants of `item` on `day`, over every file.
+    pub fn tenant(&self, tenant: &str, item: usize, day: NaiveDate) -> Option<Entitled> {
+        self.files.iter().fold(None, |acc, f| {
+            add(acc, f.tenants.get(tenant).and_then(|g| sum(g, item, day)))
+        })
+    }
+}
+
+/// Reads every file; errors name the file and line.
+pub fn load_all(paths: &[PathBuf], items: &[String]) -> Result<Entitlements, XmlError> {
+    let mut out = Entitlements::default();
+    for p in paths {
+        out.files.push(load(p, items)?);
+    }
+    Ok(out)
+}
+
+pub fn load(path: &Path, items: &[String]) -> Result<EntitlementFile, XmlError> {
+    let text = std::fs::read_to_string(path).map_err(|e| XmlError {
+        path: path.display().to_string(),
+        line: 0,
+        message: format!("cannot read it: {e}"),
+    })?;
+    let mut f = parse(&path.display().to_string(), &text, items)?;
+    f.path = path.to_path_buf();
+    Ok(f)
+}
+
+/// Where the parser is: which section the next `Entitlement` belongs to.
+enum Section {
+    None,
+    System,
+    Tenant(String),
+}
+
+pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile, XmlError> {
+    let line_of = |pos: usize| text[..pos.min(text.len())].matches('\n').count() + 1;
+    let err = |pos: usize, message: String| XmlError {
+        path: path.to_string(),
+        line: line_of(pos),
+        message,
+    };
+    let mut out = EntitlementFile {
+        sha256: Sha256::digest(text.as_bytes()).into(),
+        ..EntitlementFile::default()
+    };
+    let mut reader = Reader::from_str(text);
+    let mut section = Section::None;
+    let mut root = false;
+    loop {
+        let pos = reader.buffer_position() as usize;
+        let ev = reader
+            .read_event()
+            .map_err(|e| err(pos, format!("not well-formed XML: {e}")))?;
+        let (start, empty) = match &ev {
+            Event::Start(s) => (Some(s.clone()), false),
+            Event::Empty(s) => (Some(s.clone()), true),
+            Event::End(e) => {
+                match e.name().as_ref() {
+                    "System" | "Tenant" => section = Section::None,
+                    _ => {}
+                }
+                continue;
+            }
+            Event::Eof => break,
+            _ => continue,
+        };
+        let Some(s) = start else { continue };
+        let attrs = attributes(&s).map_err(|m| err(pos, m))?;
+        let get = |name: &str| attrs.get(name).map(String::as_str);
+        let name = s.name().as_ref().to_string();
+        match (name.as_str(), &section) {
+            ("Entitlements", _) if !root => root = true,
+            (_, _) if !root => {
+                return Err(err(
+                    pos,
+                    format!("the document must start with <Entitlements>, not <{name}>"),
+                ));
+            }
+            ("System", Section::None) if !empty => section = Section::System,
+            ("Tenant", Section::None) if !empty => {
+                let t = get("name")
+                    .filter(|n| !n.trim().is_empty())
+                    .ok_or_else(|| err(pos, "<Tenant> needs a name".into()))?;
+                out.tenants.entry(t.to_string()).or_default();
+                section = Section::Tenant(t.to_string());
+            }
+            ("Entitlement", Section::System | Section::Tenant(_)) => {
+                let item_name =
+                    get("item").ok_or_else(|| err(pos, "<Entitlement> needs an item".into()))?;
+                let item = items.iter().position(|i| i == item_name).ok_or_else(|| {
+                    err(
+                        pos,
+                        format!(
+                            "item {item_name:?} is not configured (items: {})",
+                            items.join(", ")
+                        ),
+                    )
+                })?;
+                let quantity: u64 = get("quantity")
+                    .ok_or_else(|| err(pos, "<Entitlement> needs a quantity".into()))?
+                    .trim()
+                    .parse()
+                    .map_err(|_| {
+                        err(
+                            pos,
+                            format!(
+                                "quantity {:?} is not a whole number of seats",
+                                get("quantity").unwrap_or("")
+                            ),
+                        )
+                    })?;
+                let date = |key: &str| -> Result<Option<NaiveDate>, XmlError> {
+                    get(key)
+                        .map(|v| {
+                            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+                                err(pos, format!("{key} {v:?} is not a date (YYYY-MM-DD)"))
+                            })
+                        })
+                        .transpose()
+                };
+                let start = date("start")?
+                    .ok_or_else(|| err(pos, "<Entitlement> needs a start date".into()))?;
+                let end = date("end")?;
+                if end.is_some_and(|e| e < start) {
+                    return Err(err(pos, "the end date is before the start date".into()));
+                }
+                for key in attrs.keys() {
+                    if !["item", "quantity", "start", "end"].contains(&key.as_str()) {
+                        return Err(err(pos, format!("<Entitlement> has no attribute {key:?}")));
+                    }
+                }
+                let grant = Grant {
+                    item,
+                    quantity,
+                    start,
+                    end,
+                    line: line_of(pos),
+                };
+                match &section {
+                    Section::System => out.system.push(grant),
+                    Section::Tenant(t) => out.tenants.entry(t.clone()).or_default().push(grant),
+                    Section::None => unreachable!("matched above"),
+                }
+            }
+            (other, _) => {
+                return Err(err(
+                    pos,
+                    format!(
+                        "unexpected <{other}> here (an <Entitlements> document holds <System> and <Tenant name=\"...\"> sections of <Entitlement> elements)"
+                    ),
+                ));
+            }
+        }
+    }
+    if !root {
+        return Err(err(text.len(), "no <Entitlements> element".into()));
+    }
+    Ok(out)
+}
+
+fn attributes(s: &BytesStart<'_>) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for a in s.attributes() {
+        let a = a.map_err(|e| format!("not well-formed XML: bad attribute: {e}"))?;
+        let key = a.key.as_ref().to_string();
+        let value = a
+            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+            .map_err(|e| format!("bad attribute {key}: {e}"))?
+            .into_owned();
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items() -> Vec<String> {
+        vec!["Voice".into(), "Email".into()]
+    }
+
+    const DOC: &str = r#"<?xml version="1.0"?>
+<Entitlements>
+  <System>
+    <Entitlement item="Voice" quantity="100" start="2026-01-01"/>
+  </System>
+  <Tenant name="acme">
+    <Entitlement item="Voice" quantity="10" start="2026-10-01" end="2026-10-15"/>
+    <Entitlement item="Voice" quantity="12" start="2026-10-16"/>
+    <Entitlement item="Email" quantity="3" start="2026-11-01"/>
+  </Tenant>
+  <Tenant name="beta"></Tenant>
+</Entitlements>
+"#;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn grants_by_day_and_tenant() {
+        let f = parse("e.xml", DOC, &items()).unwrap();
+        let all = Entitlements { files: vec![f] };
+        assert!(all.has_tenants());
+        assert_eq!(all.system(0, d("2026-10-01")), Some(Entitled::Seats(100)));
+        assert_eq!(all.system(1, d("2026-10-01")), None);
+        assert_eq!(
+            all.tenant("acme", 0, d("2026-10-15")),
+            Some(Entitled::Seats(10))
+        );
+        assert_eq!(
+            all.tenant("acme", 0, d("2026-10-16")),
+            Some(Entitled::Seats(12))
+        );
+        assert_eq!(
+            all.tenant("acme", 0, d("2026-09-30")),
+            Some(Entitled::Seats(0))
+        );
+        // Named for the tenant but not valid yet: 0; never named: no entitlement.
+        assert_eq!(
+            all.tenant("acme", 1, d("2026-10-20")),
+            Some(Entitled::Seats(0))
+        );
+        assert_eq!(all.tenant("beta", 0, d("2026-10-20")), None);
+        assert_eq!(all.tenant("nobody", 0, d("2026-10-20")), None);
+        assert_eq!(
+            add(Some(Entitled::Seats(2)), Some(Entitled::Seats(3))),
+            Some(Entitled::Seats(5))
+        );
+        assert_eq!(
+            add(None, Some(Entitled::Unlimited)),
+            Some(Entitled::Unlimited)
+        );
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let bad = |doc: &str| parse("e.xml", doc, &items()).unwrap_err();
+        let e = bad(
+            "<Entitlements>\n<Tenant name=\"a\">\n<Entitlement item=\"Fax\" quantity=\"1\" start=\"2026-01-01\"/>\n</Tenant></Entitlements>",
+        );
+        assert_eq!(e.line, 3, "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("e.xml:3: item \"Fax\" is not configured"),
+            "{e}"
+        );
+        let e = bad(
+            "<Entitlements>\n<System>\n\n<Entitlement item=\"Voice\" quantity=\"-1\" start=\"2026-01-01\"/></System></Entitlements>",
+        );
+        assert_eq!(
+            (e.line, e.message.contains("whole number")),
+            (4, true),
+            "{e}"
+        );
+        let e = bad(
+            "<Entitlements><System><Entitlement item=\"Voice\" quantity=\"1\" start=\"2026-02-30\"/></System></Entitlements>",
+        );
+        assert!(e.message.contains("not a date"), "{e}");
+        let e = bad(
+            "<Entitlements><System><Entitlement item=\"Voice\" quantity=\"1\" start=\"2026-02-03\" end=\"2026-02-01\"/></System></Entitlements>",
+        );
+        assert!(e.message.contains("before the start"), "{e}");
+        let e = bad(
+            "<Entitlements>\n<System>\n<Entitlement item=\"Voice\" quantity=\"1\" start=\"2026-02-03\" seats=\"2\"/></System></Entitlements>",
+        );
+        assert!(e.message.contains("no attribute \"seats\""), "{e}");
+        let e = bad(
+            "<Entitlements>\n<Entitlement item=\"Voice\" quantity=\"1\" start=\"2026-02-03\"/></Entitlements>",
+        );
+        assert!(e.message.contains("unexpected <Entitlement>"), "{e}");
+        let e = bad("<Entitlements>\n<System>\n<Entitlement item=\"Voice\"\n</System>");
+        assert!(e.message.contains("not well-formed"), "{e}");
+        assert_eq!(e.line, 3, "{e}");
+        let e = bad("<Licenses/>");
+        assert!(e.message.contains("must start with <Entitlements>"), "{e}");
+    }
+}
