@@ -175,9 +175,10 @@ const HEADER: [&str; 14] = [
 ];
 
 /// A file name part from a tenant name: letters, digits, '-', '_' and '.' kept, the rest
-/// '_'.
+/// '_'; a name that had to change gets the start of its SHA-256, so that two tenants
+/// never share a file ("a/b" and "a_b").
 pub fn file_part(tenant: &str) -> String {
-    tenant
+    let safe: String = tenant
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-_.".contains(c) {
@@ -186,7 +187,13 @@ pub fn file_part(tenant: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .collect();
+    if safe == tenant && !safe.starts_with('.') {
+        safe
+    } else {
+        let digest = seatmeter_collectors::hex(&Sha256::digest(tenant.as_bytes()));
+        format!("{safe}-{}", &digest[..8])
+    }
 }
 
 /// One item's measures for one tenant and period, as the tenant report gives them.
@@ -221,7 +228,7 @@ fn bill(
     minimum: i64,
     warnings: &mut BTreeSet<String>,
 ) -> Result<TenantBill> {
-    let items = &config.items;
+    let items = &crate::report::measures_of(config, ScopeKind::Tenant);
     let mut values = vec![ItemValues::default(); items.len()];
     if known {
         let req = Request {
@@ -277,7 +284,11 @@ fn bill(
         }
         let ents = entitlement_xml::load_all(
             &config.entitlement_files,
-            &items.iter().map(|i| i.name.clone()).collect::<Vec<_>>(),
+            &config
+                .items
+                .iter()
+                .map(|i| i.name.clone())
+                .collect::<Vec<_>>(),
         )?;
         for (ii, v) in values.iter_mut().enumerate() {
             v.entitled = (from..=to)
@@ -575,6 +586,12 @@ mod tests {
                 .unwrap_err()
                 .contains("\"Fax\" is not a configured item")
         );
-        assert_eq!(file_part("Acme GmbH/Süd"), "Acme_GmbH__S_d");
+        assert_eq!(file_part("acme"), "acme");
+        let odd = file_part("Acme GmbH/Süd");
+        assert!(
+            odd.starts_with("Acme_GmbH_S_d-") && odd.len() == 13 + 9,
+            "{odd}"
+        );
+        assert_ne!(file_part("a/b"), file_part("a_b"));
     }
 }

@@ -171,6 +171,17 @@ pub struct Config {
     pub service: ServiceConfig,
     /// `[billing]`: prices for `export billing`.
     pub billing: crate::billing::Billing,
+    /// Bundles defined in the entitlement files, in the order first defined.
+    pub bundles: Vec<crate::entitlement_xml::Bundle>,
+}
+
+/// What reports measure: every item, then every bundle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    pub name: String,
+    pub model: Model,
+    /// A bundle (reported in system and tenant reports only).
+    pub bundle: bool,
 }
 
 impl Config {
@@ -335,6 +346,36 @@ impl Config {
             ));
         }
 
+        // Bundles are measured by the rollup: read them now (the grants are read again
+        // when reports run, so that a changed quantity needs no rollup).
+        let entitlement_files: Vec<PathBuf> = raw
+            .license
+            .entitlements
+            .iter()
+            .map(|p| resolve(p))
+            .collect();
+        let bundles = if entitlement_files.is_empty() {
+            Vec::new()
+        } else {
+            let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+            crate::entitlement_xml::load_all(&entitlement_files, &names)
+                .map_err(|e| ConfigError {
+                    path: e.path.clone(),
+                    line: Some(e.line),
+                    message: e.message.clone(),
+                })?
+                .bundles
+        };
+        if items.len() + bundles.len() > MAX_ITEMS {
+            return Err(err(
+                None,
+                format!(
+                    "{} items and {} bundles are defined; at most {MAX_ITEMS} together are supported",
+                    items.len(),
+                    bundles.len()
+                ),
+            ));
+        }
         Ok(Config {
             path: path.to_path_buf(),
             site: raw.site.unwrap_or_else(|| "seatmeter site".to_string()),
@@ -342,25 +383,52 @@ impl Config {
             store,
             collectors,
             license_files: raw.license.files.iter().map(|p| resolve(p)).collect(),
-            entitlement_files: raw
-                .license
-                .entitlements
-                .iter()
-                .map(|p| resolve(p))
-                .collect(),
+            entitlement_files,
             billing: raw
                 .billing
-                .check(&items.iter().map(|i| i.name.clone()).collect::<Vec<_>>())
+                .check(
+                    &items
+                        .iter()
+                        .map(|i| i.name.clone())
+                        .chain(bundles.iter().map(|b| b.name.clone()))
+                        .collect::<Vec<_>>(),
+                )
                 .map_err(|m| err(None, m))?,
+            bundles,
             items,
             service: raw.service,
         })
     }
 
-    /// What the stored rollups depend on: the time zone and the items' names and media. If
-    /// it changes, every day is rolled up again.
+    /// Every item, then every bundle: the rows of a report, in order.
+    pub fn measures(&self) -> Vec<Measure> {
+        self.items
+            .iter()
+            .map(|i| Measure {
+                name: i.name.clone(),
+                model: i.model,
+                bundle: false,
+            })
+            .chain(self.bundles.iter().map(|b| Measure {
+                name: b.name.clone(),
+                model: Model::Concurrent,
+                bundle: true,
+            }))
+            .collect()
+    }
+
+    /// What the stored rollups depend on: the time zone, the items' names and media, and
+    /// the bundles' definitions. If it changes, every day is rolled up again.
     pub fn rollup_fingerprint(&self) -> String {
         let mut s = format!("tz={}", self.timezone.name());
+        for b in &self.bundles {
+            for d in &b.defs {
+                s.push_str(&format!(
+                    ";bundle={:?}:{}:{}:{:?}:{:x}:{:x}",
+                    b.name, d.issued, d.start, d.end, d.include, d.exclude
+                ));
+            }
+        }
         for it in &self.items {
             s.push_str(&format!(
                 ";item={:?}:{}",

@@ -29,11 +29,14 @@ impl fmt::Display for XmlError {
 
 impl std::error::Error for XmlError {}
 
-/// Seats of one item granted from `start` to `end` (inclusive; None: no end).
+/// Seats of one item or bundle granted from `start` to `end` (inclusive; None: no end).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Grant {
-    /// Index of the item in the configuration.
+    /// The measure: an item's index in the configuration, or the number of items plus a
+    /// bundle's index (`Config::measures`).
     pub item: usize,
+    /// The bundle named, until [`load_all`] gives it its measure index.
+    pub bundle: Option<String>,
     pub quantity: u64,
     pub start: NaiveDate,
     pub end: Option<NaiveDate>,
@@ -53,6 +56,52 @@ pub struct EntitlementFile {
     pub system: Vec<Grant>,
     /// Tenant name -> its grants.
     pub tenants: BTreeMap<String, Vec<Grant>>,
+    pub bundles: Vec<BundleDef>,
+}
+
+/// One definition of a bundle: the items it is made of, valid from `start` to `end`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleDef {
+    pub name: String,
+    pub issued: NaiveDate,
+    pub start: NaiveDate,
+    pub end: Option<NaiveDate>,
+    /// Bit i: item i.
+    pub include: u128,
+    pub exclude: u128,
+    pub line: usize,
+    /// Which file (index in the list) and where in it: the later wins a tie of `issued`.
+    pub order: (usize, usize),
+}
+
+impl BundleDef {
+    pub fn valid_on(&self, day: NaiveDate) -> bool {
+        self.start <= day && self.end.is_none_or(|e| day <= e)
+    }
+
+    /// Whether an agent using these items counts in the bundle: some included item and no
+    /// excluded one.
+    pub fn counts(&self, items: u128) -> bool {
+        items & self.include != 0 && items & self.exclude == 0
+    }
+}
+
+/// A bundle and all its definitions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bundle {
+    pub name: String,
+    pub defs: Vec<BundleDef>,
+}
+
+impl Bundle {
+    /// The definition in force on `day`: of those valid, the one issued latest (the later
+    /// in the files on a tie). None: the bundle counts nobody that day.
+    pub fn in_force(&self, day: NaiveDate) -> Option<&BundleDef> {
+        self.defs
+            .iter()
+            .filter(|d| d.valid_on(day))
+            .max_by_key(|d| (d.issued, d.order))
+    }
 }
 
 /// The sum of the grants for `item` valid on `day`: None when no grant names the item,
@@ -85,6 +134,8 @@ pub fn add(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
 #[derive(Debug, Clone, Default)]
 pub struct Entitlements {
     pub files: Vec<EntitlementFile>,
+    /// Bundles in the order first defined.
+    pub bundles: Vec<Bundle>,
 }
 
 impl Entitlements {
@@ -109,11 +160,39 @@ impl Entitlements {
     }
 }
 
-/// Reads every file; errors name the file and line.
+/// Reads every file; errors name the file and line. Bundle grants get their measure
+/// index (the number of items plus the bundle's position).
 pub fn load_all(paths: &[PathBuf], items: &[String]) -> Result<Entitlements, XmlError> {
     let mut out = Entitlements::default();
-    for p in paths {
-        out.files.push(load(p, items)?);
+    for (i, p) in paths.iter().enumerate() {
+        let mut f = load(p, items)?;
+        for d in &mut f.bundles {
+            d.order.0 = i;
+            match out.bundles.iter_mut().find(|b| b.name == d.name) {
+                Some(b) => b.defs.push(d.clone()),
+                None => out.bundles.push(Bundle {
+                    name: d.name.clone(),
+                    defs: vec![d.clone()],
+                }),
+            }
+        }
+        out.files.push(f);
+    }
+    let names: Vec<String> = out.bundles.iter().map(|b| b.name.clone()).collect();
+    for f in &mut out.files {
+        let path = f.path.display().to_string();
+        for g in f.system.iter_mut().chain(f.tenants.values_mut().flatten()) {
+            if let Some(b) = &g.bundle {
+                let at = names.iter().position(|n| n == b).ok_or_else(|| XmlError {
+                    path: path.clone(),
+                    line: g.line,
+                    message: format!(
+                        "bundle {b:?} is not defined (define it with <Bundle name={b:?} ...>)"
+                    ),
+                })?;
+                g.item = items.len() + at;
+            }
+        }
     }
     Ok(out)
 }
@@ -129,11 +208,12 @@ pub fn load(path: &Path, items: &[String]) -> Result<EntitlementFile, XmlError> 
     Ok(f)
 }
 
-/// Where the parser is: which section the next `Entitlement` belongs to.
+/// Where the parser is: which section the next `Entitlement` (or `Include`) belongs to.
 enum Section {
     None,
     System,
     Tenant(String),
+    Bundle(usize),
 }
 
 pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile, XmlError> {
@@ -160,7 +240,7 @@ pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile
             Event::Empty(s) => (Some(s.clone()), true),
             Event::End(e) => {
                 match e.name().as_ref() {
-                    "System" | "Tenant" => section = Section::None,
+                    "System" | "Tenant" | "Bundle" => section = Section::None,
                     _ => {}
                 }
                 continue;
@@ -171,6 +251,31 @@ pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile
         let Some(s) = start else { continue };
         let attrs = attributes(&s).map_err(|m| err(pos, m))?;
         let get = |name: &str| attrs.get(name).map(String::as_str);
+        let only = |allowed: &[&str], element: &str| -> Result<(), XmlError> {
+            match attrs.keys().find(|k| !allowed.contains(&k.as_str())) {
+                Some(k) => Err(err(pos, format!("<{element}> has no attribute {k:?}"))),
+                None => Ok(()),
+            }
+        };
+        let date = |key: &str| -> Result<Option<NaiveDate>, XmlError> {
+            get(key)
+                .map(|v| {
+                    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                        .map_err(|_| err(pos, format!("{key} {v:?} is not a date (YYYY-MM-DD)")))
+                })
+                .transpose()
+        };
+        let item_index = |name: &str| -> Result<usize, XmlError> {
+            items.iter().position(|i| i == name).ok_or_else(|| {
+                err(
+                    pos,
+                    format!(
+                        "item {name:?} is not configured (items: {})",
+                        items.join(", ")
+                    ),
+                )
+            })
+        };
         let name = s.name().as_ref().to_string();
         match (name.as_str(), &section) {
             ("Entitlements", _) if !root => root = true,
@@ -188,18 +293,56 @@ pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile
                 out.tenants.entry(t.to_string()).or_default();
                 section = Section::Tenant(t.to_string());
             }
+            ("Bundle", Section::None) if !empty => {
+                only(&["name", "issued", "start", "end"], "Bundle")?;
+                let name = get("name")
+                    .filter(|n| !n.trim().is_empty())
+                    .ok_or_else(|| err(pos, "<Bundle> needs a name".into()))?;
+                if items.iter().any(|i| i == name) {
+                    return Err(err(pos, format!("bundle {name:?} has the name of an item")));
+                }
+                let start =
+                    date("start")?.ok_or_else(|| err(pos, "<Bundle> needs a start date".into()))?;
+                let end = date("end")?;
+                if end.is_some_and(|e| e < start) {
+                    return Err(err(pos, "the end date is before the start date".into()));
+                }
+                out.bundles.push(BundleDef {
+                    name: name.to_string(),
+                    issued: date("issued")?
+                        .ok_or_else(|| err(pos, "<Bundle> needs an issued date".into()))?,
+                    start,
+                    end,
+                    include: 0,
+                    exclude: 0,
+                    line: line_of(pos),
+                    order: (0, line_of(pos)),
+                });
+                section = Section::Bundle(out.bundles.len() - 1);
+            }
+            ("Include" | "Exclude", Section::Bundle(b)) => {
+                only(&["item"], &name)?;
+                let item = item_index(
+                    get("item").ok_or_else(|| err(pos, format!("<{name}> needs an item")))?,
+                )?;
+                let def = &mut out.bundles[*b];
+                if name == "Include" {
+                    def.include |= 1 << item;
+                } else {
+                    def.exclude |= 1 << item;
+                }
+            }
             ("Entitlement", Section::System | Section::Tenant(_)) => {
-                let item_name =
-                    get("item").ok_or_else(|| err(pos, "<Entitlement> needs an item".into()))?;
-                let item = items.iter().position(|i| i == item_name).ok_or_else(|| {
-                    err(
-                        pos,
-                        format!(
-                            "item {item_name:?} is not configured (items: {})",
-                            items.join(", ")
-                        ),
-                    )
-                })?;
+                let (item, bundle) = match (get("item"), get("bundle")) {
+                    (Some(i), None) => (item_index(i)?, None),
+                    (None, Some(b)) => (usize::MAX, Some(b.to_string())),
+                    _ => {
+                        return Err(err(
+                            pos,
+                            "<Entitlement> needs an item or a bundle (one of them)".into(),
+                        ));
+                    }
+                };
                 let quantity: u64 = get("quantity")
                     .ok_or_else(|| err(pos, "<Entitlement> needs a quantity".into()))?
                     .trim()
@@ -213,28 +356,19 @@ pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile
                             ),
                         )
                     })?;
-                let date = |key: &str| -> Result<Option<NaiveDate>, XmlError> {
-                    get(key)
-                        .map(|v| {
-                            NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
-                                err(pos, format!("{key} {v:?} is not a date (YYYY-MM-DD)"))
-                            })
-                        })
-                        .transpose()
-                };
                 let start = date("start")?
                     .ok_or_else(|| err(pos, "<Entitlement> needs a start date".into()))?;
                 let end = date("end")?;
                 if end.is_some_and(|e| e < start) {
                     return Err(err(pos, "the end date is before the start date".into()));
                 }
-                for key in attrs.keys() {
-                    if !["item", "quantity", "start", "end"].contains(&key.as_str()) {
-                        return Err(err(pos, format!("<Entitlement> has no attribute {key:?}")));
-                    }
-                }
+                only(
+                    &["item", "bundle", "quantity", "start", "end"],
+                    "Entitlement",
+                )?;
                 let grant = Grant {
                     item,
+                    bundle,
                     quantity,
                     start,
                     end,
@@ -243,14 +377,14 @@ pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile
                 match &section {
                     Section::System => out.system.push(grant),
                     Section::Tenant(t) => out.tenants.entry(t.clone()).or_default().push(grant),
-                    Section::None => unreachable!("matched above"),
+                    Section::None | Section::Bundle(_) => unreachable!("matched above"),
                 }
             }
             (other, _) => {
                 return Err(err(
                     pos,
                     format!(
-                        "unexpected <{other}> here (an <Entitlements> document holds <System> and <Tenant name=\"...\"> sections of <Entitlement> elements)"
+                        "unexpected <{other}> here (an <Entitlements> document holds <Bundle> definitions, and <System> and <Tenant name=\"...\"> sections of <Entitlement> elements)"
                     ),
                 ));
             }
@@ -305,7 +439,10 @@ mod tests {
     #[test]
     fn grants_by_day_and_tenant() {
         let f = parse("e.xml", DOC, &items()).unwrap();
-        let all = Entitlements { files: vec![f] };
+        let all = Entitlements {
+            files: vec![f],
+            bundles: Vec::new(),
+        };
         assert!(all.has_tenants());
         assert_eq!(all.system(0, d("2026-10-01")), Some(Entitled::Seats(100)));
         assert_eq!(all.system(1, d("2026-10-01")), None);
@@ -336,6 +473,27 @@ mod tests {
             add(None, Some(Entitled::Unlimited)),
             Some(Entitled::Unlimited)
         );
+    }
+
+    #[test]
+    fn the_latest_issued_definition_wins_where_they_overlap() {
+        let doc = r#"<Entitlements>
+  <Bundle name="B" issued="2026-01-01" start="2026-01-01"><Include item="Voice"/></Bundle>
+  <Bundle name="B" issued="2026-06-01" start="2026-07-01" end="2026-07-31">
+    <Include item="Email"/><Exclude item="Voice"/>
+  </Bundle>
+</Entitlements>"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.xml");
+        std::fs::write(&path, doc).unwrap();
+        let all = load_all(&[path], &items()).unwrap();
+        let b = &all.bundles[0];
+        assert_eq!(b.in_force(d("2026-06-30")).unwrap().include, 0b01);
+        let july = b.in_force(d("2026-07-15")).unwrap();
+        assert_eq!((july.include, july.exclude), (0b10, 0b01));
+        assert!(july.counts(0b10) && !july.counts(0b11) && !july.counts(0b01));
+        assert_eq!(b.in_force(d("2026-08-01")).unwrap().include, 0b01);
+        assert!(b.in_force(d("2025-12-31")).is_none());
     }
 
     #[test]

@@ -54,6 +54,7 @@ pub fn build(
 ) -> Result<(PdfReport, Outcome), ReportError> {
     let cal = Calendar::new(config.timezone);
     let items = &config.items;
+    let measures = crate::report::measures_of(config, req.scope);
     // The rows, grouped by scope, and the digest of their CSV.
     let mut hasher = HashWriter(Sha256::new());
     let mut groups: Vec<(String, Vec<(usize, RowLine)>)> = Vec::new();
@@ -65,7 +66,10 @@ pub fn build(
             if groups.last().is_none_or(|g| g.0 != row.scope_id) {
                 groups.push((row.scope_id.to_string(), Vec::new()));
             }
-            let item = items.iter().position(|i| i.name == row.item).unwrap_or(0);
+            let item = measures
+                .iter()
+                .position(|i| i.name == row.item)
+                .unwrap_or(0);
             groups.last_mut().expect("pushed").1.push((
                 item,
                 RowLine {
@@ -275,8 +279,7 @@ fn section(
         ScopeKind::Tenant => format!("Tenant {scope_id}"),
         ScopeKind::Group => format!("Group {scope_id}"),
     };
-    let mut items: Vec<ItemSummary> = config
-        .items
+    let mut items: Vec<ItemSummary> = crate::report::measures_of(config, req.scope)
         .iter()
         .map(|it| ItemSummary {
             item: it.name.clone(),
@@ -316,7 +319,7 @@ fn section(
         .iter()
         .filter(|o| o.scope_id == scope_id)
         .collect();
-    over.sort_by_key(|o| config.items.iter().position(|i| i.name == o.item));
+    over.sort_by_key(|o| config.measures().iter().position(|i| i.name == o.item));
     let over_use = over
         .into_iter()
         .map(|o| OverUseLine {

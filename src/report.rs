@@ -283,19 +283,19 @@ impl<'a> Reporter<'a> {
             self.peak_times || matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
         let slots: Vec<calendar::DaySlots> = (d_lo..=d_hi).map(|d| self.cal.slots(d)).collect();
         let periods = self.periods(req, &slots);
-        let items = &self.config.items;
+        let items = &measures_of(self.config, req.scope);
         // Entitlement of each item on each day of the range: the license files' and the
-        // system grants of the entitlement files.
-        let system_ent: Vec<Vec<Option<Entitled>>> = items
-            .iter()
-            .enumerate()
-            .map(|(ii, it)| {
+        // system grants of the entitlement files (bundles have only the latter).
+        let system_ent: Vec<Vec<Option<Entitled>>> = (0..items.len())
+            .map(|ii| {
                 (d_lo..=d_hi)
                     .map(|d| {
-                        entitlement_xml::add(
-                            self.ledger.entitled(&it.features, date_of_day(d)),
-                            self.ents.system(ii, date_of_day(d)),
-                        )
+                        let licensed = self
+                            .config
+                            .items
+                            .get(ii)
+                            .and_then(|it| self.ledger.entitled(&it.features, date_of_day(d)));
+                        entitlement_xml::add(licensed, self.ents.system(ii, date_of_day(d)))
                     })
                     .collect()
             })
@@ -500,7 +500,7 @@ impl<'a> Reporter<'a> {
         slots: &[calendar::DaySlots],
         detail: bool,
     ) -> Result<Vec<Vec<DayItem>>, ReportError> {
-        let n_items = self.config.items.len();
+        let n_items = self.config.items.len() + self.config.bundles.len();
         let mut out: Vec<Vec<DayItem>> = slots
             .iter()
             .map(|s| vec![DayItem::constant(0, 0, s.len(), detail); n_items])
@@ -533,6 +533,16 @@ impl<'a> Reporter<'a> {
         }
         Ok(out)
     }
+}
+
+/// The rows of each period of a report: every item, then every bundle in system and
+/// tenant reports (bundles are billed to tenants and shown to the vendor, not per group).
+pub fn measures_of(config: &Config, scope: ScopeKind) -> Vec<crate::config::Measure> {
+    let mut m = config.measures();
+    if scope == ScopeKind::Group {
+        m.retain(|m| !m.bundle);
+    }
+    m
 }
 
 fn day_item(rec: SlotRecord, detail: bool, n: usize) -> Result<DayItem, ReportError> {

@@ -28,6 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calendar::{Calendar, Day, DaySlots};
 use crate::config::{Config, Item};
+use crate::entitlement_xml::Bundle;
 use crate::store::codec::{Reader, put_uvarint};
 use crate::store::{
     Anomaly, AnomalyKind, DayRecord, Dimensions, RollupMeta, Scope, SlotRecord, SnapshotInfo,
@@ -79,6 +80,10 @@ pub struct Rollup<'a> {
     store: &'a mut dyn Store,
     cal: Calendar,
     items: &'a [Item],
+    bundles: &'a [Bundle],
+    /// The day's bundle definitions as (included, excluded) item masks; (0, 0) for a
+    /// bundle with no definition in force, which counts nobody.
+    day_bundles: Vec<(ItemMask, ItemMask)>,
     fingerprint: String,
     dims: Dimensions,
     /// Items of each media set id.
@@ -128,6 +133,8 @@ impl<'a> Rollup<'a> {
             store,
             cal: Calendar::new(config.timezone),
             items: &config.items,
+            bundles: &config.bundles,
+            day_bundles: Vec::new(),
             fingerprint: config.rollup_fingerprint(),
             dims: Dimensions::default(),
             media_items: Vec::new(),
@@ -407,7 +414,7 @@ impl<'a> Rollup<'a> {
         for r in rows {
             let g = self.groupsets[r.groups as usize].clone();
             if r.enabled {
-                let items = self.items_for_snapshot(r.media);
+                let items = self.measures(self.items_for_snapshot(r.media));
                 let tenant = self.dims.agents[r.agent as usize].0;
                 keys.clear();
                 self.keys(tenant, items, &g, &mut keys);
@@ -429,6 +436,34 @@ impl<'a> Rollup<'a> {
     /// for items with media `*`).
     fn items_for_snapshot(&self, mediaset: u32) -> ItemMask {
         self.media_items[mediaset as usize] | any_items(self.items)
+    }
+
+    /// What an agent using `items` counts in: those items, and (bits after the items) each
+    /// bundle whose definition of the day includes one of them and excludes none.
+    fn measures(&self, items: ItemMask) -> ItemMask {
+        let n = self.items.len();
+        let mut m = items;
+        for (b, &(include, exclude)) in self.day_bundles.iter().enumerate() {
+            if items & include != 0 && items & exclude == 0 {
+                m |= 1 << (n + b);
+            }
+        }
+        m
+    }
+
+    /// Reads the bundles' definitions for `day`; the snapshot views, whose enabled seats
+    /// count bundles, are rebuilt when they change.
+    fn set_day_bundles(&mut self, day: Day) {
+        let date = crate::calendar::date_of_day(day);
+        let masks: Vec<(ItemMask, ItemMask)> = self
+            .bundles
+            .iter()
+            .map(|b| b.in_force(date).map_or((0, 0), |d| (d.include, d.exclude)))
+            .collect();
+        if masks != self.day_bundles {
+            self.day_bundles = masks;
+            self.views.clear();
+        }
     }
 
     /// The (scope, item) keys a seat counts in: the system, its tenant and each of its groups,
@@ -467,6 +502,7 @@ impl<'a> Rollup<'a> {
         start_fp: [u8; 32],
     ) -> Result<Prepared, StoreError> {
         let (t0, t1) = (slots.starts[0], slots.end);
+        self.set_day_bundles(slots.day);
         let mut events = self.events_between(t0, t1)?;
         if events.iter().any(|e| {
             e.agent as usize >= self.dims.agents.len()
@@ -496,14 +532,14 @@ impl<'a> Rollup<'a> {
         self.views.retain(|id, _| keep.contains(id));
 
         // (scope, item) pairs as dense indices into arrays for the day.
-        let dk = DenseKeys::new(&self.dims, self.items.len());
+        let dk = DenseKeys::new(&self.dims, self.items.len() + self.bundles.len());
         let mut level: Vec<i32> = vec![0; dk.len()];
         let mut keys: Vec<u32> = Vec::new();
         for (agent, seat) in carry {
             keys.clear();
             dk.keys(
                 self.dims.agents[*agent as usize].0,
-                seat.items,
+                self.measures(seat.items),
                 &seat.groups,
                 &mut keys,
             );
@@ -542,7 +578,7 @@ impl<'a> Rollup<'a> {
                             groups: self.login_groups(&e, &views),
                         };
                         let start = flat.len();
-                        dk.keys(tenant, new.items, &new.groups, &mut flat);
+                        dk.keys(tenant, self.measures(new.items), &new.groups, &mut flat);
                         trans.push(Transition::new(e.ts, 1, start, flat.len()));
                         sessions += 1;
                         seat = Some(new);
@@ -564,19 +600,25 @@ impl<'a> Rollup<'a> {
                         };
                         if new != old {
                             old_keys.clear();
-                            dk.keys(tenant, old.items, &old.groups, &mut old_keys);
+                            dk.keys(tenant, self.measures(old.items), &old.groups, &mut old_keys);
                             keys.clear();
-                            dk.keys(tenant, new.items, &new.groups, &mut keys);
-                            // new ⊇ old: only the added keys step up.
+                            dk.keys(tenant, self.measures(new.items), &new.groups, &mut keys);
+                            // The items only grow: their keys step up. A bundle that
+                            // excludes an item just added steps down.
                             let start = flat.len();
                             flat.extend(keys.iter().filter(|k| !old_keys.contains(k)));
                             trans.push(Transition::new(e.ts, 1, start, flat.len()));
+                            let start = flat.len();
+                            flat.extend(old_keys.iter().filter(|k| !keys.contains(k)));
+                            if flat.len() > start {
+                                trans.push(Transition::new(e.ts, -1, start, flat.len()));
+                            }
                         }
                         seat = Some(new);
                     }
                     (EventKind::Logout, Some(old)) => {
                         let start = flat.len();
-                        dk.keys(tenant, old.items, &old.groups, &mut flat);
+                        dk.keys(tenant, self.measures(old.items), &old.groups, &mut flat);
                         trans.push(Transition::new(e.ts, -1, start, flat.len()));
                     }
                     (EventKind::Logout, None) => anomalies.push(Anomaly {

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod billing;
+mod bundles;
 mod cli;
 mod incremental;
 mod oracle;
