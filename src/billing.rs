@@ -34,6 +34,9 @@ pub struct BillingConfig {
     /// Price of one billable seat for a day, per item name, for the daily files.
     #[serde(default)]
     pub daily_prices: std::collections::BTreeMap<String, String>,
+    /// Bill concurrent items and bundles by their fair peak: the highest level held for
+    /// at least this many minutes, so that short spikes are not billed.
+    pub fair_peak_minutes: Option<u32>,
 }
 
 /// `[billing]`, checked: money in minor units.
@@ -45,6 +48,7 @@ pub struct Billing {
     /// Per configured item.
     pub prices: Vec<Option<i64>>,
     pub daily_prices: Vec<Option<i64>>,
+    pub fair_peak_minutes: Option<u32>,
 }
 
 impl Default for Billing {
@@ -55,6 +59,7 @@ impl Default for Billing {
             minimum: 0,
             prices: Vec::new(),
             daily_prices: Vec::new(),
+            fair_peak_minutes: None,
         }
     }
 }
@@ -97,6 +102,10 @@ impl BillingConfig {
             },
             prices: table("prices", &self.prices)?,
             daily_prices: table("daily_prices", &self.daily_prices)?,
+            fair_peak_minutes: match self.fair_peak_minutes {
+                Some(0) => return Err("[billing] fair_peak_minutes must be at least 1".into()),
+                m => m,
+            },
         })
     }
 }
@@ -157,13 +166,14 @@ pub struct Exported {
     pub warnings: Vec<String>,
 }
 
-const HEADER: [&str; 14] = [
+const HEADER: [&str; 15] = [
     "period",
     "tenant",
     "line",
     "license_model",
     "peak_concurrent",
     "peak_at",
+    "fair_peak",
     "enabled_seats",
     "entitled",
     "over_use",
@@ -214,20 +224,36 @@ struct TenantBill {
 }
 
 #[allow(clippy::too_many_arguments)]
+/// One billing period: a month or a day.
+struct Period<'a> {
+    label: &'a str,
+    from: Day,
+    to: Day,
+    granularity: Granularity,
+    prices: &'a [Option<i64>],
+    minimum: i64,
+    /// Each measure's fair peak in the period, when billed by it.
+    fair: Option<&'a [u32]>,
+}
+
 fn bill(
     store: &mut dyn Store,
     config: &Config,
     billing: &Billing,
     tenant: &str,
     known: bool,
-    period: &str,
-    from: Day,
-    to: Day,
-    granularity: Granularity,
-    prices: &[Option<i64>],
-    minimum: i64,
+    period: &Period<'_>,
     warnings: &mut BTreeSet<String>,
 ) -> Result<TenantBill> {
+    let (from, to, granularity, prices, minimum, fair) = (
+        period.from,
+        period.to,
+        period.granularity,
+        period.prices,
+        period.minimum,
+        period.fair,
+    );
+    let period = period.label;
     let items = &crate::report::measures_of(config, ScopeKind::Tenant);
     let mut values = vec![ItemValues::default(); items.len()];
     if known {
@@ -305,9 +331,11 @@ fn bill(
     let mut amount = 0i64;
     for (ii, it) in items.iter().enumerate() {
         let v = &values[ii];
-        let (basis, quantity) = match it.model {
-            Model::Concurrent => ("peak_concurrent", v.peak),
-            Model::Named => ("enabled_seats", v.enabled.unwrap_or(0)),
+        let fair_peak = fair.map(|f| u64::from(f[ii]));
+        let (basis, quantity) = match (it.model, fair_peak) {
+            (Model::Concurrent, Some(f)) => ("fair_peak", f),
+            (Model::Concurrent, None) => ("peak_concurrent", v.peak),
+            (Model::Named, _) => ("enabled_seats", v.enabled.unwrap_or(0)),
         };
         let price = prices[ii];
         let line = price.map(|p| p * quantity as i64);
@@ -322,6 +350,7 @@ fn bill(
             },
             v.peak.to_string(),
             v.peak_at.clone(),
+            fair_peak.map(|f| f.to_string()).unwrap_or_default(),
             v.enabled.map(|e| e.to_string()).unwrap_or_default(),
             v.entitled.map(|e| e.to_string()).unwrap_or_default(),
             v.over_use.to_string(),
@@ -348,6 +377,7 @@ fn bill(
                 "",
                 "",
                 "",
+                "",
                 &money(minimum - amount),
                 &billing.currency,
             ]
@@ -361,6 +391,7 @@ fn bill(
             period,
             tenant,
             "total",
+            "",
             "",
             "",
             "",
@@ -467,23 +498,58 @@ pub fn export(
         out.files.push(path);
         Ok(())
     };
+    // The fair peak needs the level between the 10-minute maxima: the session state
+    // machine runs again over the month's raw events.
+    let cal = crate::calendar::Calendar::new(config.timezone);
+    let n_measures = config.items.len() + config.bundles.len();
+    let tenant_ids: std::collections::HashMap<String, u32> = store
+        .dimensions()?
+        .tenants
+        .into_iter()
+        .enumerate()
+        .map(|(i, n)| (n, i as u32))
+        .collect();
+    let fair = match billing.fair_peak_minutes {
+        Some(m) => Some((
+            crate::rollup::Rollup::new(store, config)?.tenant_levels(first, last)?,
+            i64::from(m) * 60 * 1_000_000_000,
+        )),
+        None => None,
+    };
     let mut summary = Vec::new();
     let mut total = 0i64;
     for t in &tenants {
         progress(t);
         let known = stored.contains(t);
+        let fair_of = |a: Day, b: Day| -> Option<Vec<u32>> {
+            let (levels, window) = fair.as_ref()?;
+            let id = tenant_ids.get(t.as_str());
+            let (from, to) = (cal.slots(a).starts[0], cal.slots(b).end);
+            Some(
+                (0..n_measures)
+                    .map(|m| {
+                        id.and_then(|id| levels.get(&(*id, m as u16)))
+                            .map_or(0, |p| crate::rollup::fair_peak(p, from, to, *window))
+                    })
+                    .collect(),
+            )
+        };
+        let month_fair = fair_of(first, last);
         let b = bill(
             store,
             config,
             &billing,
             t,
             known,
-            &label,
-            first,
-            last,
-            Granularity::Monthly,
-            &billing.prices,
-            billing.minimum,
+            &Period {
+                label: &label,
+                from: first,
+                to: last,
+                granularity: Granularity::Monthly,
+                prices: &billing.prices,
+                minimum: billing.minimum,
+                fair: month_fair.as_deref(),
+            },
             &mut warnings,
         )?;
         total += b.amount;
@@ -500,18 +566,22 @@ pub fn export(
         )?;
         for d in first..=upto {
             let date = crate::calendar::Calendar::date_text(d);
+            let day_fair = fair_of(d, d);
             let b = bill(
                 store,
                 config,
                 &billing,
                 t,
                 known,
-                &date,
-                d,
-                d,
-                Granularity::Daily,
-                &billing.daily_prices,
-                0,
+                &Period {
+                    label: &date,
+                    from: d,
+                    to: d,
+                    granularity: Granularity::Daily,
+                    prices: &billing.daily_prices,
+                    minimum: 0,
+                    fair: day_fair.as_deref(),
+                },
                 &mut warnings,
             )?;
             write(

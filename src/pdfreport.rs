@@ -152,6 +152,22 @@ pub fn build(
             }
         }
     }
+    // Entitlement XML files: listed with their digests like license files.
+    for p in &config.entitlement_files {
+        let shown = p.display().to_string();
+        let read = outcome.entitlement_files.iter().find(|(f, _)| f == p);
+        licenses.push(LicenseSource {
+            path: shown,
+            sha256: read.map(|(_, d)| seatmeter_collectors::hex(d)),
+            error: match read {
+                Some(_) => None,
+                None => outcome
+                    .entitlement_error
+                    .clone()
+                    .or(Some("not read".into())),
+            },
+        });
+    }
     let ledger = Ledger::new(&outcome.license_files);
     let entitlement = items
         .iter()

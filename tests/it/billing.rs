@@ -189,11 +189,11 @@ fn lines_of(rows: &[Vec<String>]) -> Vec<[&str; 7]> {
             [
                 r[2].as_str(),
                 r[4].as_str(),
-                r[6].as_str(),
                 r[7].as_str(),
                 r[8].as_str(),
-                r[10].as_str(),
-                r[12].as_str(),
+                r[9].as_str(),
+                r[11].as_str(),
+                r[13].as_str(),
             ]
         })
         .collect()
@@ -258,7 +258,7 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
         let file = csv(&dir.join(format!("seatmeter-billing-2026-10-{tenant}.csv")));
         let line = file.iter().find(|l| &l[2] == item).unwrap();
         assert_eq!(
-            (&line[4], &line[6], &line[7], &line[8]),
+            (&line[4], &line[7], &line[8], &line[9]),
             (peak, enabled, entitled, over),
             "{tenant} {item}"
         );
@@ -315,6 +315,47 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
     )
     .unwrap();
     assert_eq!(again, manifest);
+}
+
+#[test]
+fn the_fair_peak_leaves_short_spikes_unbilled() {
+    let site = site();
+    let cfg = std::fs::read_to_string(site.config_path()).unwrap();
+    std::fs::write(
+        site.config_path(),
+        cfg.replace("minimum = \"40.00\"", "fair_peak_minutes = 45"),
+    )
+    .unwrap();
+    let (ok, out) = export(&site, &["--month", "2026-10", "--out", "bill"]);
+    assert!(ok, "{out}");
+    let dir = site.path().join("bill");
+    let acme = csv(&dir.join("seatmeter-billing-2026-10-acme.csv"));
+    // The 25th: 3 at once for 10 minutes, 2 from 09:10 to 12:00: billed 2, not 3.
+    assert_eq!((acme[0][4].as_str(), acme[0][6].as_str()), ("3", "2"));
+    assert_eq!(
+        (
+            acme[0][10].as_str(),
+            acme[0][11].as_str(),
+            acme[0][13].as_str()
+        ),
+        ("fair_peak", "2", "24.70")
+    );
+    // Named items are billed by enabled seats whatever the fair peak.
+    assert_eq!(
+        (acme[1][10].as_str(), acme[1][11].as_str()),
+        ("enabled_seats", "2")
+    );
+    // The 10th: 2 at once for 40 minutes (under 45), 1 for an hour.
+    let day = csv(&dir.join("seatmeter-billing-2026-10-10-acme.csv"));
+    assert_eq!(
+        (day[0][4].as_str(), day[0][6].as_str(), day[0][11].as_str()),
+        ("2", "1", "1")
+    );
+    // A day without use, and a tenant without data: 0.
+    let quiet = csv(&dir.join("seatmeter-billing-2026-10-11-acme.csv"));
+    assert_eq!(quiet[0][6], "0");
+    let zed = csv(&dir.join("seatmeter-billing-2026-10-zed.csv"));
+    assert_eq!(zed[0][6], "0");
 }
 
 #[test]
