@@ -223,109 +223,100 @@ struct TenantBill {
     amount: i64,
 }
 
-#[allow(clippy::too_many_arguments)]
 /// One billing period: a month or a day.
 struct Period<'a> {
     label: &'a str,
-    from: Day,
-    to: Day,
-    granularity: Granularity,
     prices: &'a [Option<i64>],
     minimum: i64,
     /// Each measure's fair peak in the period, when billed by it.
     fair: Option<&'a [u32]>,
 }
 
-fn bill(
+/// Every tenant's measures in one period, from one tenant report over all tenants (the
+/// same rows `report --scope tenant` gives).
+fn measure_period(
     store: &mut dyn Store,
     config: &Config,
-    billing: &Billing,
-    tenant: &str,
-    known: bool,
-    period: &Period<'_>,
+    from: Day,
+    to: Day,
+    granularity: Granularity,
     warnings: &mut BTreeSet<String>,
-) -> Result<TenantBill> {
-    let (from, to, granularity, prices, minimum, fair) = (
-        period.from,
-        period.to,
-        period.granularity,
-        period.prices,
-        period.minimum,
-        period.fair,
-    );
-    let period = period.label;
-    let items = &crate::report::measures_of(config, ScopeKind::Tenant);
-    let mut values = vec![ItemValues::default(); items.len()];
-    if known {
-        let req = Request {
-            scope: ScopeKind::Tenant,
-            id: Some(tenant.to_string()),
-            granularity,
-            from,
-            to,
-        };
-        let mut rows = Vec::new();
-        let outcome = Reporter::new(store, config)?
-            .with_peak_times()
-            .run(&req, &mut |r| {
-                rows.push((
-                    r.item.to_string(),
-                    r.peak_concurrent,
-                    r.enabled_seats,
-                    r.entitled,
-                    r.over_use,
-                ));
-                Ok(())
-            })?;
-        if let Some(e) = &outcome.entitlement_error {
-            bail!("entitlement file: {e}");
-        }
-        warnings.extend(outcome.warnings.iter().cloned());
-        for (ii, it) in items.iter().enumerate() {
+) -> Result<std::collections::HashMap<String, Vec<ItemValues>>> {
+    let measures = crate::report::measures_of(config, ScopeKind::Tenant);
+    let req = Request {
+        scope: ScopeKind::Tenant,
+        id: None,
+        granularity,
+        from,
+        to,
+    };
+    let mut out: std::collections::HashMap<String, Vec<ItemValues>> =
+        std::collections::HashMap::new();
+    let outcome = Reporter::new(store, config)?
+        .with_peak_times()
+        .run(&req, &mut |r| {
+            let ii = measures
+                .iter()
+                .position(|m| m.name == r.item)
+                .expect("rows are of the measures");
             // One row per item: the period is the whole month or day.
-            let r = rows
-                .iter()
-                .find(|r| r.0 == it.name)
-                .with_context(|| format!("no row for item {:?}", it.name))?;
-            let at = outcome
-                .peak_at
-                .iter()
-                .find(|p| p.scope_id == tenant && p.item == ii)
-                .and_then(|p| p.period.clone())
-                .unwrap_or_default();
-            values[ii] = ItemValues {
-                peak: r.1,
-                peak_at: at,
-                enabled: r.2,
-                entitled: r.3,
-                over_use: r.4,
-            };
+            let v = &mut out
+                .entry(r.scope_id.to_string())
+                .or_insert_with(|| vec![ItemValues::default(); measures.len()])[ii];
+            v.peak = r.peak_concurrent;
+            v.enabled = r.enabled_seats;
+            v.entitled = r.entitled;
+            v.over_use = r.over_use;
+            Ok(())
+        })?;
+    if let Some(e) = &outcome.entitlement_error {
+        bail!("entitlement file: {e}");
+    }
+    warnings.extend(outcome.warnings.iter().cloned());
+    for p in &outcome.peak_at {
+        if let Some(v) = out.get_mut(&p.scope_id).and_then(|v| v.get_mut(p.item)) {
+            v.peak_at = p.period.clone().unwrap_or_default();
         }
-    } else {
-        // A provisioned tenant with no usage: zeros, its entitlement still shown; enabled
-        // seats are 0 once a snapshot is known (empty before, as in reports).
-        let snapshots = !store.snapshots()?.is_empty();
-        for v in values.iter_mut() {
-            v.enabled = snapshots.then_some(0);
-        }
-        let ents = entitlement_xml::load_all(
-            &config.entitlement_files,
-            &config
-                .items
-                .iter()
-                .map(|i| i.name.clone())
-                .collect::<Vec<_>>(),
-        )?;
-        for (ii, v) in values.iter_mut().enumerate() {
-            v.entitled = (from..=to)
+    }
+    Ok(out)
+}
+
+/// A provisioned tenant with no data: zeros, its entitlement still shown; enabled seats
+/// are 0 once a snapshot is known (empty before, as in reports).
+fn unused(
+    config: &Config,
+    ents: &entitlement_xml::Entitlements,
+    snapshots: bool,
+    tenant: &str,
+    from: Day,
+    to: Day,
+) -> Vec<ItemValues> {
+    (0..crate::report::measures_of(config, ScopeKind::Tenant).len())
+        .map(|ii| ItemValues {
+            enabled: snapshots.then_some(0),
+            entitled: (from..=to)
                 .map(|d| ents.tenant(tenant, ii, crate::calendar::date_of_day(d)))
                 .fold(None, |acc, e| match (acc, e) {
                     (None, e) => e,
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, None) => a,
-                });
-        }
-    }
+                }),
+            ..ItemValues::default()
+        })
+        .collect()
+}
+
+/// A tenant's billing lines for one period, from its measures.
+fn bill(
+    config: &Config,
+    billing: &Billing,
+    tenant: &str,
+    values: &[ItemValues],
+    period: &Period<'_>,
+) -> TenantBill {
+    let (prices, minimum, fair) = (period.prices, period.minimum, period.fair);
+    let period = period.label;
+    let items = &crate::report::measures_of(config, ScopeKind::Tenant);
     let money = |v: i64| format_money(v, billing.minor_units);
     let mut out = Vec::new();
     let mut amount = 0i64;
@@ -407,10 +398,10 @@ fn bill(
         .map(String::from)
         .to_vec(),
     );
-    Ok(TenantBill {
+    TenantBill {
         rows: out,
         amount: total,
-    })
+    }
 }
 
 fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>> {
@@ -516,76 +507,65 @@ pub fn export(
         )),
         None => None,
     };
+    let snapshots = !store.snapshots()?.is_empty();
+    let fair_of = |t: &str, a: Day, b: Day| -> Option<Vec<u32>> {
+        let (levels, window) = fair.as_ref()?;
+        let id = tenant_ids.get(t);
+        let (from, to) = (cal.slots(a).starts[0], cal.slots(b).end);
+        Some(
+            (0..n_measures)
+                .map(|m| {
+                    id.and_then(|id| levels.get(&(*id, m as u16)))
+                        .map_or(0, |p| crate::rollup::fair_peak(p, from, to, *window))
+                })
+                .collect(),
+        )
+    };
     let mut summary = Vec::new();
     let mut total = 0i64;
-    for t in &tenants {
-        progress(t);
-        let known = stored.contains(t);
-        let fair_of = |a: Day, b: Day| -> Option<Vec<u32>> {
-            let (levels, window) = fair.as_ref()?;
-            let id = tenant_ids.get(t.as_str());
-            let (from, to) = (cal.slots(a).starts[0], cal.slots(b).end);
-            Some(
-                (0..n_measures)
-                    .map(|m| {
-                        id.and_then(|id| levels.get(&(*id, m as u16)))
-                            .map_or(0, |p| crate::rollup::fair_peak(p, from, to, *window))
-                    })
-                    .collect(),
-            )
-        };
-        let month_fair = fair_of(first, last);
-        let b = bill(
-            store,
-            config,
-            &billing,
-            t,
-            known,
-            &Period {
-                label: &label,
-                from: first,
-                to: last,
-                granularity: Granularity::Monthly,
-                prices: &billing.prices,
-                minimum: billing.minimum,
-                fair: month_fair.as_deref(),
-            },
-            &mut warnings,
-        )?;
-        total += b.amount;
-        summary.push(vec![
-            label.clone(),
-            t.clone(),
-            format_money(b.amount, billing.minor_units),
-            billing.currency.clone(),
-        ]);
-        write(
-            format!("seatmeter-billing-{label}-{}.csv", file_part(t)),
-            csv_bytes(&HEADER, &b.rows)?,
-            &mut out,
-        )?;
-        for d in first..=upto {
-            let date = crate::calendar::Calendar::date_text(d);
-            let day_fair = fair_of(d, d);
+    // The month, then each day that is over: one tenant report each, for every tenant.
+    let days: Vec<(String, Day)> = (first..=upto)
+        .map(|d| (crate::calendar::Calendar::date_text(d), d))
+        .collect();
+    let periods = std::iter::once((label.clone(), first, last, Granularity::Monthly))
+        .chain(days.into_iter().map(|(l, d)| (l, d, d, Granularity::Daily)));
+    for (period_label, from, to, granularity) in periods {
+        progress(&period_label);
+        let monthly = granularity == Granularity::Monthly;
+        let measured = measure_period(store, config, from, to, granularity, &mut warnings)?;
+        for t in &tenants {
+            let values = match measured.get(t) {
+                Some(v) => v.clone(),
+                None => unused(config, &ents, snapshots, t, from, to),
+            };
+            let fair_peaks = fair_of(t, from, to);
             let b = bill(
-                store,
                 config,
                 &billing,
                 t,
-                known,
+                &values,
                 &Period {
-                    label: &date,
-                    from: d,
-                    to: d,
-                    granularity: Granularity::Daily,
-                    prices: &billing.daily_prices,
-                    minimum: 0,
-                    fair: day_fair.as_deref(),
+                    label: &period_label,
+                    prices: if monthly {
+                        &billing.prices
+                    } else {
+                        &billing.daily_prices
+                    },
+                    minimum: if monthly { billing.minimum } else { 0 },
+                    fair: fair_peaks.as_deref(),
                 },
-                &mut warnings,
-            )?;
+            );
+            if monthly {
+                total += b.amount;
+                summary.push(vec![
+                    label.clone(),
+                    t.clone(),
+                    format_money(b.amount, billing.minor_units),
+                    billing.currency.clone(),
+                ]);
+            }
             write(
-                format!("seatmeter-billing-{date}-{}.csv", file_part(t)),
+                format!("seatmeter-billing-{period_label}-{}.csv", file_part(t)),
                 csv_bytes(&HEADER, &b.rows)?,
                 &mut out,
             )?;
