@@ -34,6 +34,7 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
         generated.files,
         generated.snapshots
     );
+    reseller(dir, &generated.config)?;
     let config = Config::load(&generated.config)?;
     let mut store = store::open(&config)?;
 
@@ -114,6 +115,25 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
     };
     cli::report_to(&config, store.as_mut(), &req, Format::Table, None)?;
 
+    println!(
+        "\n== seatmeter export billing --month 2026-10 --out {}",
+        reports.join("billing").display()
+    );
+    let billed = crate::billing::export(
+        store.as_mut(),
+        &config,
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("a date"),
+        None,
+        &reports.join("billing"),
+        &mut |_| {},
+    )?;
+    let summary = reports.join("billing/seatmeter-billing-2026-10-summary.csv");
+    print!("{}", std::fs::read_to_string(&summary)?);
+    println!(
+        "  ({} files; per tenant, month and day, with a SHA-256 manifest)",
+        billed.files.len()
+    );
+
     println!("\n== Reports written");
     for (path, rows) in &written {
         println!("  {} ({rows} rows)", path.display());
@@ -152,6 +172,74 @@ pub fn run(dir: &Path) -> Result<ExitCode> {
         started.elapsed().as_secs_f64()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The reseller's side of the demo: an entitlement file that provisions each tenant and
+/// defines two bundles, and a price list (docs/ENTITLEMENTS.md, docs/BILLING.md).
+fn reseller(dir: &Path, config: &Path) -> Result<()> {
+    std::fs::write(
+        dir.join("entitlements.xml"),
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<!-- What the reseller sold: bundles, and each tenant's provisioned seats. -->
+<Entitlements>
+  <Bundle name="Bundle Basic" issued="2026-01-15" start="2026-01-01">
+    <Include item="Genesys Inbound Voice"/>
+  </Bundle>
+  <Bundle name="Bundle Advanced" issued="2026-01-15" start="2026-01-01">
+    <Include item="Genesys E-Mail"/>
+    <Include item="Genesys Web Media"/>
+    <Exclude item="Genesys Outbound Contact"/>
+  </Bundle>
+  <System>
+    <Entitlement bundle="Bundle Basic" quantity="200" start="2026-01-01"/>
+    <Entitlement bundle="Bundle Advanced" quantity="120" start="2026-01-01"/>
+  </System>
+  <Tenant name="acme">
+    <Entitlement item="Genesys Inbound Voice" quantity="70" start="2026-01-01" end="2026-10-19"/>
+    <Entitlement item="Genesys Inbound Voice" quantity="95" start="2026-10-20"/>
+    <Entitlement item="Genesys E-Mail" quantity="45" start="2026-01-01"/>
+    <Entitlement bundle="Bundle Advanced" quantity="60" start="2026-01-01"/>
+  </Tenant>
+  <Tenant name="globex">
+    <Entitlement item="Genesys Inbound Voice" quantity="60" start="2026-01-01"/>
+    <Entitlement bundle="Bundle Advanced" quantity="40" start="2026-01-01"/>
+  </Tenant>
+  <Tenant name="nordwind">
+    <Entitlement item="Genesys Inbound Voice" quantity="40" start="2026-01-01"/>
+  </Tenant>
+  <Tenant name="initech">
+    <Entitlement item="Genesys Inbound Voice" quantity="10" start="2026-11-01"/>
+  </Tenant>
+</Entitlements>
+"#,
+    )?;
+    let text = std::fs::read_to_string(config)?;
+    let text = text.replace(
+        "files = [\"license.dat\"]",
+        "files = [\"license.dat\"]\nentitlements = [\"entitlements.xml\"]",
+    );
+    std::fs::write(
+        config,
+        format!(
+            r#"{text}
+[billing]
+currency = "EUR"
+minimum = "500.00"
+fair_peak_minutes = 15
+
+[billing.prices]
+"Genesys Inbound Voice" = "18.50"
+"Genesys E-Mail" = "9.75"
+"Genesys Web Media" = "9.75"
+"Genesys Workforce Management" = "4.20"
+"Bundle Advanced" = "6.00"
+
+[billing.daily_prices]
+"Genesys Inbound Voice" = "0.62"
+"#
+        ),
+    )?;
+    Ok(())
 }
 
 /// Makes `dir` ready for a fresh demo: creates it, or clears a previous demo's site.
