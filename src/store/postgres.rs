@@ -79,7 +79,18 @@ impl PgStore {
             password,
             cache: None,
         };
-        store.run(async |c| Ok(MIGRATOR.run(c).await?))?;
+        let location = store.location.clone();
+        store.run(async |c| {
+            let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+                .fetch_one(&mut *c)
+                .await?;
+            if schema.is_none() {
+                return Err(StoreError::Schema(format!(
+                    "{location}: no schema to keep seatmeter's tables in; the search_path names a schema that does not exist: create it first (CREATE SCHEMA ...)"
+                )));
+            }
+            Ok(MIGRATOR.run(c).await?)
+        })?;
         Ok(store)
     }
 

@@ -248,6 +248,21 @@ fn migrate_store_copies_every_table_and_the_reports_stay_the_same() {
         ],
     );
     assert!(tenants.contains("newco"), "{tenants}");
+    // A schema that does not exist is named as such.
+    let missing = format!(
+        "{base}{}options=-c%20search_path%3Dsm_nowhere",
+        if base.contains('?') { '&' } else { '?' }
+    );
+    let o = seatmeter(
+        d,
+        &["migrate-store", "--from", "seatmeter.db", "--to", &missing],
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("create it first"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // A store that holds data is not written over.
     let o = seatmeter(
         d,
