@@ -464,8 +464,21 @@ name = "cfg"
 kind = "config-xml"                 # configuration snapshots (enabled agents)
 path = "config-snapshots"
 
+# [[collector]]                     # login sessions from ICON's database (read-only)
+# name = "icon"
+# kind = "sql-sessions"
+# url = "postgres://seatmeter_ro@icon-db.example.com/icon"
+# table = "g_login_session"
+
 [license]
 files = ["license.dat"]             # FlexNet license files
+# entitlements = ["entitlements.xml"]   # a reseller's tenant grants and bundles
+
+# [billing]                         # for `seatmeter export billing` (docs/BILLING.md)
+# currency = "EUR"
+# minimum = "250.00"
+# [billing.prices]
+# "Genesys Inbound Voice" = "18.50"
 
 [[item]]
 name = "Genesys Inbound Voice"
