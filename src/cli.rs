@@ -701,7 +701,9 @@ pub fn rollup(config: &Config, store: &mut dyn Store, days: Days) -> Result<Roll
         );
     }
     if stats.reset {
-        println!("the time zone or the items changed: every day was rolled up again");
+        println!(
+            "the time zone, the items or the bundle definitions changed: every day was rolled up again"
+        );
     }
     match (stats.rolled.first(), stats.rolled.last()) {
         (Some(a), Some(b)) => println!(

@@ -141,7 +141,7 @@ impl<'a> Reporter<'a> {
         let rolled = store.rolled_days()?;
         if rolled.is_some() && meta.fingerprint.as_deref() != Some(&config.rollup_fingerprint()) {
             return Err(ReportError::Request(
-                "the time zone or the items of the configuration changed since the last rollup; run `seatmeter rollup` first".into(),
+                "the time zone, the items or the bundle definitions changed since the last rollup; run `seatmeter rollup` first".into(),
             ));
         }
         let (pending, _) = store.dirty_days()?;

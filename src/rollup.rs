@@ -183,7 +183,7 @@ impl<'a> Rollup<'a> {
         if rolled.is_some() && meta.fingerprint.as_deref() != Some(&self.fingerprint) {
             if let Some(f) = frozen {
                 return Err(StoreError::Other(format!(
-                    "the time zone or the items changed, but the raw events before {} were deleted by the retention: \
+                    "the time zone, the items or the bundle definitions changed, but the raw events before {} were deleted by the retention: \
                      those days cannot be rolled up again; restore the previous time zone and items",
                     Calendar::date_text(f)
                 )));
