@@ -352,52 +352,22 @@ fn bill(
             billing.currency.clone(),
         ]);
     }
+    // Lines with an amount only: the minimum's top-up, the total.
+    let amount_line = |line: &str, value: i64| -> Vec<String> {
+        let mut row = vec![String::new(); HEADER.len()];
+        row[0] = period.to_string();
+        row[1] = tenant.to_string();
+        row[2] = line.to_string();
+        row[HEADER.len() - 2] = money(value);
+        row[HEADER.len() - 1] = billing.currency.clone();
+        row
+    };
     let mut total = amount;
     if minimum > amount {
-        out.push(
-            [
-                period,
-                tenant,
-                "minimum charge",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                "",
-                &money(minimum - amount),
-                &billing.currency,
-            ]
-            .map(String::from)
-            .to_vec(),
-        );
+        out.push(amount_line("minimum charge", minimum - amount));
         total = minimum;
     }
-    out.push(
-        [
-            period,
-            tenant,
-            "total",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            &money(total),
-            &billing.currency,
-        ]
-        .map(String::from)
-        .to_vec(),
-    );
+    out.push(amount_line("total", total));
     TenantBill {
         rows: out,
         amount: total,

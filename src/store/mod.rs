@@ -78,7 +78,37 @@ pub struct Dimensions {
     pub mediasets: Vec<Vec<u32>>,
 }
 
+/// Rows of a dimension table: (id, tenant id or 0, name).
+pub(crate) type NameRows = Vec<(u32, u32, String)>;
+
+/// Rows of a set table: (id, members as stored).
+pub(crate) type SetRows = Vec<(u32, Vec<u8>)>;
+
 impl Dimensions {
+    /// The dimensions from the rows of their tables, in any dialect.
+    pub(crate) fn from_rows(
+        [tenants, agents, groups, media]: [NameRows; 4],
+        [groupsets, mediasets]: [SetRows; 2],
+    ) -> Result<Dimensions, StoreError> {
+        let sets = |rows: SetRows| -> Result<Vec<Vec<u32>>, StoreError> {
+            let mut out = Vec::with_capacity(rows.len());
+            for (id, blob) in rows {
+                let mut m = Vec::new();
+                codec::decode_u32s(&blob, &mut m)?;
+                out.push((id, m));
+            }
+            Ok(by_id(out))
+        };
+        Ok(Dimensions {
+            tenants: by_id(tenants.into_iter().map(|(id, _, n)| (id, n))),
+            agents: by_id(agents.into_iter().map(|(id, t, n)| (id, (t, n)))),
+            groups: by_id(groups.into_iter().map(|(id, t, n)| (id, (t, n)))),
+            media: by_id(media.into_iter().map(|(id, _, n)| (id, n))),
+            groupsets: sets(groupsets)?,
+            mediasets: sets(mediasets)?,
+        })
+    }
+
     /// `tenant/group`, as reports write group ids.
     pub fn group_label(&self, group: u32) -> String {
         let (t, name) = &self.groups[group as usize];

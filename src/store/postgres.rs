@@ -761,43 +761,29 @@ impl Store for PgStore {
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError> {
         self.run(async |c| {
-            let mut names =
-                async |sql: &'static str| -> Result<Vec<(u32, u32, String)>, StoreError> {
-                    let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
-                    rows.iter()
-                        .map(|r| Ok((id(r, 0)?, id(r, 1)?, r.try_get(2)?)))
-                        .collect()
-                };
-            let tenants = names("SELECT id, 0::bigint, name FROM tenant").await?;
-            let agents = names("SELECT id, tenant, name FROM agent").await?;
-            let groups = names("SELECT id, tenant, name FROM grp").await?;
-            let media = names("SELECT id, 0::bigint, name FROM media").await?;
-            let mut sets = Vec::new();
-            for table in ["groupset", "mediaset"] {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT id, members FROM {table}"
-                )))
-                .fetch_all(&mut *c)
-                .await?;
-                let mut out = Vec::new();
-                for r in rows {
-                    let blob: Vec<u8> = r.try_get(1)?;
-                    let mut m = Vec::new();
-                    codec::decode_u32s(&blob, &mut m)?;
-                    out.push((id(&r, 0)?, m));
-                }
-                sets.push(by_id(out));
-            }
-            let mediasets = sets.pop().unwrap_or_default();
-            let groupsets = sets.pop().unwrap_or_default();
-            Ok(Dimensions {
-                tenants: by_id(tenants.into_iter().map(|(id, _, n)| (id, n))),
-                agents: by_id(agents.into_iter().map(|(id, t, n)| (id, (t, n)))),
-                groups: by_id(groups.into_iter().map(|(id, t, n)| (id, (t, n)))),
-                media: by_id(media.into_iter().map(|(id, _, n)| (id, n))),
-                groupsets,
-                mediasets,
-            })
+            let mut names = async |sql: &'static str| -> Result<NameRows, StoreError> {
+                let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
+                rows.iter()
+                    .map(|r| Ok((id(r, 0)?, id(r, 1)?, r.try_get(2)?)))
+                    .collect()
+            };
+            let names = [
+                names("SELECT id, 0::bigint, name FROM tenant").await?,
+                names("SELECT id, tenant, name FROM agent").await?,
+                names("SELECT id, tenant, name FROM grp").await?,
+                names("SELECT id, 0::bigint, name FROM media").await?,
+            ];
+            let mut sets = async |sql: &'static str| -> Result<SetRows, StoreError> {
+                let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
+                rows.iter()
+                    .map(|r| Ok((id(r, 0)?, r.try_get(1)?)))
+                    .collect()
+            };
+            let sets = [
+                sets("SELECT id, members FROM groupset").await?,
+                sets("SELECT id, members FROM mediaset").await?,
+            ];
+            Dimensions::from_rows(names, sets)
         })
     }
 

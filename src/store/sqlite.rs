@@ -631,29 +631,20 @@ impl Store for SqliteStore {
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError> {
         let conn = &self.conn;
-        let tenants = names(conn, "SELECT id, 0, name FROM tenant")?;
-        let agents = names(conn, "SELECT id, tenant, name FROM agent")?;
-        let groups = names(conn, "SELECT id, tenant, name FROM grp")?;
-        let media = names(conn, "SELECT id, 0, name FROM media")?;
-        let sets = |table: &str| -> Result<Vec<Vec<u32>>, StoreError> {
+        let sets = |table: &str| -> Result<SetRows, StoreError> {
             let mut st = conn.prepare(&format!("SELECT id, members FROM {table}"))?;
-            let mut rows = Vec::new();
-            for r in st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
-                let (id, blob) = r?;
-                let mut m = Vec::new();
-                codec::decode_u32s(&blob, &mut m)?;
-                rows.push((id, m));
-            }
-            Ok(by_id(rows))
+            let rows = st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
         };
-        Ok(Dimensions {
-            tenants: by_id(tenants.into_iter().map(|(id, _, n)| (id, n))),
-            agents: by_id(agents.into_iter().map(|(id, t, n)| (id, (t, n)))),
-            groups: by_id(groups.into_iter().map(|(id, t, n)| (id, (t, n)))),
-            media: by_id(media.into_iter().map(|(id, _, n)| (id, n))),
-            groupsets: sets("groupset")?,
-            mediasets: sets("mediaset")?,
-        })
+        Dimensions::from_rows(
+            [
+                names(conn, "SELECT id, 0, name FROM tenant")?,
+                names(conn, "SELECT id, tenant, name FROM agent")?,
+                names(conn, "SELECT id, tenant, name FROM grp")?,
+                names(conn, "SELECT id, 0, name FROM media")?,
+            ],
+            [sets("groupset")?, sets("mediaset")?],
+        )
     }
 
     fn event_span(&mut self) -> Result<Option<(Nanos, Nanos)>, StoreError> {

@@ -57,16 +57,7 @@ fn site() -> Site {
         ITEMS,
         "INCREMENT V genesys.d 8.5 permanent 100\nINCREMENT E genesys.d 8.5 permanent 100\n",
     );
-    let cfg = std::fs::read_to_string(site.config_path()).unwrap();
-    std::fs::write(
-        site.config_path(),
-        cfg.replace(
-            "files = [\"license.dat\"]",
-            "files = [\"license.dat\"]\nentitlements = [\"entitlements.xml\"]",
-        ),
-    )
-    .unwrap();
-    std::fs::write(site.path().join("entitlements.xml"), ENTITLEMENTS).unwrap();
+    site.entitlements(ENTITLEMENTS);
     site.spool(
         "a.jsonl",
         &lines(&[

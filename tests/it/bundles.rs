@@ -52,16 +52,7 @@ const ENTITLEMENTS: &str = r#"<Entitlements>
 
 fn site() -> Site {
     let site = Site::new("UTC", ITEMS, "");
-    let cfg = std::fs::read_to_string(site.config_path()).unwrap();
-    std::fs::write(
-        site.config_path(),
-        cfg.replace(
-            "files = [\"license.dat\"]",
-            "files = [\"license.dat\"]\nentitlements = [\"entitlements.xml\"]",
-        ),
-    )
-    .unwrap();
-    std::fs::write(site.path().join("entitlements.xml"), ENTITLEMENTS).unwrap();
+    site.entitlements(ENTITLEMENTS);
     site.spool(
         "a.jsonl",
         &lines(&[

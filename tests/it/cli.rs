@@ -1,18 +1,9 @@
 //! The commands, run as a user runs them: the binary, its output and its exit code.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use crate::support::Site;
-
-fn seatmeter(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seatmeter"))
-        .current_dir(dir)
-        .env_remove("SEATMETER_CONFIG")
-        .args(args)
-        .output()
-        .unwrap()
-}
+use crate::support::{Site, seatmeter};
 
 fn text(o: &Output) -> (String, String) {
     (

@@ -4,9 +4,11 @@
 //! dropped after.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use seatmeter::sitegen::{SiteSpec, generate};
+
+use crate::support::seatmeter;
 
 /// The test database, or None (and a note) when it is not configured.
 pub fn database_url(test: &str) -> Option<String> {
@@ -68,15 +70,6 @@ impl Drop for Schema {
             &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
         );
     }
-}
-
-fn seatmeter(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_seatmeter"))
-        .current_dir(dir)
-        .env_remove("SEATMETER_CONFIG")
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn ok(dir: &Path, args: &[&str]) -> String {

@@ -65,6 +65,20 @@ impl Site {
         Config::load(&self.config_path()).unwrap()
     }
 
+    /// Adds an entitlement XML file (`entitlements.xml`) to the configuration.
+    pub fn entitlements(&self, xml: &str) {
+        let cfg = std::fs::read_to_string(self.config_path()).unwrap();
+        std::fs::write(
+            self.config_path(),
+            cfg.replace(
+                "files = [\"license.dat\"]",
+                "files = [\"license.dat\"]\nentitlements = [\"entitlements.xml\"]",
+            ),
+        )
+        .unwrap();
+        std::fs::write(self.path().join("entitlements.xml"), xml).unwrap();
+    }
+
     pub fn spool(&self, name: &str, text: &str) {
         std::fs::write(self.path().join("spool").join(name), text).unwrap();
     }
@@ -139,6 +153,16 @@ impl Site {
     pub fn report(&self, scope: &str, granularity: &str, from: &str, to: &str) -> String {
         self.report_full(scope, None, granularity, from, to).0
     }
+}
+
+/// Runs the `seatmeter` binary in `dir`, as a user does.
+pub fn seatmeter(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_seatmeter"))
+        .current_dir(dir)
+        .env_remove("SEATMETER_CONFIG")
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// The rows of a CSV report as (scope_id, period_start, item, peak, enabled, entitled, over_use).
