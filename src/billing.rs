@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use seatmeter_reports::{Entitled, Granularity, ScopeKind};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::calendar::{Day, day_of_date};
-use crate::config::{Config, Model};
+use crate::config::{Config, Measure, Model};
 use crate::entitlement_xml;
 use crate::report::{Reporter, Request};
 use crate::store::Store;
@@ -237,12 +237,12 @@ struct Period<'a> {
 fn measure_period(
     store: &mut dyn Store,
     config: &Config,
+    measures: &[Measure],
     from: Day,
     to: Day,
     granularity: Granularity,
     warnings: &mut BTreeSet<String>,
 ) -> Result<std::collections::HashMap<String, Vec<ItemValues>>> {
-    let measures = crate::report::measures_of(config, ScopeKind::Tenant);
     let req = Request {
         scope: ScopeKind::Tenant,
         id: None,
@@ -284,23 +284,19 @@ fn measure_period(
 /// A provisioned tenant with no data: zeros, its entitlement still shown; enabled seats
 /// are 0 once a snapshot is known (empty before, as in reports).
 fn unused(
-    config: &Config,
+    measures: usize,
     ents: &entitlement_xml::Entitlements,
     snapshots: bool,
     tenant: &str,
     from: Day,
     to: Day,
 ) -> Vec<ItemValues> {
-    (0..crate::report::measures_of(config, ScopeKind::Tenant).len())
+    (0..measures)
         .map(|ii| ItemValues {
             enabled: snapshots.then_some(0),
             entitled: (from..=to)
                 .map(|d| ents.tenant(tenant, ii, crate::calendar::date_of_day(d)))
-                .fold(None, |acc, e| match (acc, e) {
-                    (None, e) => e,
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, None) => a,
-                }),
+                .fold(None, crate::entitlement::smallest),
             ..ItemValues::default()
         })
         .collect()
@@ -308,7 +304,7 @@ fn unused(
 
 /// A tenant's billing lines for one period, from its measures.
 fn bill(
-    config: &Config,
+    measures: &[Measure],
     billing: &Billing,
     tenant: &str,
     values: &[ItemValues],
@@ -316,11 +312,10 @@ fn bill(
 ) -> TenantBill {
     let (prices, minimum, fair) = (period.prices, period.minimum, period.fair);
     let period = period.label;
-    let items = &crate::report::measures_of(config, ScopeKind::Tenant);
     let money = |v: i64| format_money(v, billing.minor_units);
     let mut out = Vec::new();
     let mut amount = 0i64;
-    for (ii, it) in items.iter().enumerate() {
+    for (ii, it) in measures.iter().enumerate() {
         let v = &values[ii];
         let fair_peak = fair.map(|f| u64::from(f[ii]));
         let (basis, quantity) = match (it.model, fair_peak) {
@@ -395,32 +390,23 @@ pub fn export(
     let billing = config.billing.clone();
     let mut out = Exported::default();
     let first = day_of_date(month);
-    let next = day_of_date(
-        NaiveDate::from_ymd_opt(
-            if month.month() == 12 {
-                month.year() + 1
-            } else {
-                month.year()
-            },
-            if month.month() == 12 {
-                1
-            } else {
-                month.month() + 1
-            },
-            1,
-        )
-        .context("month out of range")?,
-    );
-    let last = next - 1;
+    let last = day_of_date(
+        month
+            .checked_add_months(chrono::Months::new(1))
+            .context("month out of range")?,
+    ) - 1;
     let label = month.format("%Y-%m").to_string();
-    // Tenants: every tenant with data, and every tenant the entitlement files provision.
-    let stored: BTreeSet<String> = store
+    // Tenants: every tenant with data (by store id, for the fair peak), and every tenant
+    // the entitlement files provision.
+    let tenant_ids: std::collections::HashMap<String, u32> = store
         .dimensions()?
         .tenants
         .into_iter()
-        .skip(1)
-        .filter(|t| !t.is_empty())
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(i, t)| (t, i as u32))
         .collect();
+    let stored: BTreeSet<String> = tenant_ids.keys().cloned().collect();
     let names: Vec<String> = config.items.iter().map(|i| i.name.clone()).collect();
     let ents = entitlement_xml::load_all(&config.entitlement_files, &names)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -462,14 +448,7 @@ pub fn export(
     // The fair peak needs the level between the 10-minute maxima: the session state
     // machine runs again over the month's raw events.
     let cal = crate::calendar::Calendar::new(config.timezone);
-    let n_measures = config.items.len() + config.bundles.len();
-    let tenant_ids: std::collections::HashMap<String, u32> = store
-        .dimensions()?
-        .tenants
-        .into_iter()
-        .enumerate()
-        .map(|(i, n)| (n, i as u32))
-        .collect();
+    let measures = crate::report::measures_of(config, ScopeKind::Tenant);
     let fair = match billing.fair_peak_minutes {
         Some(m) => Some((
             crate::rollup::Rollup::new(store, config)?.tenant_levels(first, last)?,
@@ -483,7 +462,7 @@ pub fn export(
         let id = tenant_ids.get(t);
         let (from, to) = (cal.slots(a).starts[0], cal.slots(b).end);
         Some(
-            (0..n_measures)
+            (0..measures.len())
                 .map(|m| {
                     id.and_then(|id| levels.get(&(*id, m as u16)))
                         .map_or(0, |p| crate::rollup::fair_peak(p, from, to, *window))
@@ -502,15 +481,23 @@ pub fn export(
     for (period_label, from, to, granularity) in periods {
         progress(&period_label);
         let monthly = granularity == Granularity::Monthly;
-        let measured = measure_period(store, config, from, to, granularity, &mut warnings)?;
+        let measured = measure_period(
+            store,
+            config,
+            &measures,
+            from,
+            to,
+            granularity,
+            &mut warnings,
+        )?;
         for t in &tenants {
             let values = match measured.get(t) {
                 Some(v) => v.clone(),
-                None => unused(config, &ents, snapshots, t, from, to),
+                None => unused(measures.len(), &ents, snapshots, t, from, to),
             };
             let fair_peaks = fair_of(t, from, to);
             let b = bill(
-                config,
+                &measures,
                 &billing,
                 t,
                 &values,

@@ -474,6 +474,27 @@ impl Ledger {
 }
 
 /// Loads every license file, keeping the good ones and the errors of the others.
+/// Two entitlements of one item on one day, from different sources: grants add up.
+pub fn add(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
+    match (a, b) {
+        (Some(Entitled::Seats(x)), Some(Entitled::Seats(y))) => Some(Entitled::Seats(x + y)),
+        (Some(Entitled::Unlimited), _) | (_, Some(Entitled::Unlimited)) => {
+            Some(Entitled::Unlimited)
+        }
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+/// The entitlement of a period of several days: the smallest daily value, ignoring days
+/// with none (usage-semantics.md, section 4).
+pub fn smallest(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
 pub fn load_all(paths: &[std::path::PathBuf]) -> (Vec<LicenseFile>, Vec<LicenseError>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();

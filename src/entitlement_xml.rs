@@ -13,6 +13,8 @@ use quick_xml::events::{BytesStart, Event};
 use seatmeter_reports::Entitled;
 use sha2::{Digest, Sha256};
 
+use crate::entitlement::add;
+
 /// An error that names the file and the line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct XmlError {
@@ -118,18 +120,6 @@ fn sum(grants: &[Grant], item: usize, day: NaiveDate) -> Option<Entitled> {
     named.then_some(Entitled::Seats(seats))
 }
 
-/// Two entitlements of one item from different sources: grants add up.
-pub fn add(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
-    match (a, b) {
-        (Some(Entitled::Seats(x)), Some(Entitled::Seats(y))) => Some(Entitled::Seats(x + y)),
-        (Some(Entitled::Unlimited), _) | (_, Some(Entitled::Unlimited)) => {
-            Some(Entitled::Unlimited)
-        }
-        (x, None) => x,
-        (None, y) => y,
-    }
-}
-
 /// Every entitlement file of a site, together.
 #[derive(Debug, Clone, Default)]
 pub struct Entitlements {
@@ -217,7 +207,10 @@ enum Section {
 }
 
 pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile, XmlError> {
-    let line_of = |pos: usize| text[..pos.min(text.len())].matches('\n').count() + 1;
+    // Where each line starts: a line number is a binary search, not a scan from the top
+    // (a reseller's file can hold thousands of grants).
+    let newlines: Vec<usize> = newline_offsets(text);
+    let line_of = |pos: usize| newlines.partition_point(|&n| n < pos) + 1;
     let err = |pos: usize, message: String| XmlError {
         path: path.to_string(),
         line: line_of(pos),
@@ -396,6 +389,14 @@ pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile
     Ok(out)
 }
 
+fn newline_offsets(text: &str) -> Vec<usize> {
+    text.bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i)
+        .collect()
+}
+
 fn attributes(s: &BytesStart<'_>) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for a in s.attributes() {
@@ -472,6 +473,20 @@ mod tests {
         assert_eq!(
             add(None, Some(Entitled::Unlimited)),
             Some(Entitled::Unlimited)
+        );
+        // Several days: the smallest day counts; days without an entitlement do not.
+        use crate::entitlement::smallest;
+        assert_eq!(
+            smallest(Some(Entitled::Seats(2)), Some(Entitled::Unlimited)),
+            Some(Entitled::Seats(2))
+        );
+        assert_eq!(
+            smallest(None, Some(Entitled::Seats(4))),
+            Some(Entitled::Seats(4))
+        );
+        assert_eq!(
+            smallest(Some(Entitled::Seats(0)), None),
+            Some(Entitled::Seats(0))
         );
     }
 

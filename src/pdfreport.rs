@@ -311,10 +311,7 @@ fn section(
             (Some(a), Some(b)) => Some(a.max(b)),
             (a, b) => a.or(b),
         };
-        s.entitled = match (s.entitled, r.entitled) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        s.entitled = crate::entitlement::smallest(s.entitled, r.entitled);
         s.over_use_periods += r.over_use as u64;
         s.peaks.push(r.peak);
         s.enableds.push(r.enabled);
@@ -335,7 +332,7 @@ fn section(
         .iter()
         .filter(|o| o.scope_id == scope_id)
         .collect();
-    over.sort_by_key(|o| config.measures().iter().position(|i| i.name == o.item));
+    over.sort_by_key(|o| items.iter().position(|i| i.item == o.item));
     let over_use = over
         .into_iter()
         .map(|o| OverUseLine {

@@ -295,7 +295,7 @@ impl<'a> Reporter<'a> {
                             .items
                             .get(ii)
                             .and_then(|it| self.ledger.entitled(&it.features, date_of_day(d)));
-                        entitlement_xml::add(licensed, self.ents.system(ii, date_of_day(d)))
+                        entitlement::add(licensed, self.ents.system(ii, date_of_day(d)))
                     })
                     .collect()
             })
@@ -366,11 +366,7 @@ impl<'a> Reporter<'a> {
                         peak = peak.max(pk);
                         enabled = enabled.max(en);
                         let e = ent[ii][(day - d_lo) as usize];
-                        entitled = match (entitled, e) {
-                            (None, e) => e,
-                            (Some(a), Some(b)) => Some(a.min(b)),
-                            (a, None) => a,
-                        };
+                        entitled = entitlement::smallest(entitled, e);
                         let measured = match it.model {
                             Model::Concurrent => pk as u64,
                             Model::Named => en as u64,

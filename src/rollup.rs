@@ -28,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::calendar::{Calendar, Day, DaySlots};
 use crate::config::{Config, Item};
-use crate::entitlement_xml::Bundle;
+use crate::entitlement_xml::{Bundle, BundleDef};
 use crate::store::codec::{Reader, put_uvarint};
 use crate::store::{
     Anomaly, AnomalyKind, DayRecord, Dimensions, RollupMeta, Scope, SlotRecord, SnapshotInfo,
@@ -81,9 +81,8 @@ pub struct Rollup<'a> {
     cal: Calendar,
     items: &'a [Item],
     bundles: &'a [Bundle],
-    /// The day's bundle definitions as (included, excluded) item masks; (0, 0) for a
-    /// bundle with no definition in force, which counts nobody.
-    day_bundles: Vec<(ItemMask, ItemMask)>,
+    /// Each bundle's definition in force on the day being prepared; None counts nobody.
+    day_bundles: Vec<Option<&'a BundleDef>>,
     fingerprint: String,
     dims: Dimensions,
     /// Items of each media set id.
@@ -196,9 +195,7 @@ impl<'a> Rollup<'a> {
         // mark above the watermark, so it stays marked for the next run even if this run
         // does not see it.
         let (dirty_utc, watermark) = self.store.dirty_days()?;
-        self.snapshots = self.store.snapshots()?;
-        self.views.clear();
-        self.load_dimensions()?;
+        self.load_inputs()?;
         // The days the data spans.
         let span = self.store.event_span()?;
         let snap_span = self
@@ -377,12 +374,25 @@ impl<'a> Rollup<'a> {
     /// before `from`; nothing is written. For the billing's fair peak, which needs the
     /// level between the 10-minute maxima the rollup keeps.
     pub fn tenant_levels(&mut self, from: Day, to: Day) -> Result<TenantLevels, StoreError> {
-        self.snapshots = self.store.snapshots()?;
-        self.views.clear();
-        self.load_dimensions()?;
-        let mut carry = match self.store.day_record(from - 1)? {
-            Some(rec) => self.decode_carry(&rec.end_state)?,
-            None => Vec::new(),
+        if let Some(f) = self.store.rollup_meta()?.frozen_before
+            && from < f
+        {
+            return Err(StoreError::Other(format!(
+                "the raw events before {} were deleted by the retention: levels before that day cannot be measured again",
+                Calendar::date_text(f)
+            )));
+        }
+        self.load_inputs()?;
+        let mut carry = match (self.store.day_record(from - 1)?, self.store.rolled_days()?) {
+            (Some(rec), _) => self.decode_carry(&rec.end_state)?,
+            // Days before are rolled up but not this one: who was logged in is unknown.
+            (None, Some((lo, _))) if lo < from => {
+                return Err(StoreError::Other(format!(
+                    "{} is not rolled up: run `seatmeter rollup` first",
+                    Calendar::date_text(from - 1)
+                )));
+            }
+            (None, _) => Vec::new(),
         };
         let mut out: TenantLevels = HashMap::new();
         let mut record = |dk: &DenseKeys, k: usize, t: Nanos, level: i32| {
@@ -411,15 +421,12 @@ impl<'a> Rollup<'a> {
                     record(&dk, k, slots.starts[0], l);
                 }
             }
+            // As the sweep applies them: every transition of an instant, then the levels.
             trans.sort_unstable_by_key(|t| (t.ts, t.sign));
             let mut touched: Vec<u32> = Vec::new();
-            let mut i = 0;
-            while i < trans.len() {
-                let t = trans[i].ts;
+            for at in trans.chunk_by(|a, b| a.ts == b.ts) {
                 touched.clear();
-                while i < trans.len() && trans[i].ts == t {
-                    let tr = trans[i];
-                    i += 1;
+                for tr in at {
                     for &k in &flat[tr.start as usize..tr.end as usize] {
                         level[k as usize] += tr.sign as i32;
                         touched.push(k);
@@ -428,11 +435,18 @@ impl<'a> Rollup<'a> {
                 touched.sort_unstable();
                 touched.dedup();
                 for &k in &touched {
-                    record(&dk, k as usize, t, level[k as usize]);
+                    record(&dk, k as usize, at[0].ts, level[k as usize]);
                 }
             }
         }
         Ok(out)
+    }
+
+    /// What every day's preparation reads: the snapshots and the dimensions.
+    fn load_inputs(&mut self) -> Result<(), StoreError> {
+        self.snapshots = self.store.snapshots()?;
+        self.views.clear();
+        self.load_dimensions()
     }
 
     fn stored_end_state(&mut self, day: Day) -> Result<Carry, StoreError> {
@@ -508,8 +522,8 @@ impl<'a> Rollup<'a> {
     fn measures(&self, items: ItemMask) -> ItemMask {
         let n = self.items.len();
         let mut m = items;
-        for (b, &(include, exclude)) in self.day_bundles.iter().enumerate() {
-            if items & include != 0 && items & exclude == 0 {
+        for (b, def) in self.day_bundles.iter().enumerate() {
+            if def.is_some_and(|d| d.counts(items)) {
                 m |= 1 << (n + b);
             }
         }
@@ -520,13 +534,10 @@ impl<'a> Rollup<'a> {
     /// count bundles, are rebuilt when they change.
     fn set_day_bundles(&mut self, day: Day) {
         let date = crate::calendar::date_of_day(day);
-        let masks: Vec<(ItemMask, ItemMask)> = self
-            .bundles
-            .iter()
-            .map(|b| b.in_force(date).map_or((0, 0), |d| (d.include, d.exclude)))
-            .collect();
-        if masks != self.day_bundles {
-            self.day_bundles = masks;
+        let defs: Vec<Option<&'a BundleDef>> =
+            self.bundles.iter().map(|b| b.in_force(date)).collect();
+        if defs != self.day_bundles {
+            self.day_bundles = defs;
             self.views.clear();
         }
     }
@@ -980,17 +991,14 @@ fn sweep_day(w: SweepWork) -> Vec<SlotRecord> {
         }
     }
     let mut slot = 0;
-    let mut i = 0;
-    while i < trans.len() {
-        let t = trans[i].ts;
+    for at in trans.chunk_by(|a, b| a.ts == b.ts) {
+        let t = at[0].ts;
         while slot + 1 < n && t >= slots.starts[slot + 1] {
             sweep.close(slot, &mut cur, &level);
             slot += 1;
         }
         let at_start = t == slots.starts[slot];
-        while i < trans.len() && trans[i].ts == t {
-            let tr = trans[i];
-            i += 1;
+        for tr in at {
             for &k in &flat[tr.start as usize..tr.end as usize] {
                 let k = k as usize;
                 sweep.activate(k as u32);
@@ -1100,7 +1108,6 @@ pub fn fair_peak(points: &[(Nanos, i32)], from: Nanos, to: Nanos, window: Nanos)
     let mut segs: Vec<(Nanos, i32)> =
         vec![(from, before.checked_sub(1).map_or(0, |i| points[i].1))];
     segs.extend(points[before..].iter().take_while(|p| p.0 < to).copied());
-    let end_of = |i: usize| segs.get(i + 1).map_or(to, |s| s.0);
     let mut best = 0i32;
     let mut deque: std::collections::VecDeque<usize> = std::collections::VecDeque::new();
     let mut r = 0; // segments [i, r) are in the window
@@ -1119,7 +1126,6 @@ pub fn fair_peak(points: &[(Nanos, i32)], from: Nanos, to: Nanos, window: Nanos)
         while deque.front().is_some_and(|&j| j < i) {
             deque.pop_front();
         }
-        debug_assert!(end_of(r - 1) >= start + window);
         if let Some(&j) = deque.front() {
             best = best.max(segs[j].1);
         }

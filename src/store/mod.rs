@@ -84,28 +84,37 @@ pub(crate) type NameRows = Vec<(u32, u32, String)>;
 /// Rows of a set table: (id, members as stored).
 pub(crate) type SetRows = Vec<(u32, Vec<u8>)>;
 
+/// The rows of the dimension tables: tenant, agent, grp, media, then place; groupset and
+/// mediaset. Each store reads them in its dialect; the dimensions and the ingest cache are
+/// both made from them.
+pub(crate) struct DimensionRows {
+    pub names: [NameRows; 4],
+    pub places: NameRows,
+    pub sets: [SetRows; 2],
+}
+
+fn decode_sets(rows: SetRows) -> Result<Vec<(u32, Vec<u32>)>, StoreError> {
+    rows.into_iter()
+        .map(|(id, blob)| {
+            let mut m = Vec::new();
+            codec::decode_u32s(&blob, &mut m)?;
+            Ok((id, m))
+        })
+        .collect()
+}
+
 impl Dimensions {
     /// The dimensions from the rows of their tables, in any dialect.
-    pub(crate) fn from_rows(
-        [tenants, agents, groups, media]: [NameRows; 4],
-        [groupsets, mediasets]: [SetRows; 2],
-    ) -> Result<Dimensions, StoreError> {
-        let sets = |rows: SetRows| -> Result<Vec<Vec<u32>>, StoreError> {
-            let mut out = Vec::with_capacity(rows.len());
-            for (id, blob) in rows {
-                let mut m = Vec::new();
-                codec::decode_u32s(&blob, &mut m)?;
-                out.push((id, m));
-            }
-            Ok(by_id(out))
-        };
+    pub(crate) fn from_rows(rows: DimensionRows) -> Result<Dimensions, StoreError> {
+        let [tenants, agents, groups, media] = rows.names;
+        let [groupsets, mediasets] = rows.sets;
         Ok(Dimensions {
             tenants: by_id(tenants.into_iter().map(|(id, _, n)| (id, n))),
             agents: by_id(agents.into_iter().map(|(id, t, n)| (id, (t, n)))),
             groups: by_id(groups.into_iter().map(|(id, t, n)| (id, (t, n)))),
             media: by_id(media.into_iter().map(|(id, _, n)| (id, n))),
-            groupsets: sets(groupsets)?,
-            mediasets: sets(mediasets)?,
+            groupsets: by_id(decode_sets(groupsets)?),
+            mediasets: by_id(decode_sets(mediasets)?),
         })
     }
 
@@ -415,6 +424,31 @@ pub(crate) struct DimCache {
     pub places: HashMap<String, u32>,
     pub groupsets: HashMap<Vec<u32>, u32>,
     pub mediasets: HashMap<Vec<u32>, u32>,
+}
+
+impl DimCache {
+    /// Name -> id of every row, from the rows of the dimension tables.
+    pub(crate) fn from_rows(rows: DimensionRows) -> Result<DimCache, StoreError> {
+        let [tenants, agents, groups, media] = rows.names;
+        let [groupsets, mediasets] = rows.sets;
+        let by_name = |rows: NameRows| rows.into_iter().map(|(id, _, n)| (n, id)).collect();
+        let by_tenant = |rows: NameRows| rows.into_iter().map(|(id, t, n)| ((t, n), id)).collect();
+        let by_members = |rows: SetRows| -> Result<HashMap<Vec<u32>, u32>, StoreError> {
+            Ok(decode_sets(rows)?
+                .into_iter()
+                .map(|(id, m)| (m, id))
+                .collect())
+        };
+        Ok(DimCache {
+            tenants: by_name(tenants),
+            agents: by_tenant(agents),
+            groups: by_tenant(groups),
+            media: by_name(media),
+            places: by_name(rows.places),
+            groupsets: by_members(groupsets)?,
+            mediasets: by_members(mediasets)?,
+        })
+    }
 }
 
 /// The records of one day, grouped by scope (in the order they come).

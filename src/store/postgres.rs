@@ -110,54 +110,49 @@ impl PgStore {
     }
 
     fn load_cache(&mut self) -> Result<(), StoreError> {
-        if self.cache.is_some() {
-            return Ok(());
+        if self.cache.is_none() {
+            let rows = self.dimension_rows(true)?;
+            self.cache = Some(DimCache::from_rows(rows)?);
         }
-        let cache = self.run(async |c| {
-            let mut d = DimCache::default();
-            for r in sqlx::query("SELECT id, name FROM tenant")
-                .fetch_all(&mut *c)
-                .await?
-            {
-                d.tenants.insert(r.try_get(1)?, id(&r, 0)?);
-            }
-            for (table, map) in [("agent", &mut d.agents), ("grp", &mut d.groups)] {
-                let sql = format!("SELECT id, tenant, name FROM {table}");
-                for r in sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .fetch_all(&mut *c)
-                    .await?
-                {
-                    map.insert((id(&r, 1)?, r.try_get(2)?), id(&r, 0)?);
-                }
-            }
-            for (table, map) in [("media", &mut d.media), ("place", &mut d.places)] {
-                let sql = format!("SELECT id, name FROM {table}");
-                for r in sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .fetch_all(&mut *c)
-                    .await?
-                {
-                    map.insert(r.try_get(1)?, id(&r, 0)?);
-                }
-            }
-            for (table, map) in [
-                ("groupset", &mut d.groupsets),
-                ("mediaset", &mut d.mediasets),
-            ] {
-                let sql = format!("SELECT id, members FROM {table}");
-                for r in sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .fetch_all(&mut *c)
-                    .await?
-                {
-                    let blob: Vec<u8> = r.try_get(1)?;
-                    let mut members = Vec::new();
-                    codec::decode_u32s(&blob, &mut members)?;
-                    map.insert(members, id(&r, 0)?);
-                }
-            }
-            Ok(d)
-        })?;
-        self.cache = Some(cache);
         Ok(())
+    }
+
+    /// The rows of the dimension tables (places only when asked: the ingest cache needs
+    /// them, the dimensions do not).
+    fn dimension_rows(&mut self, places: bool) -> Result<DimensionRows, StoreError> {
+        self.run(async |c| {
+            let mut names = async |sql: &'static str| -> Result<NameRows, StoreError> {
+                let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
+                rows.iter()
+                    .map(|r| Ok((id(r, 0)?, id(r, 1)?, r.try_get(2)?)))
+                    .collect()
+            };
+            let name_rows = [
+                names("SELECT id, 0::bigint, name FROM tenant").await?,
+                names("SELECT id, tenant, name FROM agent").await?,
+                names("SELECT id, tenant, name FROM grp").await?,
+                names("SELECT id, 0::bigint, name FROM media").await?,
+            ];
+            let places = if places {
+                names("SELECT id, 0::bigint, name FROM place").await?
+            } else {
+                Vec::new()
+            };
+            let mut sets = async |sql: &'static str| -> Result<SetRows, StoreError> {
+                let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
+                rows.iter()
+                    .map(|r| Ok((id(r, 0)?, r.try_get(1)?)))
+                    .collect()
+            };
+            Ok(DimensionRows {
+                names: name_rows,
+                places,
+                sets: [
+                    sets("SELECT id, members FROM groupset").await?,
+                    sets("SELECT id, members FROM mediaset").await?,
+                ],
+            })
+        })
     }
 
     fn meta_get(&mut self, key: &str) -> Result<Option<String>, StoreError> {
@@ -760,31 +755,7 @@ impl Store for PgStore {
     }
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError> {
-        self.run(async |c| {
-            let mut names = async |sql: &'static str| -> Result<NameRows, StoreError> {
-                let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
-                rows.iter()
-                    .map(|r| Ok((id(r, 0)?, id(r, 1)?, r.try_get(2)?)))
-                    .collect()
-            };
-            let names = [
-                names("SELECT id, 0::bigint, name FROM tenant").await?,
-                names("SELECT id, tenant, name FROM agent").await?,
-                names("SELECT id, tenant, name FROM grp").await?,
-                names("SELECT id, 0::bigint, name FROM media").await?,
-            ];
-            let mut sets = async |sql: &'static str| -> Result<SetRows, StoreError> {
-                let rows = sqlx::query(sql).fetch_all(&mut *c).await?;
-                rows.iter()
-                    .map(|r| Ok((id(r, 0)?, r.try_get(1)?)))
-                    .collect()
-            };
-            let sets = [
-                sets("SELECT id, members FROM groupset").await?,
-                sets("SELECT id, members FROM mediaset").await?,
-            ];
-            Dimensions::from_rows(names, sets)
-        })
+        Dimensions::from_rows(self.dimension_rows(false)?)
     }
 
     fn event_span(&mut self) -> Result<Option<(Nanos, Nanos)>, StoreError> {

@@ -79,50 +79,35 @@ impl SqliteStore {
     }
 
     fn load_cache(&mut self) -> Result<(), StoreError> {
-        if self.cache.is_some() {
-            return Ok(());
+        if self.cache.is_none() {
+            self.cache = Some(DimCache::from_rows(self.dimension_rows(true)?)?);
         }
-        let mut c = DimCache::default();
-        let conn = &self.conn;
-        let mut st = conn.prepare("SELECT id, name FROM tenant")?;
-        for r in st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
-            let (id, name) = r?;
-            c.tenants.insert(name, id);
-        }
-        for (table, map) in [("agent", &mut c.agents), ("grp", &mut c.groups)] {
-            let mut st = conn.prepare(&format!("SELECT id, tenant, name FROM {table}"))?;
-            for r in st.query_map([], |r| {
-                Ok((
-                    r.get::<_, u32>(0)?,
-                    r.get::<_, u32>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })? {
-                let (id, tenant, name) = r?;
-                map.insert((tenant, name), id);
-            }
-        }
-        for (table, map) in [("media", &mut c.media), ("place", &mut c.places)] {
-            let mut st = conn.prepare(&format!("SELECT id, name FROM {table}"))?;
-            for r in st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?)))? {
-                let (id, name) = r?;
-                map.insert(name, id);
-            }
-        }
-        for (table, map) in [
-            ("groupset", &mut c.groupsets),
-            ("mediaset", &mut c.mediasets),
-        ] {
-            let mut st = conn.prepare(&format!("SELECT id, members FROM {table}"))?;
-            for r in st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))? {
-                let (id, blob) = r?;
-                let mut members = Vec::new();
-                codec::decode_u32s(&blob, &mut members)?;
-                map.insert(members, id);
-            }
-        }
-        self.cache = Some(c);
         Ok(())
+    }
+
+    /// The rows of the dimension tables (places only when asked: the ingest cache needs
+    /// them, the dimensions do not).
+    fn dimension_rows(&self, places: bool) -> Result<DimensionRows, StoreError> {
+        let conn = &self.conn;
+        let sets = |table: &str| -> Result<SetRows, StoreError> {
+            let mut st = conn.prepare(&format!("SELECT id, members FROM {table}"))?;
+            let rows = st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        };
+        Ok(DimensionRows {
+            names: [
+                names(conn, "SELECT id, 0, name FROM tenant")?,
+                names(conn, "SELECT id, tenant, name FROM agent")?,
+                names(conn, "SELECT id, tenant, name FROM grp")?,
+                names(conn, "SELECT id, 0, name FROM media")?,
+            ],
+            places: if places {
+                names(conn, "SELECT id, 0, name FROM place")?
+            } else {
+                Vec::new()
+            },
+            sets: [sets("groupset")?, sets("mediaset")?],
+        })
     }
 
     /// Every commit is synced, except the days a rollup writes: those are synced by the
@@ -630,21 +615,7 @@ impl Store for SqliteStore {
     }
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError> {
-        let conn = &self.conn;
-        let sets = |table: &str| -> Result<SetRows, StoreError> {
-            let mut st = conn.prepare(&format!("SELECT id, members FROM {table}"))?;
-            let rows = st.query_map([], |r| Ok((r.get::<_, u32>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
-            Ok(rows.collect::<Result<_, _>>()?)
-        };
-        Dimensions::from_rows(
-            [
-                names(conn, "SELECT id, 0, name FROM tenant")?,
-                names(conn, "SELECT id, tenant, name FROM agent")?,
-                names(conn, "SELECT id, tenant, name FROM grp")?,
-                names(conn, "SELECT id, 0, name FROM media")?,
-            ],
-            [sets("groupset")?, sets("mediaset")?],
-        )
+        Dimensions::from_rows(self.dimension_rows(false)?)
     }
 
     fn event_span(&mut self) -> Result<Option<(Nanos, Nanos)>, StoreError> {

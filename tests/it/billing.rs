@@ -347,6 +347,26 @@ fn the_fair_peak_leaves_short_spikes_unbilled() {
     assert_eq!(quiet[0][6], "0");
     let zed = csv(&dir.join("seatmeter-billing-2026-10-zed.csv"));
     assert_eq!(zed[0][6], "0");
+
+    // Once retention has deleted the month's raw events, the fair peak cannot be measured
+    // again: the export says so rather than bill zeros.
+    let config = site.config();
+    let mut store = seatmeter::store::open(&config).unwrap();
+    let oct15 = chrono::NaiveDate::from_ymd_opt(2026, 10, 15).unwrap();
+    store
+        .purge_events_before(
+            oct15
+                .and_hms_opt(0, 0, 0)
+                .unwrap()
+                .and_utc()
+                .timestamp_nanos_opt()
+                .unwrap(),
+            seatmeter::calendar::day_of_date(oct15),
+        )
+        .unwrap();
+    drop(store);
+    let (ok, out) = export(&site, &["--month", "2026-10", "--out", "bill3"]);
+    assert!(!ok && out.contains("deleted by the retention"), "{out}");
 }
 
 #[test]
