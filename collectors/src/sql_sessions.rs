@@ -196,6 +196,11 @@ async fn collect(
         .map_err(|e| source_error(config, "connecting failed", e))?;
     let sql = config.page_query();
     let mut summary = Summary::default();
+    // Where rows kept aside say they came from.
+    let source = match &config.query {
+        Some(_) => format!("{} (query)", config.name),
+        None => config.table.clone(),
+    };
     let mut key = (cur.key - config.overlap).max(i64::MIN + 1);
     let mut stored = cur.key;
     loop {
@@ -217,10 +222,6 @@ async fn collect(
             .try_get("key")
             .map_err(|e| source_error(config, "the query's key column", e))?;
         let mut batch = Batch::new();
-        let source = match &config.query {
-            Some(_) => format!("{} (query)", config.name),
-            None => config.table.clone(),
-        };
         for row in &rows {
             take_row(row, &source, &mut batch);
         }

@@ -465,6 +465,28 @@ pub(crate) fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecor
     out
 }
 
+/// One batch's events of a UTC day against the day's stored events, decoded from
+/// `chunks` chunks: sorted by (time, receive order), without exact duplicates (of stored
+/// events, or earlier in the batch; the first received copy is kept). Returns them and
+/// how many were dropped.
+pub(crate) fn new_events_of_day(
+    mut events: Vec<StoredEvent>,
+    stored: &mut [StoredEvent],
+    chunks: usize,
+) -> (Vec<StoredEvent>, u64) {
+    // One chunk is sorted already; several are runs to merge.
+    if chunks > 1 {
+        stored.sort_unstable_by_key(|e| e.ts);
+    }
+    // A stable sort: a day's events come as time-ordered runs (one per file), which it
+    // merges.
+    events.sort_by_key(|e| (e.ts, e.seq));
+    let before = events.len();
+    let kept = drop_duplicates(events, stored);
+    let dropped = (before - kept.len()) as u64;
+    (kept, dropped)
+}
+
 /// The events (sorted by time, then receive order) that are not exact duplicates of a
 /// stored event (`stored`, sorted by time) or of an earlier one: duplicates have the same
 /// instant, so only events of one instant are compared.

@@ -205,7 +205,7 @@ impl PgStore {
             let stamp = seq as i64;
             let mut dirty: Vec<i64> = Vec::new();
             let mut stored = Vec::new();
-            for (day, mut events) in by_day {
+            for (day, events) in by_day {
                 stored.clear();
                 let chunks: Vec<Vec<u8>> =
                     sqlx::query_scalar("SELECT data FROM event_chunk WHERE utc_day = $1")
@@ -215,11 +215,8 @@ impl PgStore {
                 for blob in &chunks {
                     codec::decode_events(blob, &mut stored)?;
                 }
-                stored.sort_unstable_by_key(|e| e.ts);
-                events.sort_by_key(|e| (e.ts, e.seq));
-                let before = events.len();
-                let events = drop_duplicates(events, &stored);
-                stats.duplicates += (before - events.len()) as u64;
+                let (events, dropped) = new_events_of_day(events, &mut stored, chunks.len());
+                stats.duplicates += dropped;
                 if events.is_empty() {
                     continue;
                 }

@@ -192,9 +192,7 @@ impl SqliteStore {
                 "INSERT INTO event_chunk (utc_day, collector, n, min_ts, max_ts, data) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?;
             let mut stored = Vec::new();
-            for (day, mut events) in by_day {
-                // Exact duplicates (of stored events, or within the batch) are stored once:
-                // the first received copy is kept.
+            for (day, events) in by_day {
                 stored.clear();
                 let mut rows = existing.query([day])?;
                 let mut chunks = 0;
@@ -202,15 +200,8 @@ impl SqliteStore {
                     codec::decode_events(r.get_ref(0)?.as_blob()?, &mut stored)?;
                     chunks += 1;
                 }
-                if chunks > 1 {
-                    stored.sort_unstable_by_key(|e| e.ts);
-                }
-                // A stable sort: a day's events come as time-ordered runs (one per file),
-                // which it merges.
-                events.sort_by_key(|e| (e.ts, e.seq));
-                let before = events.len();
-                let events = drop_duplicates(events, &stored);
-                stats.duplicates += (before - events.len()) as u64;
+                let (events, dropped) = new_events_of_day(events, &mut stored, chunks);
+                stats.duplicates += dropped;
                 if events.is_empty() {
                     continue;
                 }
