@@ -3,12 +3,12 @@
 mod bad_input;
 mod billing;
 mod bundles;
+mod cases;
 mod cli;
 mod incremental;
 mod oracle;
 mod pdf;
 mod postgres;
-mod rules;
 mod service;
 mod sql_sessions;
 mod support;
