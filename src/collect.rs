@@ -1,11 +1,13 @@
 //! Runs collectors against the store: each batch a collector delivers is stored with the
 //! cursor that follows it, in one transaction.
 
+use std::fmt;
 use std::time::{Duration, Instant};
 
-use seatmeter_collectors::{Batch, CollectError, Collector, Reject, Sink, Summary};
-
-use crate::store::{IngestStats, Store};
+use seatmeter_collectors::{
+    AnyCollector, Batch, CollectError, CollectorConfig, Reject, Sink, Summary,
+};
+use seatmeter_store::{IngestStats, Store, StoreConfig, StoreError};
 
 /// How many rejected lines a run keeps to show (all are stored).
 const SHOWN_REJECTS: usize = 5;
@@ -21,6 +23,35 @@ pub struct RunReport {
     pub rejects: Vec<Reject>,
     pub error: Option<String>,
     pub duration: Duration,
+}
+
+/// The line `collect` prints for a run, then the lines kept aside and the notes.
+impl fmt::Display for RunReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = &self.stored;
+        write!(
+            f,
+            "{} ({}): {} source(s), {} line(s) read: {} event(s) stored",
+            self.name, self.kind, self.summary.sources, self.summary.lines, s.events
+        )?;
+        if s.duplicates > 0 {
+            write!(f, ", {} duplicate(s) not stored again", s.duplicates)?;
+        }
+        if s.snapshots + s.duplicate_snapshots > 0 {
+            write!(f, ", {} snapshot(s) stored", s.snapshots)?;
+        }
+        if s.rejects > 0 {
+            write!(f, ", {} kept aside (see `seatmeter rejects`)", s.rejects)?;
+        }
+        write!(f, " in {:.2} s", self.duration.as_secs_f64())?;
+        for rej in &self.rejects {
+            write!(f, "\n  kept aside: {rej}")?;
+        }
+        for note in &self.summary.notes {
+            write!(f, "\n  note: {note}")?;
+        }
+        Ok(())
+    }
 }
 
 struct StoreSink<'a> {
@@ -52,7 +83,7 @@ impl Sink for StoreSink<'_> {
 /// Runs one collection of one collector, and records its outcome in the store.
 pub fn run_once(
     store: &mut dyn Store,
-    collector: &mut dyn Collector,
+    collector: &mut dyn AnyCollector,
     kind: &str,
     stop: &dyn Fn() -> bool,
 ) -> RunReport {
@@ -86,11 +117,46 @@ pub fn run_once(
         Err(e) => report.error = Some(e.to_string()),
     }
     report.duration = started.elapsed();
-    let at = crate::now_nanos();
+    let at = seatmeter_core::time::now_nanos();
     if let Err(e) = store.record_run(&name, kind, at, report.error.as_deref()) {
         report
             .error
             .get_or_insert(format!("recording the run failed: {e}"));
     }
     report
+}
+
+/// Runs each of `collectors` once, at the same time, each with its own connection to the
+/// store (the first with `store`), and reports in their order.
+pub fn run_all(
+    store_config: &StoreConfig,
+    store: &mut dyn Store,
+    collectors: &[&CollectorConfig],
+) -> Result<Vec<RunReport>, StoreError> {
+    let run = |store: &mut dyn Store, c: &CollectorConfig| {
+        run_once(store, c.build().as_mut(), c.kind(), &|| false)
+    };
+    std::thread::scope(|scope| {
+        let others: Vec<_> = collectors
+            .iter()
+            .skip(1)
+            .map(|&c| {
+                scope.spawn(move || -> Result<RunReport, StoreError> {
+                    let mut store = seatmeter_store::open(store_config)?;
+                    Ok(run(store.as_mut(), c))
+                })
+            })
+            .collect();
+        let mut reports = Vec::new();
+        if let Some(&first) = collectors.first() {
+            reports.push(run(store, first));
+        }
+        for h in others {
+            reports.push(
+                h.join()
+                    .map_err(|_| StoreError::Other("a collector panicked".into()))??,
+            );
+        }
+        Ok(reports)
+    })
 }

@@ -1,27 +1,17 @@
 //! seatmeter: license usage reporting for contact centers.
 //!
-//! collect → store → rollup → report. See `docs/ARCHITECTURE.md` for the map.
+//! The pipeline, stage by stage, each a module that uses only those before it (see
+//! `docs/ARCHITECTURE.md`): the shared vocabulary (`seatmeter-core`), the collectors
+//! (`seatmeter-collectors`), the store (`seatmeter-store`) and the renderers
+//! (`seatmeter-reports`) are crates of their own; then
+//! [`entitlement`] → [`config`] → [`collect`], [`rollup`] → [`report`] → [`export`] →
+//! [`service`]. The commands (`src/cmd/`) are the binary's, and nothing here uses them.
 
-pub mod bench;
-pub mod billing;
-pub mod calendar;
-pub mod cli;
 pub mod collect;
 pub mod config;
-pub mod demo;
+pub mod dev;
 pub mod entitlement;
-pub mod entitlement_xml;
-pub mod pdfreport;
+pub mod export;
 pub mod report;
 pub mod rollup;
 pub mod service;
-pub mod sitegen;
-pub mod store;
-
-/// The wall clock as UTC nanoseconds (for collection bookkeeping; the rollup reads no clock).
-pub fn now_nanos() -> seatmeter_collectors::Nanos {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as i64)
-        .unwrap_or(0)
-}

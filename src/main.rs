@@ -1,3 +1,7 @@
+//! The `seatmeter` command: one module per subcommand in `cmd/`.
+
+mod cmd;
+
 fn main() -> std::process::ExitCode {
-    seatmeter::cli::main()
+    cmd::main()
 }

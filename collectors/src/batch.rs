@@ -7,7 +7,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::time::Nanos;
+use seatmeter_core::Nanos;
 
 /// A batch-local string id. Symbol 0 is the empty string (used for "no place").
 pub type Sym = u32;
@@ -301,7 +301,7 @@ impl Batch {
     /// names none; media words are lower-cased; a logout's groups and media are dropped, as
     /// they carry no meaning. Lists are sets, so their order does not matter.
     pub fn push(&mut self, f: &EventFields<'_>) -> Result<(), String> {
-        let ts = crate::time::parse_rfc3339(f.ts.trim()).map_err(|e| e.to_string())?;
+        let ts = seatmeter_core::time::parse_rfc3339(f.ts.trim()).map_err(|e| e.to_string())?;
         let kind = EventKind::parse(f.event.trim()).ok_or_else(|| {
             if f.event.trim().is_empty() {
                 "missing event (expected login or logout)".to_string()

@@ -22,7 +22,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::batch::{Batch, DEFAULT_TENANT, Reject, Snapshot, SnapshotAgent};
-use crate::{CollectError, Collector, HumanDuration, Sink, Summary};
+use crate::{AnyCollector, CollectError, Collector, Delivery, HumanDuration, Kind, Summary};
 
 /// `kind = "config-xml"`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -37,6 +37,37 @@ pub struct ConfigXmlConfig {
     pub interval: HumanDuration,
 }
 
+impl Kind for ConfigXmlConfig {
+    const KIND: &'static str = "config-xml";
+    const SAMPLE: &'static str = r#"[[collector]]
+name = "cfg"
+kind = "config-xml"                  # configuration snapshots (enabled agents)
+path = "config-snapshots""#;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn interval(&self) -> std::time::Duration {
+        self.interval.0
+    }
+
+    fn resolve_paths(&mut self, base: &std::path::Path) {
+        crate::resolve(base, &mut self.path);
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        crate::folder_warnings(&self.path)
+    }
+
+    fn build(&self) -> Box<dyn AnyCollector> {
+        Box::new(ConfigXmlCollector::new(self.clone()))
+    }
+}
+
+/// File name -> SHA-256 (hex) of the content last read.
+pub type Cursor = BTreeMap<String, String>;
+
 pub struct ConfigXmlCollector {
     config: ConfigXmlConfig,
 }
@@ -48,23 +79,17 @@ impl ConfigXmlCollector {
 }
 
 impl Collector for ConfigXmlCollector {
+    type Cursor = Cursor;
+
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn collect(
         &mut self,
-        cursor: Option<&str>,
-        sink: &mut dyn Sink,
+        mut seen: Cursor,
+        sink: &mut Delivery<'_, Cursor>,
     ) -> Result<Summary, CollectError> {
-        // file name -> SHA-256 of the content last read
-        let mut seen: BTreeMap<String, String> = match cursor {
-            None => BTreeMap::new(),
-            Some(text) => serde_json::from_str(text).map_err(|e| CollectError::Cursor {
-                collector: self.config.name.clone(),
-                reason: e.to_string(),
-            })?,
-        };
         let mut summary = Summary::default();
         for (name, path) in crate::list_files(&self.config.path, &["xml"])? {
             if sink.should_stop() {
@@ -72,7 +97,7 @@ impl Collector for ConfigXmlCollector {
             }
             let bytes = std::fs::read(&path).map_err(|e| CollectError::io(&path, e))?;
             let digest: [u8; 32] = Sha256::digest(&bytes).into();
-            let hex = crate::hex(&digest);
+            let hex = seatmeter_core::hex(&digest);
             if seen.get(&name) == Some(&hex) {
                 continue;
             }
@@ -87,10 +112,7 @@ impl Collector for ConfigXmlCollector {
                 Err(reject) => batch.rejects.push(reject),
             }
             seen.insert(name, hex);
-            sink.deliver(
-                batch,
-                &serde_json::to_string(&seen).expect("cursor serializes"),
-            )?;
+            sink.deliver(batch, &seen)?;
         }
         Ok(summary)
     }
@@ -201,7 +223,7 @@ pub fn parse_snapshot(name: &str, bytes: &[u8], batch: &mut Batch) -> Result<Sna
 struct Doc<'b> {
     batch: &'b mut Batch,
     stack: Vec<String>,
-    taken: Option<crate::Nanos>,
+    taken: Option<seatmeter_core::Nanos>,
     tenant: Option<String>,
     agents: Vec<SnapshotAgent>,
     /// (tenant, agent) -> line, to refuse an agent listed twice
@@ -214,8 +236,10 @@ impl Doc<'_> {
         match (self.stack.len(), tag.as_ref()) {
             (0, "ConfigurationSnapshot") => {
                 let t = attr(e, "taken")?.ok_or("ConfigurationSnapshot has no taken attribute")?;
-                self.taken =
-                    Some(crate::time::parse_rfc3339(t.trim()).map_err(|e| format!("taken: {e}"))?);
+                self.taken = Some(
+                    seatmeter_core::time::parse_rfc3339(t.trim())
+                        .map_err(|e| format!("taken: {e}"))?,
+                );
             }
             (0, other) => {
                 return Err(format!(
@@ -316,7 +340,10 @@ mod tests {
 </ConfigurationSnapshot>"#,
         )
         .unwrap();
-        assert_eq!(crate::time::format_utc(s.taken), "2026-11-02T00:05:00Z");
+        assert_eq!(
+            seatmeter_core::time::format_utc(s.taken),
+            "2026-11-02T00:05:00Z"
+        );
         assert_eq!(s.agents.len(), 3);
         assert_eq!(b.string(s.agents[0].tenant), "acme");
         assert_eq!(b.list(s.agents[0].groups).len(), 2);
@@ -379,12 +406,12 @@ mod tests {
             interval: HumanDuration::default(),
         });
         let mut sink = VecSink::default();
-        c.collect(None, &mut sink).unwrap();
+        AnyCollector::collect(&mut c, None, &mut sink).unwrap();
         assert_eq!(sink.batches.len(), 2);
         assert_eq!(sink.batches[0].snapshots.len(), 1);
         assert_eq!(sink.rejects()[0].source, "b.xml");
         let mut again = VecSink::default();
-        c.collect(sink.cursor.as_deref(), &mut again).unwrap();
+        AnyCollector::collect(&mut c, sink.cursor.as_deref(), &mut again).unwrap();
         assert!(again.batches.is_empty());
     }
 }

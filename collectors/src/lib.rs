@@ -7,23 +7,24 @@
 //! crash at any moment neither loses nor doubles an event. The runner, not the collector,
 //! owns the timer, the retries and the metrics.
 //!
-//! Adding a collector is one file in this crate plus one variant in [`CollectorConfig`].
+//! Adding a collector kind is one file in this crate (its configuration, implementing
+//! [`Kind`], and its [`Collector`]) plus one line in the registry below (`registry!`).
 
 pub mod batch;
 pub mod config_xml;
 pub mod spool;
 pub mod sql_sessions;
-pub mod time;
 
+use std::marker::PhantomData;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 pub use batch::{
     Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, Sym, Words,
 };
-pub use time::Nanos;
 
 /// Why a collection failed as a whole (a bad line is not a failure: it is a [`Reject`]).
 #[derive(Debug, thiserror::Error)]
@@ -35,7 +36,7 @@ pub enum CollectError {
         source: std::io::Error,
     },
     #[error(
-        "the stored cursor of collector {collector:?} is unreadable ({reason}); reset it with `seatmeter collector reset {collector}`"
+        "the stored cursor of collector {collector:?} is unreadable ({reason}); reset it with `seatmeter reset-cursor {collector}`"
     )]
     Cursor { collector: String, reason: String },
     #[error("storing a batch failed: {0}")]
@@ -55,8 +56,8 @@ impl CollectError {
     }
 }
 
-/// Where batches go. Implemented by the store adapter in the `seatmeter` crate (and by
-/// plain vectors in tests).
+/// Where batches go, with their cursor as the store keeps it (JSON text). Implemented by
+/// the store adapter in the `seatmeter` crate (and by plain vectors in tests).
 pub trait Sink {
     /// Stores `batch` and the cursor that follows it, atomically: either both or neither.
     fn deliver(&mut self, batch: Batch, cursor: &str) -> Result<(), CollectError>;
@@ -64,6 +65,24 @@ pub trait Sink {
     /// Asks a long collection to stop between batches (shutdown, timeout).
     fn should_stop(&self) -> bool {
         false
+    }
+}
+
+/// A collector's side of a [`Sink`]: batches with the collector's own cursor type.
+pub struct Delivery<'s, C> {
+    sink: &'s mut dyn Sink,
+    cursor: PhantomData<fn(&C)>,
+}
+
+impl<C: Serialize> Delivery<'_, C> {
+    /// Delivers `batch` and the cursor that follows it.
+    pub fn deliver(&mut self, batch: Batch, cursor: &C) -> Result<(), CollectError> {
+        let text = serde_json::to_string(cursor).expect("a cursor serializes");
+        self.sink.deliver(batch, &text)
+    }
+
+    pub fn should_stop(&self) -> bool {
+        self.sink.should_stop()
     }
 }
 
@@ -79,12 +98,27 @@ pub struct Summary {
     pub notes: Vec<String>,
 }
 
-/// One source of seat events or configuration snapshots.
+/// One source of seat events or configuration snapshots, with its own cursor type.
 pub trait Collector: Send {
+    /// Where the collector stopped; `Default` is "from the start".
+    type Cursor: Serialize + DeserializeOwned + Default;
+
     fn name(&self) -> &str;
 
-    /// Reads what is new since `cursor` (None the first time) and delivers it to `sink` in
-    /// one or more batches, each with the cursor that follows it.
+    /// Reads what is new since `cursor` and delivers it in one or more batches, each with
+    /// the cursor that follows it.
+    fn collect(
+        &mut self,
+        cursor: Self::Cursor,
+        out: &mut Delivery<'_, Self::Cursor>,
+    ) -> Result<Summary, CollectError>;
+}
+
+/// A collector of any kind, its cursor as the text the store keeps.
+pub trait AnyCollector: Send {
+    fn name(&self) -> &str;
+
+    /// Reads what is new since `cursor` (None the first time) into `sink`.
     fn collect(
         &mut self,
         cursor: Option<&str>,
@@ -92,80 +126,116 @@ pub trait Collector: Send {
     ) -> Result<Summary, CollectError>;
 }
 
-/// Default time between two collections of one collector.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
+impl<T: Collector> AnyCollector for T {
+    fn name(&self) -> &str {
+        Collector::name(self)
+    }
 
-/// The `[[collector]]` tables of the configuration file, one variant per kind. `build`
-/// turns one into a running collector.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum CollectorConfig {
-    /// Seat events as JSON Lines (`*.jsonl`) and CSV (`*.csv`) files in a folder.
-    Spool(spool::SpoolConfig),
-    /// Configuration snapshots as XML files (`*.xml`) in a folder.
-    ConfigXml(config_xml::ConfigXmlConfig),
-    /// Login sessions from a table of a PostgreSQL database (ICON's login sessions, or
-    /// any table through a query).
-    SqlSessions(sql_sessions::SqlSessionsConfig),
+    fn collect(
+        &mut self,
+        cursor: Option<&str>,
+        sink: &mut dyn Sink,
+    ) -> Result<Summary, CollectError> {
+        let cursor = match cursor {
+            None => T::Cursor::default(),
+            Some(text) => serde_json::from_str(text).map_err(|e| CollectError::Cursor {
+                collector: Collector::name(self).to_string(),
+                reason: e.to_string(),
+            })?,
+        };
+        let mut out = Delivery {
+            sink,
+            cursor: PhantomData,
+        };
+        Collector::collect(self, cursor, &mut out)
+    }
 }
 
-impl CollectorConfig {
-    pub fn name(&self) -> &str {
-        match self {
-            CollectorConfig::Spool(c) => &c.name,
-            CollectorConfig::ConfigXml(c) => &c.name,
-            CollectorConfig::SqlSessions(c) => &c.name,
-        }
-    }
+/// A collector kind, described by its configuration: how it is named and checked, where
+/// its paths are, how it is built, and a sample `[[collector]]` table for `init`, the
+/// README and the packaged configuration.
+pub trait Kind: Clone + std::fmt::Debug + PartialEq + DeserializeOwned {
+    /// `kind = "…"` in the configuration.
+    const KIND: &'static str;
+    /// A `[[collector]]` table of this kind, with comments, as users are shown it.
+    const SAMPLE: &'static str;
 
-    pub fn kind(&self) -> &'static str {
-        match self {
-            CollectorConfig::Spool(_) => "spool",
-            CollectorConfig::ConfigXml(_) => "config-xml",
-            CollectorConfig::SqlSessions(_) => "sql-sessions",
-        }
-    }
+    fn name(&self) -> &str;
 
-    pub fn interval(&self) -> Duration {
-        match self {
-            CollectorConfig::Spool(c) => c.interval.0,
-            CollectorConfig::ConfigXml(c) => c.interval.0,
-            CollectorConfig::SqlSessions(c) => c.interval.0,
-        }
+    /// Time between two collections in `seatmeter serve`.
+    fn interval(&self) -> Duration;
+
+    /// Checks what can be checked without the source.
+    fn validate(&self) -> Result<(), String> {
+        Ok(())
     }
 
     /// Makes relative paths relative to `base` (the configuration file's folder).
-    pub fn resolve_paths(&mut self, base: &Path) {
-        let resolve = |p: &mut std::path::PathBuf| {
-            if p.is_relative() {
-                *p = base.join(&*p);
-            }
-        };
-        match self {
-            CollectorConfig::Spool(c) => resolve(&mut c.path),
-            CollectorConfig::ConfigXml(c) => resolve(&mut c.path),
-            CollectorConfig::SqlSessions(_) => {}
-        }
+    fn resolve_paths(&mut self, _base: &Path) {}
+
+    /// What `init` should tell the user about the source (a folder that does not exist yet).
+    fn warnings(&self) -> Vec<String> {
+        Vec::new()
     }
 
-    pub fn build(&self) -> Box<dyn Collector> {
-        match self {
-            CollectorConfig::Spool(c) => Box::new(spool::SpoolCollector::new(c.clone())),
-            CollectorConfig::ConfigXml(c) => {
-                Box::new(config_xml::ConfigXmlCollector::new(c.clone()))
+    fn build(&self) -> Box<dyn AnyCollector>;
+}
+
+/// Builds the `[[collector]]` enum from one `Variant(config type)` line per kind.
+macro_rules! registry {
+    ($($variant:ident($config:ty)),+ $(,)?) => {
+        /// The `[[collector]]` tables of the configuration file, one variant per kind.
+        #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
+        #[serde(tag = "kind", rename_all = "kebab-case")]
+        pub enum CollectorConfig {
+            $($variant($config)),+
+        }
+
+        /// Every kind's name and sample `[[collector]]` table, in registry order.
+        pub const KINDS: &[(&str, &str)] = &[$((<$config as Kind>::KIND, <$config as Kind>::SAMPLE)),+];
+
+        impl CollectorConfig {
+            pub fn kind(&self) -> &'static str {
+                match self { $(CollectorConfig::$variant(_) => <$config as Kind>::KIND),+ }
             }
-            CollectorConfig::SqlSessions(c) => {
-                Box::new(sql_sessions::SqlSessionsCollector::new(c.clone()))
+            pub fn name(&self) -> &str {
+                match self { $(CollectorConfig::$variant(c) => c.name()),+ }
+            }
+            pub fn interval(&self) -> Duration {
+                match self { $(CollectorConfig::$variant(c) => c.interval()),+ }
+            }
+            pub fn validate(&self) -> Result<(), String> {
+                match self { $(CollectorConfig::$variant(c) => c.validate()),+ }
+            }
+            pub fn resolve_paths(&mut self, base: &Path) {
+                match self { $(CollectorConfig::$variant(c) => c.resolve_paths(base)),+ }
+            }
+            pub fn warnings(&self) -> Vec<String> {
+                match self { $(CollectorConfig::$variant(c) => c.warnings()),+ }
+            }
+            pub fn build(&self) -> Box<dyn AnyCollector> {
+                match self { $(CollectorConfig::$variant(c) => c.build()),+ }
             }
         }
-    }
+    };
 }
+
+// The registry: one line per kind. The variant's name, in kebab-case, is the `kind` of
+// its `[[collector]]` table (a test checks it against the kind's `Kind::KIND`).
+registry! {
+    Spool(spool::SpoolConfig),
+    ConfigXml(config_xml::ConfigXmlConfig),
+    SqlSessions(sql_sessions::SqlSessionsConfig),
+}
+
+/// Default time between two collections of one collector.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(300);
 
 /// A duration written as text in the configuration (`"5m"`, `"90s"`, `"1h 30m"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct HumanDuration(pub Duration);
 
-impl<'de> Deserialize<'de> for HumanDuration {
+impl<'de> serde::Deserialize<'de> for HumanDuration {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
         humantime::parse_duration(&s)
@@ -181,6 +251,13 @@ impl<'de> Deserialize<'de> for HumanDuration {
 impl Default for HumanDuration {
     fn default() -> Self {
         HumanDuration(DEFAULT_INTERVAL)
+    }
+}
+
+/// Makes a relative path relative to `base`.
+pub(crate) fn resolve(base: &Path, p: &mut std::path::PathBuf) {
+    if p.is_relative() {
+        *p = base.join(&*p);
     }
 }
 
@@ -215,41 +292,19 @@ pub(crate) fn list_files(
     Ok(out)
 }
 
-/// A database URL with its password replaced by `***`.
-pub fn redact_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_string();
-    };
-    let (auth, host) = match rest.rsplit_once('@') {
-        Some(x) => x,
-        None => return url.to_string(),
-    };
-    match auth.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_string(),
+/// A folder a collector reads, for `init`'s warnings.
+pub(crate) fn folder_warnings(path: &Path) -> Vec<String> {
+    if path.is_dir() {
+        Vec::new()
+    } else {
+        vec![format!("folder {} does not exist yet", path.display())]
     }
-}
-
-/// The password of a database URL, as written in it (to keep it out of messages).
-pub fn password_of(url: &str) -> Option<String> {
-    let (_, rest) = url.split_once("://")?;
-    let (auth, _) = rest.rsplit_once('@')?;
-    auth.split_once(':').map(|(_, p)| p.to_string())
-}
-
-/// Hex of a SHA-256 digest.
-pub fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 #[cfg(test)]
 pub(crate) mod testutil {
     use super::*;
+    use seatmeter_core::time;
 
     /// A sink that keeps what it is given.
     #[derive(Default)]
@@ -292,30 +347,72 @@ pub(crate) mod testutil {
         }
     }
 
+    #[derive(serde::Deserialize, Debug)]
+    struct File {
+        collector: Vec<CollectorConfig>,
+    }
+
     #[test]
     fn collector_config_rejects_unknown_keys_and_kinds() {
-        #[derive(Deserialize, Debug)]
-        struct F {
-            #[allow(dead_code)]
-            collector: Vec<CollectorConfig>,
-        }
-        let ok: F =
+        let ok: File =
             toml::from_str("[[collector]]\nname='e'\nkind='spool'\npath='spool'\ninterval='90s'\n")
                 .unwrap();
         assert_eq!(ok.collector[0].interval(), Duration::from_secs(90));
-        let err = toml::from_str::<F>("[[collector]]\nname='e'\nkind='spool'\npath='s'\npth='x'\n")
-            .unwrap_err()
-            .to_string();
+        let err =
+            toml::from_str::<File>("[[collector]]\nname='e'\nkind='spool'\npath='s'\npth='x'\n")
+                .unwrap_err()
+                .to_string();
         assert!(err.contains("pth"), "{err}");
-        let err = toml::from_str::<F>("[[collector]]\nname='e'\nkind='ftp'\npath='s'\n")
+        let err = toml::from_str::<File>("[[collector]]\nname='e'\nkind='ftp'\npath='s'\n")
             .unwrap_err()
             .to_string();
         assert!(err.contains("ftp") && err.contains("spool"), "{err}");
-        let err = toml::from_str::<F>(
+        let err = toml::from_str::<File>(
             "[[collector]]\nname='e'\nkind='spool'\npath='s'\ninterval='often'\n",
         )
         .unwrap_err()
         .to_string();
         assert!(err.contains("bad duration"), "{err}");
+    }
+
+    /// Each kind's sample is a valid `[[collector]]` table of that kind, and the registry's
+    /// variant names are the kinds' names.
+    #[test]
+    fn every_sample_parses_as_its_own_kind() {
+        assert_eq!(KINDS.len(), 3);
+        for (kind, sample) in KINDS {
+            let uncommented: String = sample
+                .lines()
+                .map(|l| l.strip_prefix("# ").unwrap_or(l))
+                .collect::<Vec<_>>()
+                .join("\n");
+            let f: File = toml::from_str(&uncommented)
+                .unwrap_or_else(|e| panic!("the sample of {kind} does not parse: {e}\n{sample}"));
+            assert_eq!(f.collector.len(), 1, "{kind}");
+            let c = &f.collector[0];
+            assert_eq!(c.kind(), *kind);
+            assert!(c.validate().is_ok(), "{kind}: {:?}", c.validate());
+            assert!(sample.contains(&format!("kind = \"{kind}\"")), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_stored_cursor_that_does_not_read_is_an_error_naming_the_collector() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = CollectorConfig::Spool(spool::SpoolConfig {
+            name: "events".into(),
+            path: dir.path().to_path_buf(),
+            interval: HumanDuration::default(),
+            settle: HumanDuration::default(),
+        });
+        let err = c
+            .build()
+            .collect(Some("{\"files\": 3}"), &mut VecSink::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("\"events\"") && err.contains("seatmeter reset-cursor events"),
+            "{err}"
+        );
     }
 }

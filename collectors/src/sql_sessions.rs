@@ -26,7 +26,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgRow};
 use sqlx::{Column, ConnectOptions, Connection as _, Row, TypeInfo};
 
 use crate::batch::{Batch, EventFields, Reject, Words};
-use crate::{CollectError, Collector, HumanDuration, Sink, Summary};
+use crate::{AnyCollector, CollectError, Collector, Delivery, HumanDuration, Kind, Summary};
 
 /// `kind = "sql-sessions"`.
 #[derive(Clone, Deserialize, PartialEq)]
@@ -77,7 +77,7 @@ impl fmt::Debug for SqlSessionsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqlSessionsConfig")
             .field("name", &self.name)
-            .field("url", &crate::redact_url(&self.url))
+            .field("url", &seatmeter_core::redact::redact_url(&self.url))
             .field("table", &self.table)
             .field("query", &self.query)
             .field("page_rows", &self.page_rows)
@@ -86,22 +86,24 @@ impl fmt::Debug for SqlSessionsConfig {
     }
 }
 
-impl SqlSessionsConfig {
-    /// The query run for each page: the preset or the user's, in key order.
-    fn page_query(&self) -> String {
-        let inner = match &self.query {
-            Some(q) => q.trim().trim_end_matches(';').to_string(),
-            None => format!(
-                "SELECT updateauditkey AS key, tenant, agent, place, media, added AS start, terminated AS \"end\"
-                 FROM {} WHERE updateauditkey > $1",
-                self.table
-            ),
-        };
-        format!("SELECT * FROM ({inner}) AS source ORDER BY key LIMIT $2")
+impl Kind for SqlSessionsConfig {
+    const KIND: &'static str = "sql-sessions";
+    const SAMPLE: &'static str = r#"# [[collector]]                      # login sessions from ICON's database (read-only)
+# name = "icon"
+# kind = "sql-sessions"
+# url = "postgres://seatmeter_ro@icon-db/icon"
+# table = "g_login_session"          # or: query = "SELECT ... WHERE key > $1""#;
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval.0
     }
 
     /// Checks what can be checked without the database.
-    pub fn validate(&self) -> Result<(), String> {
+    fn validate(&self) -> Result<(), String> {
         if self.page_rows < 1 {
             return Err("page_rows must be at least 1".into());
         }
@@ -125,10 +127,30 @@ impl SqlSessionsConfig {
         }
         Ok(())
     }
+
+    fn build(&self) -> Box<dyn AnyCollector> {
+        Box::new(SqlSessionsCollector::new(self.clone()))
+    }
 }
 
+impl SqlSessionsConfig {
+    /// The query run for each page: the preset or the user's, in key order.
+    fn page_query(&self) -> String {
+        let inner = match &self.query {
+            Some(q) => q.trim().trim_end_matches(';').to_string(),
+            None => format!(
+                "SELECT updateauditkey AS key, tenant, agent, place, media, added AS start, terminated AS \"end\"
+                 FROM {} WHERE updateauditkey > $1",
+                self.table
+            ),
+        };
+        format!("SELECT * FROM ({inner}) AS source ORDER BY key LIMIT $2")
+    }
+}
+
+/// Where the collector stopped.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Cursor {
+pub struct Cursor {
     /// The highest key stored.
     key: i64,
 }
@@ -144,22 +166,17 @@ impl SqlSessionsCollector {
 }
 
 impl Collector for SqlSessionsCollector {
+    type Cursor = Cursor;
+
     fn name(&self) -> &str {
         &self.config.name
     }
 
     fn collect(
         &mut self,
-        cursor: Option<&str>,
-        sink: &mut dyn Sink,
+        cur: Cursor,
+        sink: &mut Delivery<'_, Cursor>,
     ) -> Result<Summary, CollectError> {
-        let cur: Cursor = match cursor {
-            None => Cursor::default(),
-            Some(text) => serde_json::from_str(text).map_err(|e| CollectError::Cursor {
-                collector: self.config.name.clone(),
-                reason: e.to_string(),
-            })?,
-        };
         self.config.validate().map_err(CollectError::Source)?;
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -170,17 +187,15 @@ impl Collector for SqlSessionsCollector {
 }
 
 fn source_error(config: &SqlSessionsConfig, what: &str, e: impl fmt::Display) -> CollectError {
-    let mut text = format!("{what} ({}): {e}", crate::redact_url(&config.url));
-    if let Some(p) = crate::password_of(&config.url).filter(|p| !p.is_empty()) {
-        text = text.replace(&p, "***");
-    }
-    CollectError::Source(text)
+    use seatmeter_core::redact::{hide_password, redact_url};
+    let text = format!("{what} ({}): {e}", redact_url(&config.url));
+    CollectError::Source(hide_password(&text, &config.url))
 }
 
 async fn collect(
     config: &SqlSessionsConfig,
     cur: Cursor,
-    sink: &mut dyn Sink,
+    sink: &mut Delivery<'_, Cursor>,
 ) -> Result<Summary, CollectError> {
     let options: PgConnectOptions = config
         .url
@@ -229,8 +244,7 @@ async fn collect(
         key = last_key;
         // The cursor never moves back (an overlap page re-reads keys below it).
         stored = stored.max(last_key);
-        let cursor = serde_json::to_string(&Cursor { key: stored }).expect("cursor serializes");
-        sink.deliver(batch, &cursor)?;
+        sink.deliver(batch, &Cursor { key: stored })?;
         if !full {
             break;
         }

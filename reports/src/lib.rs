@@ -10,120 +10,7 @@ pub mod json;
 pub mod pdf;
 pub mod table;
 
-use std::fmt;
-use std::str::FromStr;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ScopeKind {
-    System,
-    Tenant,
-    Group,
-}
-
-impl ScopeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScopeKind::System => "system",
-            ScopeKind::Tenant => "tenant",
-            ScopeKind::Group => "group",
-        }
-    }
-}
-
-impl FromStr for ScopeKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "system" => Ok(ScopeKind::System),
-            "tenant" => Ok(ScopeKind::Tenant),
-            "group" => Ok(ScopeKind::Group),
-            _ => Err(format!(
-                "unknown scope {s:?}; expected system, tenant or group"
-            )),
-        }
-    }
-}
-
-impl fmt::Display for ScopeKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Granularity {
-    TenMin,
-    Hourly,
-    Daily,
-    Weekly,
-    Monthly,
-}
-
-impl Granularity {
-    pub const ALL: [Granularity; 5] = [
-        Granularity::TenMin,
-        Granularity::Hourly,
-        Granularity::Daily,
-        Granularity::Weekly,
-        Granularity::Monthly,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Granularity::TenMin => "10min",
-            Granularity::Hourly => "hourly",
-            Granularity::Daily => "daily",
-            Granularity::Weekly => "weekly",
-            Granularity::Monthly => "monthly",
-        }
-    }
-}
-
-impl FromStr for Granularity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Granularity::ALL
-            .into_iter()
-            .find(|g| g.as_str() == s)
-            .ok_or_else(|| {
-                format!(
-                    "unknown granularity {s:?}; expected 10min, hourly, daily, weekly or monthly"
-                )
-            })
-    }
-}
-
-impl fmt::Display for Granularity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// What the license files grant an item on a day (section 6); "empty" is `Option::None`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Entitled {
-    Seats(u64),
-    Unlimited,
-}
-
-impl Entitled {
-    /// Whether `measured` seats exceed this entitlement.
-    pub fn exceeded_by(self, measured: u64) -> bool {
-        match self {
-            Entitled::Seats(n) => measured > n,
-            Entitled::Unlimited => false,
-        }
-    }
-}
-
-impl fmt::Display for Entitled {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Entitled::Seats(n) => write!(f, "{n}"),
-            Entitled::Unlimited => f.write_str("unlimited"),
-        }
-    }
-}
+use seatmeter_core::{Entitled, Granularity, ScopeKind};
 
 /// One report row: the measures of one item in one scope and one period.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,6 +55,79 @@ pub enum RenderError {
 pub trait Renderer {
     fn row(&mut self, row: &Row<'_>) -> Result<(), RenderError>;
     fn finish(self: Box<Self>) -> Result<(), RenderError>;
+}
+
+/// The formats a report is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Csv,
+    Json,
+    /// A table for people, on a terminal or in a text file.
+    Table,
+    /// A compliance document for auditors (cover, entitlement, charts, every row, anomalies).
+    Pdf,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Csv, Format::Json, Format::Table, Format::Pdf];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Json => "json",
+            Format::Table => "table",
+            Format::Pdf => "pdf",
+        }
+    }
+
+    /// The extension of a file in this format.
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Table => "txt",
+            f => f.as_str(),
+        }
+    }
+
+    /// The HTTP content type of this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Csv => "text/csv; charset=utf-8",
+            Format::Json => "application/json",
+            Format::Table => "text/plain; charset=utf-8",
+            Format::Pdf => "application/pdf",
+        }
+    }
+
+    /// A renderer that streams rows in this format into `out` (a table in colour when
+    /// `color`). None for PDF, which is laid out whole from its model ([`pdf::render`]).
+    pub fn renderer<'w, W: std::io::Write + 'w>(
+        self,
+        out: W,
+        color: bool,
+    ) -> Result<Option<Box<dyn Renderer + 'w>>, RenderError> {
+        Ok(match self {
+            Format::Csv => Some(Box::new(csv::CsvRenderer::new(out)?)),
+            Format::Json => Some(Box::new(json::JsonRenderer::new(out)?)),
+            Format::Table => Some(Box::new(table::TableRenderer::new(out, color))),
+            Format::Pdf => None,
+        })
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| format!("unknown format {s:?}; expected csv, json, table or pdf"))
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -217,25 +177,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip() {
-        for g in Granularity::ALL {
-            assert_eq!(g.as_str().parse::<Granularity>().unwrap(), g);
+    fn formats_by_name_and_their_renderers() {
+        for f in Format::ALL {
+            assert_eq!(f.as_str().parse::<Format>().unwrap(), f);
         }
-        assert!(
-            "daly"
-                .parse::<Granularity>()
-                .unwrap_err()
-                .contains("10min, hourly")
-        );
-        assert_eq!("group".parse::<ScopeKind>().unwrap(), ScopeKind::Group);
-        assert!("site".parse::<ScopeKind>().is_err());
-    }
-
-    #[test]
-    fn entitlement_comparison() {
-        assert!(Entitled::Seats(1).exceeded_by(2));
-        assert!(!Entitled::Seats(2).exceeded_by(2));
-        assert!(!Entitled::Unlimited.exceeded_by(u64::MAX));
-        assert!(Entitled::Seats(0).exceeded_by(1));
+        assert!("xls".parse::<Format>().unwrap_err().contains("csv, json"));
+        let mut out = Vec::new();
+        {
+            let mut r = Format::Csv.renderer(&mut out, false).unwrap().unwrap();
+            r.row(&sample_rows()[0]).unwrap();
+            r.finish().unwrap();
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().next().unwrap(), COLUMNS.join(","));
+        assert_eq!(text.lines().count(), 2);
+        assert!(Format::Pdf.renderer(Vec::new(), false).unwrap().is_none());
+        assert_eq!(Format::Table.extension(), "txt");
     }
 }

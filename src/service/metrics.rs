@@ -9,10 +9,10 @@ use std::fmt::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use seatmeter_collectors::Nanos;
+use seatmeter_core::Nanos;
 
 use super::schedule::{JobResult, Observer, seconds};
-use crate::store::StoreStatus;
+use seatmeter_store::{CollectorStatus, StoreStatus};
 
 #[derive(Debug, Clone, Default)]
 struct Runs {
@@ -111,8 +111,7 @@ pub fn render(m: &Metrics, status: &StoreStatus, lag_days: u64) -> String {
         (
             "seatmeter_events_collected_total",
             "Seat events stored, per collector.",
-            (|c: &crate::store::CollectorStatus| c.events)
-                as fn(&crate::store::CollectorStatus) -> u64,
+            (|c: &CollectorStatus| c.events) as fn(&CollectorStatus) -> u64,
         ),
         (
             "seatmeter_duplicates_total",

@@ -12,15 +12,31 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use anyhow::{Context, Result};
-use seatmeter_collectors::{CollectorConfig, Nanos};
+use seatmeter_collectors::CollectorConfig;
+use seatmeter_core::{Calendar, Nanos};
+use seatmeter_store::{Store, StoreError};
 use tokio::sync::watch;
 
-use crate::calendar::Calendar;
 use crate::config::Config;
 use crate::rollup::{Days, Rollup};
-use crate::store::{self, Store};
 use schedule::{Clock, CollectJob, CollectorPolicy, JobResult, RollupJob};
+
+/// Why the service could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("opening the store: {0}")]
+    Store(#[from] StoreError),
+    #[error("listening on {address}: {source}")]
+    Listen {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the service failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Task(String),
+}
 
 /// How long shutdown waits for the work in flight.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
@@ -37,7 +53,9 @@ fn with_lazy_store<T>(
         .lock()
         .map_err(|_| "a previous run panicked".to_string())?;
     if guard.is_none() {
-        *guard = Some(store::open(config).map_err(|e| format!("opening the store: {e}"))?);
+        *guard = Some(
+            seatmeter_store::open(&config.store).map_err(|e| format!("opening the store: {e}"))?,
+        );
     }
     let result = f(guard.as_mut().expect("opened").as_mut());
     if result.is_err() {
@@ -120,7 +138,8 @@ impl RollupJob for StoreRollup {
                 with_lazy_store(&lazy, &config, |store| {
                     let started = std::time::Instant::now();
                     let stats = Rollup::new(store, &config)
-                        .and_then(|r| r.with_stop(stop.clone()).run(Days::Changed, &mut |_| {}))
+                        .with_stop(stop.clone())
+                        .run(Days::Changed, &mut |_| {})
                         .map_err(|e| e.to_string())?;
                     tracing::info!(
                         days = stats.rolled.len(),
@@ -150,17 +169,13 @@ impl RollupJob for StoreRollup {
 }
 
 /// Deletes raw events older than the retention, up to the first day that is not rolled up.
-pub fn retention(
-    store: &mut dyn Store,
-    config: &Config,
-    now: Nanos,
-) -> Result<u64, crate::store::StoreError> {
+pub fn retention(store: &mut dyn Store, config: &Config, now: Nanos) -> Result<u64, StoreError> {
     let cal = Calendar::new(config.timezone);
     let days = (config.service.retention.0.as_secs() / 86_400) as i32;
     let mut cutoff = cal.day_of(now) - days;
     let (dirty, _) = store.dirty_days()?;
     for u in dirty {
-        cutoff = cutoff.min(cal.day_of(u * seatmeter_collectors::time::NANOS_PER_DAY));
+        cutoff = cutoff.min(cal.day_of(u * seatmeter_core::time::NANOS_PER_DAY));
     }
     let meta = store.rollup_meta()?;
     match store.rolled_days()? {
@@ -177,7 +192,7 @@ pub async fn run(
     clock: Arc<dyn Clock>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send,
-) -> Result<()> {
+) -> Result<(), ServiceError> {
     let config = Arc::new(config);
     let (tx, rx) = watch::channel(false);
     let metrics = Arc::new(metrics::Metrics::new(
@@ -185,9 +200,10 @@ pub async fn run(
     ));
     let http_store = tokio::task::spawn_blocking({
         let config = config.clone();
-        move || store::open(&config)
+        move || seatmeter_store::open(&config.store)
     })
-    .await??;
+    .await
+    .map_err(|e| ServiceError::Task(e.to_string()))??;
     let mut tasks = Vec::new();
     let first_runs = Arc::new(tokio::sync::Semaphore::new(0));
     for c in &config.collectors {
@@ -280,27 +296,21 @@ pub async fn signal() {
 }
 
 /// `seatmeter serve`: binds the configured address and runs until a signal.
-pub fn serve(config: Config) -> Result<()> {
+pub fn serve(config: Config) -> Result<(), ServiceError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()
-        .context("starting the runtime")?;
+        .build()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.service.listen)
             .await
-            .with_context(|| format!("listening on {}", config.service.listen))?;
+            .map_err(|source| ServiceError::Listen {
+                address: config.service.listen.clone(),
+                source,
+            })?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, collectors = config.collectors.len(), store = %store_location(&config), "seatmeter serving");
+        tracing::info!(%addr, collectors = config.collectors.len(), store = %config.store.location(), "seatmeter serving");
         println!("seatmeter serving on http://{addr} (/healthz, /metrics, /reports/SCOPE/GRANULARITY?from=…)");
         run(config, Arc::new(schedule::SystemClock), listener, signal()).await
     })
-}
-
-fn store_location(config: &Config) -> String {
-    match (&config.store.url, &config.store.path) {
-        (Some(u), _) => crate::config::redact_url(u),
-        (None, Some(p)) => p.display().to_string(),
-        _ => String::new(),
-    }
 }

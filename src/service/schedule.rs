@@ -10,11 +10,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use seatmeter_collectors::Nanos;
-use seatmeter_collectors::time::NANOS_PER_SEC;
+use seatmeter_core::Nanos;
+use seatmeter_core::time::NANOS_PER_SEC;
 use tokio::sync::watch;
 
-use crate::calendar::Calendar;
+use seatmeter_core::Calendar;
 
 /// The wall clock, as UTC nanoseconds.
 pub trait Clock: Send + Sync + 'static {
@@ -25,7 +25,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Nanos {
-        crate::now_nanos()
+        seatmeter_core::time::now_nanos()
     }
 }
 
@@ -93,7 +93,7 @@ pub fn next_rollup_at(cal: &Calendar, now: Nanos, delay: Duration) -> Nanos {
 pub fn backoff(failures: u32, max: Duration, seed: u64) -> Duration {
     let base = Duration::from_secs(10).saturating_mul(1u32 << failures.saturating_sub(1).min(20));
     let d = base.min(max);
-    let mut rng = crate::sitegen::Rng::new(seed ^ (failures as u64).wrapping_mul(0x9e37_79b9));
+    let mut rng = seatmeter_core::rng::Rng::new(seed ^ (failures as u64).wrapping_mul(0x9e37_79b9));
     let factor = 0.8 + 0.4 * (rng.below(1_000_001) as f64 / 1_000_000.0);
     d.mul_f64(factor)
 }
@@ -253,7 +253,7 @@ mod tests {
     use super::*;
     use std::sync::Mutex;
 
-    use seatmeter_collectors::time::parse_rfc3339;
+    use seatmeter_core::time::parse_rfc3339;
 
     fn t(s: &str) -> Nanos {
         parse_rfc3339(s).unwrap()
@@ -361,7 +361,7 @@ mod tests {
         fn rollup(&self, started: Nanos, _: Duration, r: &JobResult) {
             self.0.lock().unwrap().push(format!(
                 "rollup {} {}",
-                seatmeter_collectors::time::format_utc(started),
+                seatmeter_core::time::format_utc(started),
                 r.is_ok()
             ));
         }

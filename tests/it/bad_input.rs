@@ -18,7 +18,7 @@ fn one_bad_line(name: &str, body: String) -> seatmeter_collectors::Reject {
     );
     assert_eq!(runs[0].stored.rejects, 1);
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     let stored = store.rejects(None).unwrap();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].source, name);

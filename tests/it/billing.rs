@@ -292,7 +292,7 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
     for line in manifest.lines() {
         let (digest, name) = line.split_once("  ").unwrap();
         let bytes = std::fs::read(dir.join(name)).unwrap();
-        assert_eq!(digest, seatmeter_collectors::hex(&Sha256::digest(&bytes)));
+        assert_eq!(digest, seatmeter_core::hex(&Sha256::digest(&bytes)));
     }
     // 3 tenants × (1 month + 31 days) + summary.
     assert_eq!(manifest.lines().count(), 3 * 32 + 1);
@@ -351,7 +351,7 @@ fn the_fair_peak_leaves_short_spikes_unbilled() {
     // Once retention has deleted the month's raw events, the fair peak cannot be measured
     // again: the export says so rather than bill zeros.
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     let oct15 = chrono::NaiveDate::from_ymd_opt(2026, 10, 15).unwrap();
     store
         .purge_events_before(
@@ -361,7 +361,7 @@ fn the_fair_peak_leaves_short_spikes_unbilled() {
                 .and_utc()
                 .timestamp_nanos_opt()
                 .unwrap(),
-            seatmeter::calendar::day_of_date(oct15),
+            seatmeter_core::calendar::day_of_date(oct15),
         )
         .unwrap();
     drop(store);

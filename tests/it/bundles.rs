@@ -213,9 +213,9 @@ fn changing_a_bundle_rolls_up_again_and_bad_bundles_name_the_line() {
 fn bundles_are_billed() {
     let site = site();
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     let out = site.path().join("bill");
-    seatmeter::billing::export(
+    seatmeter::export::billing::export(
         store.as_mut(),
         &config,
         chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),

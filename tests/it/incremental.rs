@@ -1,9 +1,9 @@
 //! Re-reading, re-delivery and late data never change a total; the rollup re-rolls only
 //! what changed.
 
-use seatmeter::calendar::parse_date;
+use seatmeter::dev::sitegen::{SiteSpec, generate};
 use seatmeter::rollup::Days;
-use seatmeter::sitegen::{SiteSpec, generate};
+use seatmeter_core::calendar::parse_date;
 
 use crate::support::{Site, ev, lines, peaks};
 
@@ -60,7 +60,7 @@ fn collecting_again_or_redelivering_changes_nothing() {
     assert_eq!(all_reports(&site, "2026-10-22", "2026-10-30"), before);
     // Forgetting the cursor re-reads everything, and stores nothing twice.
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     assert!(store.reset_cursor("events").unwrap());
     drop(store);
     let runs = site.collect();
@@ -146,7 +146,7 @@ fn a_late_logout_re_rolls_the_day_and_the_days_it_changes() {
     let rolled: Vec<String> = again
         .rolled
         .iter()
-        .map(|&d| seatmeter::calendar::Calendar::date_text(d))
+        .map(|&d| seatmeter_core::calendar::Calendar::date_text(d))
         .collect();
     assert_eq!(
         rolled,
@@ -206,7 +206,7 @@ fn changing_the_time_zone_rolls_everything_up_again() {
     .unwrap();
     // Reports refuse stale rollups.
     let cfg = site.config();
-    let mut store = seatmeter::store::open(&cfg).unwrap();
+    let mut store = seatmeter_store::open(&cfg.store).unwrap();
     let err = seatmeter::report::Reporter::new(store.as_mut(), &cfg)
         .err()
         .unwrap()
@@ -251,7 +251,7 @@ fn data_stored_while_a_rollup_runs_is_rolled_up_by_the_next_run() {
     );
     site.collect();
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     let (dirty, watermark) = store.dirty_days().unwrap();
     assert_eq!(dirty.len(), 1);
     site.snapshot("s.xml", r#"<ConfigurationSnapshot taken="2026-01-07T08:00:00Z"><Agent id="x" enabled="true" media="voice"/></ConfigurationSnapshot>"#);
@@ -273,12 +273,12 @@ fn collectors_storing_at_the_same_time_both_succeed() {
     // at once with "database is locked" when another connection had written in between.
     let site = Site::simple("UTC");
     let config = site.config();
-    seatmeter::store::open(&config).unwrap();
+    seatmeter_store::open(&config.store).unwrap();
     let threads: Vec<_> = (0..3)
         .map(|t| {
             let config = config.clone();
             std::thread::spawn(move || {
-                let mut store = seatmeter::store::open(&config).unwrap();
+                let mut store = seatmeter_store::open(&config.store).unwrap();
                 for i in 0..40 {
                     let mut batch = seatmeter_collectors::Batch::new();
                     let ts = format!("2026-01-05T{:02}:{:02}:00Z", 8 + t, i);
@@ -302,6 +302,6 @@ fn collectors_storing_at_the_same_time_both_succeed() {
     for t in threads {
         t.join().unwrap();
     }
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     assert_eq!(store.status().unwrap().events, 120);
 }

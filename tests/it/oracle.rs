@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{NaiveDate, TimeDelta, TimeZone, Timelike};
 use chrono_tz::Tz;
-use seatmeter::sitegen::Rng;
+use seatmeter_core::rng::Rng;
 
 use crate::support::Site;
 

@@ -4,8 +4,8 @@
 use std::path::Path;
 use std::process::Command;
 
-use seatmeter::sitegen::{SiteSpec, generate};
-use seatmeter_reports::Granularity;
+use seatmeter::dev::sitegen::{SiteSpec, generate};
+use seatmeter_core::Granularity;
 use seatmeter_reports::pdf::period_label;
 use sha2::{Digest, Sha256};
 
@@ -185,7 +185,7 @@ fn page_numbers_digest_and_identical_bytes() {
     }
     // The digest on the last page is the SHA-256 of the CSV of the same report.
     let csv = site.report("system", "hourly", "2026-10-22", "2026-10-30");
-    let digest = seatmeter_collectors::hex(&Sha256::digest(csv.as_bytes()));
+    let digest = seatmeter_core::hex(&Sha256::digest(csv.as_bytes()));
     let last = pages[n - 1];
     assert!(
         last.contains(&format!("SHA-256 of the report rows (CSV): {digest}")),

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use seatmeter::sitegen::{SiteSpec, generate};
+use seatmeter::dev::sitegen::{SiteSpec, generate};
 
 use crate::support::seatmeter;
 

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use seatmeter::config::Config;
+use seatmeter::dev::sitegen::{SiteSpec, generate};
 use seatmeter::service::{self, schedule::SystemClock};
-use seatmeter::sitegen::{Rng, SiteSpec, generate};
+use seatmeter_core::rng::Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::support::Site;
@@ -226,9 +227,8 @@ async fn endpoints_metrics_and_reports() {
     let cfg_path = site.config_path();
     tokio::task::spawn_blocking(move || {
         let config = Config::load(&cfg_path).unwrap();
-        let mut store = seatmeter::store::open(&config).unwrap();
+        let mut store = seatmeter_store::open(&config.store).unwrap();
         seatmeter::rollup::Rollup::new(store.as_mut(), &config)
-            .unwrap()
             .run(seatmeter::rollup::Days::Changed, &mut |_| {})
             .unwrap();
     })
@@ -378,7 +378,7 @@ fn killed_at_random_moments_neither_loses_nor_doubles_an_event() {
     writer.join().unwrap();
     let count = |s: &Site| {
         let config = s.config();
-        seatmeter::store::open(&config)
+        seatmeter_store::open(&config.store)
             .unwrap()
             .status()
             .unwrap()
@@ -469,8 +469,8 @@ fn retention_deletes_old_raw_events_and_keeps_their_rollups_final() {
     site.collect_and_rollup();
     let before = site.report("system", "daily", "2026-01-01", "2026-01-25");
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
-    let now = seatmeter_collectors::time::parse_rfc3339("2026-01-25T12:00:00Z").unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
+    let now = seatmeter_core::time::parse_rfc3339("2026-01-25T12:00:00Z").unwrap();
     assert_eq!(
         service::retention(store.as_mut(), &config, now).unwrap(),
         3,
@@ -522,9 +522,8 @@ fn retention_deletes_old_raw_events_and_keeps_their_rollups_final() {
     )
     .unwrap();
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     let err = seatmeter::rollup::Rollup::new(store.as_mut(), &config)
-        .unwrap()
         .run(seatmeter::rollup::Days::Changed, &mut |_| {})
         .unwrap_err();
     assert!(

@@ -2,14 +2,14 @@
 
 use std::path::{Path, PathBuf};
 
-use seatmeter::calendar::parse_date;
 use seatmeter::collect::{RunReport, run_once};
 use seatmeter::config::Config;
 use seatmeter::report::{Outcome, Reporter, Request};
 use seatmeter::rollup::{Days, Rollup, RollupStats};
-use seatmeter::store;
+use seatmeter_core::calendar::parse_date;
+use seatmeter_core::{Granularity, ScopeKind};
+use seatmeter_reports::Renderer;
 use seatmeter_reports::csv::CsvRenderer;
-use seatmeter_reports::{Granularity, Renderer, ScopeKind};
 
 pub const VOICE_EMAIL: &str = r#"
 [[item]]
@@ -89,7 +89,7 @@ impl Site {
 
     pub fn collect(&self) -> Vec<RunReport> {
         let config = self.config();
-        let mut store = store::open(&config).unwrap();
+        let mut store = seatmeter_store::open(&config.store).unwrap();
         config
             .collectors
             .iter()
@@ -107,9 +107,8 @@ impl Site {
 
     pub fn rollup_days(&self, days: Days) -> RollupStats {
         let config = self.config();
-        let mut store = store::open(&config).unwrap();
+        let mut store = seatmeter_store::open(&config.store).unwrap();
         Rollup::new(store.as_mut(), &config)
-            .unwrap()
             .run(days, &mut |_| {})
             .unwrap()
     }
@@ -129,7 +128,7 @@ impl Site {
         to: &str,
     ) -> (String, Outcome) {
         let config = self.config();
-        let mut store = store::open(&config).unwrap();
+        let mut store = seatmeter_store::open(&config.store).unwrap();
         let req = Request {
             scope: scope.parse::<ScopeKind>().unwrap(),
             id: id.map(String::from),

@@ -50,13 +50,13 @@ fn json_carries_the_same_rows() {
     let site = fixture();
     site.collect_and_rollup();
     let config = site.config();
-    let mut store = seatmeter::store::open(&config).unwrap();
+    let mut store = seatmeter_store::open(&config.store).unwrap();
     let req = seatmeter::report::Request {
-        scope: seatmeter_reports::ScopeKind::Tenant,
+        scope: seatmeter_core::ScopeKind::Tenant,
         id: None,
-        granularity: seatmeter_reports::Granularity::Daily,
-        from: seatmeter::calendar::parse_date("2026-10-25").unwrap(),
-        to: seatmeter::calendar::parse_date("2026-10-25").unwrap(),
+        granularity: seatmeter_core::Granularity::Daily,
+        from: seatmeter_core::calendar::parse_date("2026-10-25").unwrap(),
+        to: seatmeter_core::calendar::parse_date("2026-10-25").unwrap(),
     };
     let mut buf = Vec::new();
     {

@@ -1,0 +1,234 @@
+use super::line::split_csv_record;
+use super::*;
+use crate::AnyCollector;
+use crate::testutil::VecSink;
+use std::io::Write;
+
+fn collector(dir: &Path) -> SpoolCollector {
+    SpoolCollector::new(SpoolConfig {
+        name: "events".into(),
+        path: dir.to_path_buf(),
+        interval: HumanDuration::default(),
+        settle: HumanDuration(Duration::from_secs(3600)),
+    })
+}
+
+fn run(c: &mut SpoolCollector, cursor: Option<&str>) -> (VecSink, Summary) {
+    let mut sink = VecSink::default();
+    let s = AnyCollector::collect(c, cursor, &mut sink).unwrap();
+    (sink, s)
+}
+
+const L1: &str = r#"{"ts":"2026-10-25T00:30:00Z","event":"login","tenant":"acme","agent":"x","groups":["G"],"media":["voice"]}"#;
+const L2: &str = r#"{"ts":"2026-10-25T01:05:00Z","event":"logout","tenant":"acme","agent":"x"}"#;
+
+#[test]
+fn reads_jsonl_then_only_appended_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.jsonl");
+    std::fs::write(&p, format!("{L1}\n")).unwrap();
+    let mut c = collector(dir.path());
+    let (sink, _) = run(&mut c, None);
+    assert_eq!(sink.events().len(), 1);
+    let cursor = sink.cursor.clone().unwrap();
+    // Nothing new: no batch, same cursor.
+    let (again, _) = run(&mut c, Some(&cursor));
+    assert!(again.batches.is_empty());
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    writeln!(f, "{L2}").unwrap();
+    let (more, _) = run(&mut c, Some(&cursor));
+    assert_eq!(
+        more.events(),
+        vec![(
+            "2026-10-25T01:05:00Z".into(),
+            "logout",
+            "acme".into(),
+            "x".into()
+        )]
+    );
+}
+
+#[test]
+fn files_in_name_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("b.jsonl"), format!("{L2}\n")).unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), format!("{L1}\n")).unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "ignored\n").unwrap();
+    let (sink, summary) = run(&mut collector(dir.path()), None);
+    let kinds: Vec<_> = sink.events().iter().map(|e| e.1).collect();
+    assert_eq!(kinds, ["login", "logout"]);
+    assert_eq!(summary.sources, 2);
+}
+
+#[test]
+fn bad_lines_are_kept_aside_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = [
+        L1,
+        r#"{"ts":"yesterday","event":"login","agent":"a"}"#,
+        r#"{"ts":"2026-10-25T00:30:00Z","event":"sign-in","agent":"a"}"#,
+        r#"{"ts":"2026-10-25T00:30:00Z","event":"login"}"#,
+        r#"{"ts":"2026-10-25T00:30:00Z","event":"lo"#,
+        "",
+        L2,
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join("a.jsonl"), body + "\n").unwrap();
+    let (sink, _) = run(&mut collector(dir.path()), None);
+    assert_eq!(sink.events().len(), 2);
+    let rejects: Vec<String> = sink.rejects().iter().map(|r| r.to_string()).collect();
+    assert_eq!(rejects.len(), 4, "{rejects:?}");
+    assert!(
+        rejects[0].starts_with("a.jsonl:2: timestamp \"yesterday\""),
+        "{rejects:?}"
+    );
+    assert!(rejects[1].starts_with("a.jsonl:3: unknown event \"sign-in\""));
+    assert_eq!(rejects[2], "a.jsonl:4: missing agent");
+    assert_eq!(rejects[3], "a.jsonl:5: truncated JSON line");
+}
+
+#[test]
+fn csv_with_header_lists_and_bad_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = "\u{feff}ts,event,tenant,agent,place,groups,media\r\n\
+        2026-10-25T00:30:00Z,login,acme,x,\"desk, 4\",Sales;Support,voice;email\r\n\
+        2026-10-25T00:40:00Z,login,acme,y,,,,extra,more\r\n\
+        2026-10-25T00:50:00Z,logout,acme,x,,,\r\n";
+    std::fs::write(dir.path().join("e.csv"), body).unwrap();
+    let (sink, _) = run(&mut collector(dir.path()), None);
+    let b = &sink.batches[0];
+    assert_eq!(b.events.len(), 2);
+    assert_eq!(b.string(b.events[0].place), "desk, 4");
+    assert_eq!(b.list(b.events[0].groups).len(), 2);
+    assert_eq!(b.list(b.events[0].media).len(), 2);
+    let rejects = sink.rejects();
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0].line, 3);
+    assert_eq!(
+        rejects[0].reason,
+        "expected 7 fields as in the header, found 9"
+    );
+}
+
+#[test]
+fn csv_header_without_required_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("e.csv"),
+        "when,what\n2026-10-25T00:30:00Z,login\n",
+    )
+    .unwrap();
+    let (sink, _) = run(&mut collector(dir.path()), None);
+    let rejects = sink.rejects();
+    assert!(
+        rejects[0]
+            .reason
+            .contains("lacks column(s) ts, event, agent"),
+        "{rejects:?}"
+    );
+    assert_eq!(rejects.len(), 2);
+    assert!(sink.events().is_empty());
+}
+
+#[test]
+fn unterminated_last_line_waits_unless_complete() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.jsonl");
+    // A half-written JSON line waits for the rest.
+    std::fs::write(&p, format!("{L1}\n{}", &L2[..20])).unwrap();
+    let mut c = collector(dir.path());
+    let (sink, summary) = run(&mut c, None);
+    assert_eq!(sink.events().len(), 1);
+    assert!(sink.rejects().is_empty());
+    assert!(summary.notes[0].contains("a.jsonl:2: the last line has no newline yet"));
+    // Completed (still without a newline): read.
+    std::fs::write(&p, format!("{L1}\n{L2}")).unwrap();
+    let (sink2, _) = run(&mut c, sink.cursor.as_deref());
+    assert_eq!(sink2.events().len(), 1);
+    assert_eq!(sink2.events()[0].1, "logout");
+}
+
+#[test]
+fn csv_last_line_waits_for_settle() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("e.csv"),
+        "ts,event,tenant,agent,place,groups,media\n2026-10-25T00:30:00Z,login,acme,x,,,voice",
+    )
+    .unwrap();
+    let (sink, summary) = run(&mut collector(dir.path()), None);
+    assert!(sink.events().is_empty());
+    assert_eq!(summary.notes.len(), 1);
+    let mut settled = collector(dir.path());
+    settled.config.settle = HumanDuration(Duration::ZERO);
+    let (sink, _) = run(&mut settled, None);
+    assert_eq!(sink.events().len(), 1);
+}
+
+#[test]
+fn a_csv_header_being_written_is_not_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("e.csv");
+    std::fs::write(&p, "ts,event,ten").unwrap();
+    let mut c = collector(dir.path());
+    let (sink, summary) = run(&mut c, None);
+    assert!(sink.rejects().is_empty(), "{:?}", sink.rejects());
+    assert!(summary.notes[0].contains("e.csv:1: the CSV header has no newline yet"));
+    std::fs::write(
+        &p,
+        "ts,event,tenant,agent,place,groups,media\n2026-10-25T00:30:00Z,login,acme,x,,,voice\n",
+    )
+    .unwrap();
+    let (sink, _) = run(&mut c, sink.cursor.as_deref());
+    assert_eq!(sink.events().len(), 1);
+    assert!(sink.rejects().is_empty());
+}
+
+#[test]
+fn replaced_file_is_read_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.jsonl");
+    std::fs::write(&p, format!("{L1}\n{L2}\n")).unwrap();
+    let mut c = collector(dir.path());
+    let (sink, _) = run(&mut c, None);
+    std::fs::write(&p, format!("{L2}\n")).unwrap();
+    let (sink2, summary) = run(&mut c, sink.cursor.as_deref());
+    assert_eq!(sink2.events().len(), 1);
+    assert!(summary.notes[0].contains("replaced or truncated"));
+}
+
+#[test]
+fn large_files_are_delivered_in_bounded_batches_with_progressing_cursors() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut body = String::new();
+    let mut c = collector(dir.path());
+    c.batch_events = 1000;
+    let n = 250_000;
+    for i in 0..n {
+        body.push_str(&format!(
+            "{{\"ts\":\"2026-10-25T00:30:00Z\",\"event\":\"login\",\"agent\":\"a{i}\"}}\n"
+        ));
+    }
+    std::fs::write(dir.path().join("big.jsonl"), &body).unwrap();
+    let (sink, _) = run(&mut c, None);
+    // One batch per block read at most, each with its cursor.
+    assert!(sink.batches.len() >= 2, "{}", sink.batches.len());
+    assert!(
+        sink.batches
+            .iter()
+            .all(|b| b.events.len() <= READ_BLOCK / 40)
+    );
+    assert_eq!(sink.events().len(), n);
+    let cur: Cursor = serde_json::from_str(sink.cursor.as_deref().unwrap()).unwrap();
+    assert_eq!(cur.files["big.jsonl"].offset, body.len() as u64);
+    assert_eq!(cur.files["big.jsonl"].line, n as u64);
+}
+
+#[test]
+fn csv_record_splitting() {
+    let r = split_csv_record("a,\"b,\"\"c\"\"\",,d,é").unwrap();
+    let r: Vec<&str> = r.iter().map(|f| f.as_ref()).collect();
+    assert_eq!(r, ["a", "b,\"c\"", "", "d", "é"]);
+    assert!(split_csv_record("a,\"b").is_none());
+    assert!(split_csv_record("\"a\"b").is_none());
+}

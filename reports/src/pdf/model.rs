@@ -1,0 +1,188 @@
+//! What a PDF report shows, as plain data: built by the `seatmeter` crate from the store,
+//! laid out here.
+
+use crate::{Entitled, Granularity, ScopeKind};
+
+/// Everything a PDF report shows. Built by the `seatmeter` crate from the store.
+#[derive(Debug, Clone, Default)]
+pub struct PdfReport {
+    pub site: String,
+    pub scope: Option<ScopeKind>,
+    /// The `--id` the report was narrowed to, if any.
+    pub scope_filter: Option<String>,
+    pub granularity: Option<Granularity>,
+    /// Local dates, `YYYY-MM-DD`.
+    pub from: String,
+    pub to: String,
+    pub timezone: String,
+    /// When the report was generated (from `SOURCE_DATE_EPOCH` when set).
+    pub generated_at: String,
+    /// e.g. "seatmeter 0.1.0"
+    pub generator: String,
+    pub coverage: Coverage,
+    pub licenses: Vec<LicenseSource>,
+    pub entitlement: Vec<ItemEntitlement>,
+    pub sections: Vec<Section>,
+    pub anomalies: Anomalies,
+    /// SHA-256 (hex) of the report's rows as CSV.
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub events: u64,
+    pub sessions: u64,
+    pub snapshots: u64,
+    /// Days of the report that are rolled up, as text.
+    pub rolled: String,
+    pub collectors: Vec<CollectorLine>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CollectorLine {
+    pub name: String,
+    pub kind: String,
+    pub last_success: Option<String>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LicenseSource {
+    pub path: String,
+    pub sha256: Option<String>,
+    /// Why the file grants nothing, when it does not parse.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemEntitlement {
+    pub item: String,
+    pub model: String,
+    pub features: String,
+    /// What the files grant over the report's days, e.g. "40 to 2026-10-31, then 60".
+    pub granted: String,
+}
+
+/// One scope: the system, a tenant or a group.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    /// "System", "Tenant acme", "Group acme/Support".
+    pub title: String,
+    pub scope_id: String,
+    pub items: Vec<ItemSummary>,
+    pub over_use: Vec<OverUseLine>,
+    pub rows: Vec<RowLine>,
+    /// Labels of the x axis: (period index, label).
+    pub ticks: Vec<(usize, String)>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ItemSummary {
+    pub item: String,
+    pub named: bool,
+    pub peak: u64,
+    /// The 10-minute period in which the peak was first reached.
+    pub peak_at: Option<String>,
+    pub enabled: Option<u64>,
+    /// The smallest daily entitlement of the range.
+    pub entitled: Option<Entitled>,
+    pub over_use_periods: u64,
+    /// Per period, for the chart.
+    pub peaks: Vec<u64>,
+    pub enableds: Vec<Option<u64>>,
+    pub entitleds: Vec<Option<Entitled>>,
+    pub overs: Vec<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OverUseLine {
+    pub item: String,
+    pub period_start: String,
+    pub period_end: String,
+    pub measured: u64,
+    pub entitled: u64,
+}
+
+/// A report row, as the CSV has it (the period as a compact label: see [`period_label`]).
+#[derive(Debug, Clone, Default)]
+pub struct RowLine {
+    pub period: String,
+    pub item: String,
+    pub peak: u64,
+    pub enabled: Option<u64>,
+    pub entitled: Option<Entitled>,
+    pub over_use: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Anomalies {
+    /// (local time, tenant, agent)
+    pub stray_logouts: Vec<(String, String, String)>,
+    pub stray_logouts_total: u64,
+    /// "file:line: reason"
+    pub rejects: Vec<String>,
+    pub rejects_total: u64,
+    /// Local dates of the report without any event.
+    pub days_without_data: Vec<String>,
+    pub license_errors: Vec<String>,
+    /// Anything else the reader must know (data not rolled up yet, …).
+    pub warnings: Vec<String>,
+}
+
+/// A period as people read it, from the RFC 3339 local start and end of a report row:
+/// `2026-10-25 01:50–02:00 +01:00` (both offsets when a clock change falls at its end),
+/// `2026-10-25` (daily), `2026-10-19 to 2026-10-25` (weekly), `2026-10` (monthly).
+pub fn period_label(granularity: Granularity, start: &str, end: &str) -> String {
+    if start.len() < 25 || end.len() < 25 {
+        return format!("{start} – {end}");
+    }
+    match granularity {
+        Granularity::TenMin | Granularity::Hourly => {
+            let (date, a, oa) = (&start[..10], &start[11..16], &start[19..]);
+            let (b, ob) = (&end[11..16], &end[19..]);
+            if oa == ob {
+                format!("{date} {a}–{b} {oa}")
+            } else {
+                format!("{date} {a} {oa} – {b} {ob}")
+            }
+        }
+        Granularity::Daily => start[..10].to_string(),
+        Granularity::Weekly => {
+            let last = chrono::NaiveDate::parse_from_str(&end[..10], "%Y-%m-%d")
+                .map(|d| (d - chrono::TimeDelta::days(1)).to_string())
+                .unwrap_or_else(|_| end[..10].to_string());
+            format!("{} to {last}", &start[..10])
+        }
+        Granularity::Monthly => start[..7].to_string(),
+    }
+}
+
+pub(super) fn utilization(measured: u64, e: Option<Entitled>) -> String {
+    match e {
+        Some(Entitled::Seats(0)) if measured == 0 => "0 %".into(),
+        Some(Entitled::Seats(0)) => "—".into(),
+        Some(Entitled::Seats(n)) => format!("{:.0} %", measured as f64 * 100.0 / n as f64),
+        Some(Entitled::Unlimited) => "unlimited".into(),
+        None => "no license".into(),
+    }
+}
+
+pub(super) fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_else(|| "–".into())
+}
+
+impl PdfReport {
+    pub(super) fn scope_label(&self) -> String {
+        let kind = match self.scope {
+            Some(ScopeKind::Tenant) => "Tenant report",
+            Some(ScopeKind::Group) => "Group report",
+            _ => "System report",
+        };
+        match &self.scope_filter {
+            Some(id) => format!("{kind} ({id})"),
+            None => kind.to_string(),
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The commands for trying and measuring seatmeter: the demo, the site generator and the
+//! benchmark.
+
+pub mod bench;
+pub mod demo;
+pub mod generate;

@@ -1,0 +1,60 @@
+//! `seatmeter export billing`: per-tenant billing files for a month (docs/BILLING.md).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use seatmeter::config::billing::format_money;
+use seatmeter::export::billing;
+
+use super::Global;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum Command {
+    /// Per-tenant billing files for a month and each of its days: peak concurrent seats
+    /// (and when), enabled seats, entitlement, billable quantity by license model, unit
+    /// price and amount from [billing] in the configuration; a summary across tenants and
+    /// a SHA-256 manifest, written last. Files are written atomically, named
+    /// seatmeter-billing-PERIOD-TENANT.csv (docs/BILLING.md).
+    ///
+    /// Example: seatmeter export billing --month 2026-10 --out /srv/billing
+    Billing {
+        /// The month (YYYY-MM), in the site's time zone.
+        #[arg(long)]
+        month: String,
+        /// Only this tenant.
+        #[arg(long)]
+        tenant: Option<String>,
+        /// The folder to write into (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
+    let Command::Billing { month, tenant, out } = cmd;
+    let config = g.load()?;
+    let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+        .with_context(|| format!("--month {month:?}: write YYYY-MM"))?;
+    let mut store = seatmeter_store::open(&config.store)?;
+    let done = billing::export(
+        store.as_mut(),
+        &config,
+        first,
+        tenant.as_deref(),
+        &out,
+        &mut |t| eprintln!("billing {t}"),
+    )?;
+    for w in &done.warnings {
+        eprintln!("warning: {w}");
+    }
+    println!(
+        "wrote {} file(s) for {} tenant(s) to {}: total {} {}",
+        done.files.len(),
+        done.tenants,
+        out.display(),
+        format_money(done.total, config.billing.minor_units),
+        config.billing.currency
+    );
+    Ok(ExitCode::SUCCESS)
+}

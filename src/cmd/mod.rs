@@ -1,0 +1,178 @@
+//! The command line (usage-semantics.md, section 9): one file per subcommand, each with
+//! its arguments and what it does; this file holds the options every command shares and
+//! the dispatch.
+
+mod collect;
+mod dev;
+mod export;
+mod init;
+mod license;
+mod migrate_store;
+mod rejects;
+mod report;
+mod reset_cursor;
+mod rollup;
+mod serve;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand, ValueEnum};
+use seatmeter::config::Config;
+
+const ABOUT: &str =
+    "License usage reporting for contact centers: seat events to exact compliance reports.";
+
+const LONG_ABOUT: &str = "\
+License usage reporting for contact centers: seat events to exact compliance reports.
+
+seatmeter collects agent login/logout events and configuration snapshots, rolls them up
+into peak concurrent and enabled seats per sellable item, compares them with the
+entitlement of FlexNet license files, and writes compliance reports.
+
+A day's work, by hand:
+  seatmeter --config site.toml init         create the store, check the configuration
+  seatmeter --config site.toml collect --once
+  seatmeter --config site.toml rollup
+  seatmeter --config site.toml report --scope tenant --granularity daily \\
+            --from 2026-10-01 --to 2026-10-31 --format csv --out october.csv
+
+Try it on a generated site first: seatmeter demo";
+
+#[derive(Parser, Debug)]
+#[command(name = "seatmeter", version, about = ABOUT, long_about = LONG_ABOUT)]
+pub struct Cli {
+    /// The configuration file (TOML; see docs/CONFIGURATION.md).
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "SEATMETER_CONFIG",
+        default_value = "seatmeter.toml"
+    )]
+    pub config: PathBuf,
+
+    /// Log lines as text, or as JSON objects for log shippers. Set the level with
+    /// SEATMETER_LOG (e.g. debug); the service logs at info, other commands at warn.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "SEATMETER_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create the store and check the configuration. Writes a commented example
+    /// configuration first if the file does not exist.
+    Init,
+    /// Read what is new from every collector into the store.
+    Collect(collect::Args),
+    /// Roll up every day whose data changed since the last rollup (or the days given).
+    Rollup(rollup::Args),
+    /// Write a compliance report from the stored rollups.
+    Report(report::Args),
+    /// Check FlexNet license files and show what they grant.
+    #[command(subcommand)]
+    License(license::Command),
+    /// Write files for other systems (billing).
+    #[command(subcommand)]
+    Export(export::Command),
+    /// Show collectors, stored data, lines kept aside and the rollup state.
+    Status,
+    /// List the lines the collectors kept aside, with file, line and reason.
+    Rejects(rejects::Args),
+    /// Forget a collector's cursor, so that its source is read again from the start
+    /// (events already stored are not stored twice).
+    ResetCursor(reset_cursor::Args),
+    /// Generate a realistic sample site, collect it, roll it up and report on it.
+    Demo(dev::demo::Args),
+    /// Generate a site (spool files, snapshots, license file, configuration) from a seed.
+    Gen(dev::generate::Args),
+    /// Copy an embedded (SQLite) store into PostgreSQL, every table and id, in one
+    /// transaction; prints the rows copied per table. The target must be empty. Then set
+    /// `[store] url` in the configuration to the target.
+    ///
+    /// Example: seatmeter migrate-store --from seatmeter.db --to postgres://seatmeter@db/site1
+    MigrateStore(migrate_store::Args),
+    /// Measure the pipeline: generate a site of a given size, then time `collect --once`,
+    /// `rollup` and month-long 10-minute reports (CSV for every scope, PDF for the system),
+    /// each as its own process with its peak memory. Several sizes print the scaling curve.
+    ///
+    /// Example: seatmeter bench --sessions 0.25,0.5,1,2,5 (build with --release first).
+    Bench(dev::bench::Args),
+    /// Run as a service: collect on every interval, roll up after local midnight, serve
+    /// /healthz, /metrics and /reports; stops cleanly on SIGTERM or SIGINT.
+    Serve,
+}
+
+/// What every command may use: where the configuration is.
+pub struct Global {
+    pub config: PathBuf,
+}
+
+impl Global {
+    /// The configuration, checked.
+    pub fn load(&self) -> Result<Config> {
+        Ok(Config::load(&self.config)?)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = if matches!(cli.command, Command::Serve) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("SEATMETER_LOG")
+        .unwrap_or_else(|_| level.into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match cli.log_format {
+        LogFormat::Text => logs.try_init(),
+        LogFormat::Json => logs.json().flatten_event(true).try_init(),
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let g = Global { config: cli.config };
+    match cli.command {
+        Command::Init => init::run(&g),
+        Command::Collect(args) => collect::run(&g, args),
+        Command::Rollup(args) => rollup::run(&g, args),
+        Command::Report(args) => report::run(&g, args),
+        Command::License(cmd) => license::run(&g, cmd),
+        Command::Export(cmd) => export::run(&g, cmd),
+        Command::Status => status::run(&g),
+        Command::Rejects(args) => rejects::run(&g, args),
+        Command::ResetCursor(args) => reset_cursor::run(&g, args),
+        Command::Demo(args) => dev::demo::run(args),
+        Command::Gen(args) => dev::generate::run(args),
+        Command::MigrateStore(args) => migrate_store::run(args),
+        Command::Bench(args) => dev::bench::run(args),
+        Command::Serve => serve::run(&g),
+    }
+}

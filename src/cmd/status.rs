@@ -1,0 +1,98 @@
+//! `seatmeter status`: collectors, stored data, the rollup state, lines kept aside.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use seatmeter::config::Config;
+use seatmeter_core::Calendar;
+use seatmeter_core::time::format_utc;
+use seatmeter_store::Store;
+
+use super::Global;
+
+pub fn run(g: &Global) -> Result<ExitCode> {
+    let config = g.load()?;
+    let mut store = seatmeter_store::open(&config.store)?;
+    status(&config, store.as_mut(), &mut std::io::stdout())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn when(t: Option<i64>) -> String {
+    t.map(format_utc).unwrap_or_else(|| "never".into())
+}
+
+fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result<()> {
+    let s = store.status()?;
+    writeln!(
+        out,
+        "store: {} ({:.1} MB)",
+        s.location,
+        s.size_bytes as f64 / 1e6
+    )?;
+    writeln!(
+        out,
+        "site: {} (time zone {})",
+        config.site,
+        config.timezone.name()
+    )?;
+    writeln!(out, "\ncollectors:")?;
+    for c in &config.collectors {
+        match s.collectors.iter().find(|x| x.name == c.name()) {
+            None => writeln!(out, "  {} ({}): never run", c.name(), c.kind())?,
+            Some(x) => {
+                writeln!(
+                    out,
+                    "  {} ({}): {} run(s), {} failed; last success {}; {} event(s), {} duplicate(s), {} snapshot(s), {} line(s) kept aside",
+                    x.name,
+                    x.kind,
+                    x.runs,
+                    x.failures,
+                    when(x.last_success),
+                    x.events,
+                    x.duplicates,
+                    x.snapshots,
+                    x.rejects
+                )?;
+                if let Some((at, e)) = &x.last_error {
+                    writeln!(out, "    last error at {}: {e}", format_utc(*at))?;
+                }
+            }
+        }
+    }
+    writeln!(
+        out,
+        "\nstored: {} event(s) from {} to {}; {} snapshot(s); {} tenant(s), {} agent(s), {} group(s)",
+        s.events,
+        when(s.first_event),
+        when(s.last_event),
+        s.snapshots,
+        s.tenants,
+        s.agents,
+        s.groups
+    )?;
+    match s.rolled {
+        Some((a, b)) => writeln!(
+            out,
+            "rolled up: {} to {}",
+            Calendar::date_text(a),
+            Calendar::date_text(b)
+        )?,
+        None => writeln!(out, "rolled up: nothing yet (run `seatmeter rollup`)")?,
+    }
+    if s.pending_days > 0 {
+        writeln!(
+            out,
+            "waiting for the rollup: data of {} UTC day(s)",
+            s.pending_days
+        )?;
+    }
+    writeln!(out, "\nlines kept aside: {}", s.rejects)?;
+    for r in store.rejects(Some(5))? {
+        writeln!(out, "  {}:{}: {}", r.source, r.line, r.reason)?;
+    }
+    if s.rejects > 5 {
+        writeln!(out, "  … `seatmeter rejects` lists them all")?;
+    }
+    Ok(())
+}

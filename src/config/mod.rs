@@ -1,0 +1,482 @@
+//! The configuration file (usage-semantics.md, section 8): TOML, every key checked.
+//!
+//! Parsing is pure: [`ConfigFile::parse`] reads nothing but the text it is given. The one
+//! thing a site's configuration takes from another file, the bundle definitions of its
+//! entitlement files (the rollup measures bundles), is added in a second, explicit step
+//! ([`ConfigFile::with_bundles`]); [`Config::load`] does both.
+//!
+//! The doc comments of these structs are the reference for users; `docs/CONFIGURATION.md`
+//! repeats them with examples.
+
+pub mod billing;
+mod sample;
+pub mod service;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use chrono_tz::Tz;
+use seatmeter_collectors::CollectorConfig;
+use seatmeter_store::StoreConfig;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::entitlement::{Bundle, FeatureRef};
+pub use billing::{Billing, BillingConfig};
+pub use sample::sample;
+pub use service::ServiceConfig;
+
+/// The most items one site may define (an agent's items are kept as a 128-bit set).
+pub const MAX_ITEMS: usize = 128;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct ConfigError {
+    pub path: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    site: Option<String>,
+    timezone: Option<Spanned<String>>,
+    #[serde(default)]
+    store: Option<Spanned<StoreConfig>>,
+    #[serde(default)]
+    collector: Vec<Spanned<CollectorConfig>>,
+    #[serde(default)]
+    license: LicenseConfig,
+    #[serde(default)]
+    item: Vec<Spanned<ItemConfig>>,
+    #[serde(default)]
+    service: ServiceConfig,
+    #[serde(default)]
+    billing: BillingConfig,
+}
+
+/// `[license]`.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LicenseConfig {
+    /// FlexNet license files, relative to the configuration file's folder.
+    #[serde(default)]
+    pub files: Vec<PathBuf>,
+    /// Entitlement XML files (docs/ENTITLEMENTS.md): system and tenant grants.
+    #[serde(default)]
+    pub entitlements: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Model {
+    /// Over-use when peak concurrent seats exceed the entitlement.
+    #[default]
+    Concurrent,
+    /// Over-use when enabled (configured) seats exceed the entitlement.
+    Named,
+}
+
+impl Model {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Model::Concurrent => "concurrent",
+            Model::Named => "named",
+        }
+    }
+}
+
+/// `[[item]]`: a sellable item.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ItemConfig {
+    /// The name reports show, e.g. "Genesys Inbound Voice".
+    pub name: String,
+    /// Media that consume a seat of this item; `"*"` for any login.
+    #[serde(default)]
+    pub media: Vec<String>,
+    /// License features that entitle it: `FEATURE` (any vendor) or `vendor:FEATURE`.
+    #[serde(default)]
+    pub features: Vec<String>,
+    /// `concurrent` (default) or `named`.
+    #[serde(default)]
+    pub model: Model,
+}
+
+/// A sellable item, checked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub name: String,
+    /// Lower-case media words; empty when `any` is set.
+    pub media: Vec<String>,
+    /// Media `*`: any login uses a seat.
+    pub any: bool,
+    pub features: Vec<FeatureRef>,
+    pub model: Model,
+}
+
+impl Item {
+    /// Whether a login with these media uses a seat of this item (section 2.2).
+    pub fn consumed_by<'a>(&self, mut media: impl Iterator<Item = &'a str>) -> bool {
+        self.any || media.any(|m| self.media.iter().any(|x| x == m))
+    }
+}
+
+/// What the configuration file says, checked, before the bundle definitions of its
+/// entitlement files are added.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    /// The site's configuration, with no bundles yet and no billing.
+    config: Config,
+    billing: BillingConfig,
+}
+
+/// A site's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The configuration file.
+    pub path: PathBuf,
+    /// Site name, shown on reports.
+    pub site: String,
+    pub timezone: Tz,
+    pub store: StoreConfig,
+    pub collectors: Vec<CollectorConfig>,
+    pub license_files: Vec<PathBuf>,
+    /// Entitlement XML files: system grants added to the license files', and tenants'.
+    pub entitlement_files: Vec<PathBuf>,
+    pub items: Vec<Item>,
+    pub service: ServiceConfig,
+    /// `[billing]`: prices for `export billing`.
+    pub billing: Billing,
+    /// Bundles defined in the entitlement files, in the order first defined.
+    pub bundles: Vec<Bundle>,
+}
+
+/// What reports measure: every item, then every bundle.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Measure {
+    pub name: String,
+    pub model: Model,
+    /// A bundle (reported in system and tenant reports only).
+    pub bundle: bool,
+}
+
+/// Where in the file a problem is, for [`ConfigError`]s.
+struct Place<'t> {
+    path: String,
+    text: &'t str,
+}
+
+impl Place<'_> {
+    fn err(&self, offset: Option<usize>, message: String) -> ConfigError {
+        ConfigError {
+            path: self.path.clone(),
+            line: offset.map(|o| 1 + self.text[..o.min(self.text.len())].matches('\n').count()),
+            message,
+        }
+    }
+}
+
+impl Config {
+    /// Reads the configuration file, then the bundle definitions of the entitlement files
+    /// it names.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            path: path.display().to_string(),
+            line: None,
+            message: if e.kind() == std::io::ErrorKind::NotFound {
+                "configuration file not found; `seatmeter --config FILE init` writes a commented example there".into()
+            } else {
+                format!("cannot read the configuration file: {e}")
+            },
+        })?;
+        let file = ConfigFile::parse(path, &text)?;
+        let bundles = file.read_bundles()?;
+        file.with_bundles(bundles)
+    }
+
+    /// Every item, then every bundle: the rows of a report, in order.
+    pub fn measures(&self) -> Vec<Measure> {
+        self.items
+            .iter()
+            .map(|i| Measure {
+                name: i.name.clone(),
+                model: i.model,
+                bundle: false,
+            })
+            .chain(self.bundles.iter().map(|b| Measure {
+                name: b.name.clone(),
+                model: Model::Concurrent,
+                bundle: true,
+            }))
+            .collect()
+    }
+
+    /// The names of the items, in configuration order.
+    pub fn item_names(&self) -> Vec<String> {
+        self.items.iter().map(|i| i.name.clone()).collect()
+    }
+
+    /// What the stored rollups depend on: the time zone, the items' names and media, and
+    /// the bundles' definitions. If it changes, every day is rolled up again.
+    pub fn rollup_fingerprint(&self) -> String {
+        let mut s = format!("tz={}", self.timezone.name());
+        for b in &self.bundles {
+            for d in &b.defs {
+                s.push_str(&format!(
+                    ";bundle={:?}:{}:{}:{:?}:{:x}:{:x}",
+                    b.name, d.issued, d.start, d.end, d.include, d.exclude
+                ));
+            }
+        }
+        for it in &self.items {
+            s.push_str(&format!(
+                ";item={:?}:{}",
+                it.name,
+                if it.any {
+                    "*".to_string()
+                } else {
+                    it.media.join(",")
+                }
+            ));
+        }
+        s
+    }
+}
+
+impl ConfigFile {
+    /// Parses configuration text; `path` names the file in messages and anchors relative
+    /// paths. Reads no file.
+    pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
+        let place = Place {
+            path: path.display().to_string(),
+            text,
+        };
+        let raw: RawConfig = toml::from_str(text)
+            .map_err(|e| place.err(e.span().map(|s| s.start), e.message().trim().to_string()))?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let resolve = |p: &Path| {
+            if p.is_relative() {
+                base.join(p)
+            } else {
+                p.to_path_buf()
+            }
+        };
+        let config = Config {
+            path: path.to_path_buf(),
+            site: raw.site.unwrap_or_else(|| "seatmeter site".to_string()),
+            timezone: timezone(&place, raw.timezone.as_ref())?,
+            store: store(&place, raw.store, &resolve)?,
+            collectors: collectors(&place, raw.collector, &base)?,
+            license_files: raw.license.files.iter().map(|p| resolve(p)).collect(),
+            entitlement_files: raw
+                .license
+                .entitlements
+                .iter()
+                .map(|p| resolve(p))
+                .collect(),
+            items: items(&place, raw.item)?,
+            service: raw.service,
+            billing: Billing::default(),
+            bundles: Vec::new(),
+        };
+        Ok(ConfigFile {
+            config,
+            billing: raw.billing,
+        })
+    }
+
+    /// The entitlement files the configuration names.
+    pub fn entitlement_files(&self) -> &[PathBuf] {
+        &self.config.entitlement_files
+    }
+
+    /// Reads the bundle definitions of the entitlement files (the grants are read again
+    /// when reports run, so that a changed quantity needs no rollup).
+    pub fn read_bundles(&self) -> Result<Vec<Bundle>, ConfigError> {
+        if self.config.entitlement_files.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names = self.config.item_names();
+        crate::entitlement::xml::load_all(&self.config.entitlement_files, &names)
+            .map(|e| e.bundles)
+            .map_err(|e| ConfigError {
+                path: e.path.clone(),
+                line: Some(e.line),
+                message: e.message.clone(),
+            })
+    }
+
+    /// The site's configuration with these bundles; checks what depends on them (how many
+    /// items and bundles there are, and the prices, which may name bundles).
+    pub fn with_bundles(self, bundles: Vec<Bundle>) -> Result<Config, ConfigError> {
+        let mut config = self.config;
+        let place = Place {
+            path: config.path.display().to_string(),
+            text: "",
+        };
+        if config.items.len() + bundles.len() > MAX_ITEMS {
+            return Err(place.err(
+                None,
+                format!(
+                    "{} items and {} bundles are defined; at most {MAX_ITEMS} together are supported",
+                    config.items.len(),
+                    bundles.len()
+                ),
+            ));
+        }
+        config.bundles = bundles;
+        let measures: Vec<String> = config.measures().into_iter().map(|m| m.name).collect();
+        config.billing = self
+            .billing
+            .check(&measures)
+            .map_err(|m| place.err(None, m))?;
+        Ok(config)
+    }
+}
+
+fn timezone(place: &Place<'_>, tz: Option<&Spanned<String>>) -> Result<Tz, ConfigError> {
+    let Some(tz) = tz else {
+        return Ok(Tz::UTC);
+    };
+    tz.get_ref().parse::<Tz>().map_err(|_| {
+        place.err(
+            Some(tz.span().start),
+            format!(
+                "unknown time zone {:?}; use an IANA name such as \"Europe/London\" or \"America/New_York\"",
+                tz.get_ref()
+            ),
+        )
+    })
+}
+
+fn store(
+    place: &Place<'_>,
+    raw: Option<Spanned<StoreConfig>>,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Result<StoreConfig, ConfigError> {
+    let (mut store, at) = match raw {
+        Some(s) => {
+            let at = s.span().start;
+            (s.into_inner(), Some(at))
+        }
+        None => (StoreConfig::default(), None),
+    };
+    if store.path.is_some() && store.url.is_some() {
+        return Err(place.err(at, "[store] takes either path or url, not both".into()));
+    }
+    if store.url.is_none() {
+        store.path = Some(resolve(
+            store.path.as_deref().unwrap_or(Path::new("seatmeter.db")),
+        ));
+    }
+    Ok(store)
+}
+
+fn collectors(
+    place: &Place<'_>,
+    raw: Vec<Spanned<CollectorConfig>>,
+    base: &Path,
+) -> Result<Vec<CollectorConfig>, ConfigError> {
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    for c in raw {
+        let at = Some(c.span().start);
+        let mut c = c.into_inner();
+        if c.name().trim().is_empty() {
+            return Err(place.err(at, "a [[collector]] needs a name".into()));
+        }
+        if !names.insert(c.name().to_string()) {
+            return Err(place.err(
+                at,
+                format!(
+                    "two collectors are named {:?}; names must be unique",
+                    c.name()
+                ),
+            ));
+        }
+        c.validate()
+            .map_err(|e| place.err(at, format!("collector {:?}: {e}", c.name())))?;
+        c.resolve_paths(base);
+        out.push(c);
+    }
+    Ok(out)
+}
+
+fn items(place: &Place<'_>, raw: Vec<Spanned<ItemConfig>>) -> Result<Vec<Item>, ConfigError> {
+    let mut items = Vec::new();
+    let mut item_names = HashSet::new();
+    for it in raw {
+        let at = Some(it.span().start);
+        let it = it.into_inner();
+        if it.name.trim().is_empty() {
+            return Err(place.err(at, "an [[item]] needs a name".into()));
+        }
+        if !item_names.insert(it.name.clone()) {
+            return Err(place.err(
+                at,
+                format!("two items are named {:?}; names must be unique", it.name),
+            ));
+        }
+        items.push(item(place, at, it)?);
+    }
+    if items.is_empty() {
+        return Err(place.err(
+            None,
+            "no [[item]] is defined; define the sellable items to report (name, media, features)"
+                .into(),
+        ));
+    }
+    if items.len() > MAX_ITEMS {
+        return Err(place.err(
+            None,
+            format!(
+                "{} items are defined; at most {MAX_ITEMS} are supported",
+                items.len()
+            ),
+        ));
+    }
+    Ok(items)
+}
+
+fn item(place: &Place<'_>, at: Option<usize>, it: ItemConfig) -> Result<Item, ConfigError> {
+    if it.media.is_empty() {
+        return Err(place.err(
+            at,
+            format!(
+                "item {:?} has no media; list the media that use it (e.g. media = [\"voice\"]), or media = [\"*\"] for any login",
+                it.name
+            ),
+        ));
+    }
+    let mut media: Vec<String> = Vec::new();
+    let mut any = false;
+    for m in &it.media {
+        let m = m.trim();
+        if m == "*" {
+            any = true;
+        } else if m.is_empty() || m.chars().any(char::is_whitespace) {
+            return Err(place.err(at, format!("item {:?}: {m:?} is not a media word", it.name)));
+        } else {
+            media.push(m.to_lowercase());
+        }
+    }
+    if any {
+        media.clear();
+    }
+    Ok(Item {
+        name: it.name,
+        media,
+        any,
+        features: it
+            .features
+            .iter()
+            .map(|f| FeatureRef::parse(f.trim()))
+            .collect(),
+        model: it.model,
+    })
+}
+
+#[cfg(test)]
+mod tests;

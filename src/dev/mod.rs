@@ -1,0 +1,3 @@
+//! For development, tests and benchmarks: the generator of realistic sites.
+
+pub mod sitegen;

@@ -1,0 +1,456 @@
+//! `seatmeter export billing`: per-tenant billing files for a month (and each of its
+//! days), with quantities from the same tenant reports the `report` command gives, prices
+//! from the configuration, amounts in integer minor units (cents), a summary across
+//! tenants, and a manifest of SHA-256 digests written last. docs/BILLING.md.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use seatmeter_core::calendar::{date_of_day, day_of_date};
+use seatmeter_core::{Calendar, Day, Entitled, Granularity, ScopeKind};
+use seatmeter_store::Store;
+use sha2::{Digest, Sha256};
+
+use super::ExportError;
+use crate::config::billing::{Billing, format_money};
+use crate::config::{Config, Measure, Model};
+use crate::entitlement::{self, Entitlements};
+use crate::report::{Reporter, Request, measures_of};
+use crate::rollup::{Rollup, TenantLevels, fair_peak};
+
+/// What an export wrote.
+#[derive(Debug, Clone, Default)]
+pub struct Exported {
+    pub files: Vec<PathBuf>,
+    pub tenants: usize,
+    pub total: i64,
+    pub warnings: Vec<String>,
+}
+
+const HEADER: [&str; 15] = [
+    "period",
+    "tenant",
+    "line",
+    "license_model",
+    "peak_concurrent",
+    "peak_at",
+    "fair_peak",
+    "enabled_seats",
+    "entitled",
+    "over_use",
+    "billable_basis",
+    "billable_quantity",
+    "unit_price",
+    "amount",
+    "currency",
+];
+
+/// A file name part from a tenant name: letters, digits, '-', '_' and '.' kept, the rest
+/// '_'; a name that had to change gets the start of its SHA-256, so that two tenants
+/// never share a file ("a/b" and "a_b").
+pub fn file_part(tenant: &str) -> String {
+    let safe: String = tenant
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe == tenant && !safe.starts_with('.') {
+        safe
+    } else {
+        let digest = seatmeter_core::hex(&Sha256::digest(tenant.as_bytes()));
+        format!("{safe}-{}", &digest[..8])
+    }
+}
+
+/// One item's measures for one tenant and period, as the tenant report gives them.
+#[derive(Debug, Clone, Default)]
+struct ItemValues {
+    peak: u64,
+    /// The 10-minute period of the peak, local time.
+    peak_at: String,
+    enabled: Option<u64>,
+    entitled: Option<Entitled>,
+    over_use: bool,
+}
+
+/// One tenant's billing for one period, from the tenant report of that period.
+struct TenantBill {
+    rows: Vec<Vec<String>>,
+    amount: i64,
+}
+
+/// One billing period: a month or a day.
+struct Period<'a> {
+    label: &'a str,
+    prices: &'a [Option<i64>],
+    minimum: i64,
+    /// Each measure's fair peak in the period, when billed by it.
+    fair: Option<&'a [u32]>,
+}
+
+/// Every tenant's measures in one period, from one tenant report over all tenants (the
+/// same rows `report --scope tenant` gives).
+fn measure_period(
+    store: &mut dyn Store,
+    config: &Config,
+    measures: &[Measure],
+    from: Day,
+    to: Day,
+    granularity: Granularity,
+    warnings: &mut BTreeSet<String>,
+) -> Result<HashMap<String, Vec<ItemValues>>, ExportError> {
+    let req = Request {
+        scope: ScopeKind::Tenant,
+        id: None,
+        granularity,
+        from,
+        to,
+    };
+    let mut out: HashMap<String, Vec<ItemValues>> = HashMap::new();
+    let outcome = Reporter::new(store, config)?
+        .with_peak_times()
+        .run(&req, &mut |r| {
+            let ii = measures
+                .iter()
+                .position(|m| m.name == r.item)
+                .expect("rows are of the measures");
+            // One row per item: the period is the whole month or day.
+            let v = &mut out
+                .entry(r.scope_id.to_string())
+                .or_insert_with(|| vec![ItemValues::default(); measures.len()])[ii];
+            v.peak = r.peak_concurrent;
+            v.enabled = r.enabled_seats;
+            v.entitled = r.entitled;
+            v.over_use = r.over_use;
+            Ok(())
+        })?;
+    if let Some(e) = &outcome.entitlement_error {
+        return Err(ExportError::Entitlement(e.clone()));
+    }
+    warnings.extend(outcome.warnings.iter().cloned());
+    for p in &outcome.peak_at {
+        if let Some(v) = out.get_mut(&p.scope_id).and_then(|v| v.get_mut(p.item)) {
+            v.peak_at = p.period.clone().unwrap_or_default();
+        }
+    }
+    Ok(out)
+}
+
+/// A provisioned tenant with no data: zeros, its entitlement still shown; enabled seats
+/// are 0 once a snapshot is known (empty before, as in reports).
+fn unused(
+    measures: usize,
+    ents: &Entitlements,
+    snapshots: bool,
+    tenant: &str,
+    from: Day,
+    to: Day,
+) -> Vec<ItemValues> {
+    (0..measures)
+        .map(|ii| ItemValues {
+            enabled: snapshots.then_some(0),
+            entitled: (from..=to)
+                .map(|d| ents.tenant(tenant, ii, date_of_day(d)))
+                .fold(None, entitlement::smallest),
+            ..ItemValues::default()
+        })
+        .collect()
+}
+
+/// A tenant's billing lines for one period, from its measures.
+fn bill(
+    measures: &[Measure],
+    billing: &Billing,
+    tenant: &str,
+    values: &[ItemValues],
+    period: &Period<'_>,
+) -> TenantBill {
+    let (prices, minimum, fair) = (period.prices, period.minimum, period.fair);
+    let period = period.label;
+    let money = |v: i64| format_money(v, billing.minor_units);
+    let mut out = Vec::new();
+    let mut amount = 0i64;
+    for (ii, it) in measures.iter().enumerate() {
+        let v = &values[ii];
+        let fair_peak = fair.map(|f| u64::from(f[ii]));
+        let (basis, quantity) = match (it.model, fair_peak) {
+            (Model::Concurrent, Some(f)) => ("fair_peak", f),
+            (Model::Concurrent, None) => ("peak_concurrent", v.peak),
+            (Model::Named, _) => ("enabled_seats", v.enabled.unwrap_or(0)),
+        };
+        let price = prices[ii];
+        let line = price.map(|p| p * quantity as i64);
+        amount += line.unwrap_or(0);
+        out.push(vec![
+            period.to_string(),
+            tenant.to_string(),
+            it.name.clone(),
+            match it.model {
+                Model::Concurrent => "concurrent".into(),
+                Model::Named => "named".into(),
+            },
+            v.peak.to_string(),
+            v.peak_at.clone(),
+            fair_peak.map(|f| f.to_string()).unwrap_or_default(),
+            v.enabled.map(|e| e.to_string()).unwrap_or_default(),
+            v.entitled.map(|e| e.to_string()).unwrap_or_default(),
+            v.over_use.to_string(),
+            basis.to_string(),
+            quantity.to_string(),
+            price.map(money).unwrap_or_default(),
+            line.map(money).unwrap_or_default(),
+            billing.currency.clone(),
+        ]);
+    }
+    // Lines with an amount only: the minimum's top-up, the total.
+    let amount_line = |line: &str, value: i64| -> Vec<String> {
+        let mut row = vec![String::new(); HEADER.len()];
+        row[0] = period.to_string();
+        row[1] = tenant.to_string();
+        row[2] = line.to_string();
+        row[HEADER.len() - 2] = money(value);
+        row[HEADER.len() - 1] = billing.currency.clone();
+        row
+    };
+    let mut total = amount;
+    if minimum > amount {
+        out.push(amount_line("minimum charge", minimum - amount));
+        total = minimum;
+    }
+    out.push(amount_line("total", total));
+    TenantBill {
+        rows: out,
+        amount: total,
+    }
+}
+
+fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExportError> {
+    let csv = |e: csv::Error| ExportError::Csv(e.to_string());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(header).map_err(csv)?;
+    for r in rows {
+        w.write_record(r).map_err(csv)?;
+    }
+    w.into_inner().map_err(|e| ExportError::Csv(e.to_string()))
+}
+
+/// The files of an export, each with its SHA-256 for the manifest.
+struct Files<'d> {
+    dir: &'d Path,
+    manifest: Vec<String>,
+    written: Vec<PathBuf>,
+}
+
+impl Files<'_> {
+    fn write(&mut self, name: String, bytes: Vec<u8>) -> Result<(), ExportError> {
+        let path = self.dir.join(&name);
+        seatmeter_core::fs::write_atomically(&path, &bytes)?;
+        self.manifest.push(format!(
+            "{}  {name}\n",
+            seatmeter_core::hex(&Sha256::digest(&bytes))
+        ));
+        self.written.push(path);
+        Ok(())
+    }
+
+    /// The manifest, written last: when it is there, every file it names is complete.
+    fn finish(mut self, label: &str) -> Result<Vec<PathBuf>, ExportError> {
+        let path = self
+            .dir
+            .join(format!("seatmeter-billing-{label}-manifest.sha256"));
+        seatmeter_core::fs::write_atomically(&path, self.manifest.concat().as_bytes())?;
+        self.written.push(path);
+        Ok(self.written)
+    }
+}
+
+/// Each tenant's fair peak of each measure: the level between the 10-minute maxima, from
+/// the session state machine run again over the month's raw events.
+struct FairPeaks {
+    cal: Calendar,
+    levels: TenantLevels,
+    window: i64,
+    tenant_ids: HashMap<String, u32>,
+    measures: usize,
+}
+
+impl FairPeaks {
+    /// Each measure's fair peak for tenant `t` over the days `a..=b`.
+    fn of(&self, t: &str, a: Day, b: Day) -> Vec<u32> {
+        let id = self.tenant_ids.get(t);
+        let (from, to) = (self.cal.slots(a).starts[0], self.cal.slots(b).end);
+        (0..self.measures)
+            .map(|m| {
+                id.and_then(|id| self.levels.get(&(*id, m as u16)))
+                    .map_or(0, |p| fair_peak(p, from, to, self.window))
+            })
+            .collect()
+    }
+}
+
+/// Writes the month's files into `dir`. `month` is its first day.
+pub fn export(
+    store: &mut dyn Store,
+    config: &Config,
+    month: NaiveDate,
+    only: Option<&str>,
+    dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Exported, ExportError> {
+    let billing = &config.billing;
+    let first = day_of_date(month);
+    let last = day_of_date(
+        month
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| ExportError::Request("month out of range".into()))?,
+    ) - 1;
+    let label = month.format("%Y-%m").to_string();
+    // Tenants: every tenant with data (by store id, for the fair peak), and every tenant
+    // the entitlement files provision.
+    let tenant_ids: HashMap<String, u32> = store
+        .dimensions()?
+        .tenants
+        .into_iter()
+        .enumerate()
+        .filter(|(_, t)| !t.is_empty())
+        .map(|(i, t)| (t, i as u32))
+        .collect();
+    let ents = crate::entitlement::xml::load_all(&config.entitlement_files, &config.item_names())
+        .map_err(|e| ExportError::Request(e.to_string()))?;
+    let mut tenants: BTreeSet<String> = tenant_ids.keys().cloned().collect();
+    for f in &ents.files {
+        tenants.extend(f.tenants.keys().cloned());
+    }
+    if let Some(t) = only {
+        if !tenants.contains(t) {
+            return Err(ExportError::Request(format!(
+                "no tenant {t:?} in the store or the entitlement files"
+            )));
+        }
+        tenants.retain(|x| x == t);
+    }
+    // Daily files for the days that are over (all of a past month).
+    let today = day_of_date(
+        chrono::Utc::now()
+            .with_timezone(&config.timezone)
+            .date_naive(),
+    );
+    let upto = last.min(today - 1);
+    let mut warnings = BTreeSet::new();
+    if today <= last {
+        warnings.insert(format!(
+            "{label} is not over: its monthly files cover the month so far, daily files the days before today"
+        ));
+    }
+    std::fs::create_dir_all(dir)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("creating {}: {e}", dir.display())))?;
+    let mut files = Files {
+        dir,
+        manifest: Vec::new(),
+        written: Vec::new(),
+    };
+    let measures = measures_of(config, ScopeKind::Tenant);
+    let fair = match billing.fair_peak_minutes {
+        Some(m) => Some(FairPeaks {
+            cal: Calendar::new(config.timezone),
+            levels: Rollup::new(store, config).tenant_levels(first, last)?,
+            window: i64::from(m) * 60 * 1_000_000_000,
+            tenant_ids,
+            measures: measures.len(),
+        }),
+        None => None,
+    };
+    let snapshots = !store.snapshots()?.is_empty();
+    let mut summary = Vec::new();
+    let mut total = 0i64;
+    // The month, then each day that is over: one tenant report each, for every tenant.
+    let days: Vec<(String, Day)> = (first..=upto)
+        .map(|d| (Calendar::date_text(d), d))
+        .collect();
+    let periods = std::iter::once((label.clone(), first, last, Granularity::Monthly))
+        .chain(days.into_iter().map(|(l, d)| (l, d, d, Granularity::Daily)));
+    for (period_label, from, to, granularity) in periods {
+        progress(&period_label);
+        let monthly = granularity == Granularity::Monthly;
+        let measured = measure_period(
+            store,
+            config,
+            &measures,
+            from,
+            to,
+            granularity,
+            &mut warnings,
+        )?;
+        for t in &tenants {
+            let values = match measured.get(t) {
+                Some(v) => v.clone(),
+                None => unused(measures.len(), &ents, snapshots, t, from, to),
+            };
+            let fair_peaks = fair.as_ref().map(|f| f.of(t, from, to));
+            let period = Period {
+                label: &period_label,
+                prices: if monthly {
+                    &billing.prices
+                } else {
+                    &billing.daily_prices
+                },
+                minimum: if monthly { billing.minimum } else { 0 },
+                fair: fair_peaks.as_deref(),
+            };
+            let b = bill(&measures, billing, t, &values, &period);
+            if monthly {
+                total += b.amount;
+                summary.push(vec![
+                    label.clone(),
+                    t.clone(),
+                    format_money(b.amount, billing.minor_units),
+                    billing.currency.clone(),
+                ]);
+            }
+            files.write(
+                format!("seatmeter-billing-{period_label}-{}.csv", file_part(t)),
+                csv_bytes(&HEADER, &b.rows)?,
+            )?;
+        }
+    }
+    summary.push(vec![
+        label.clone(),
+        "total".into(),
+        format_money(total, billing.minor_units),
+        billing.currency.clone(),
+    ]);
+    files.write(
+        format!("seatmeter-billing-{label}-summary.csv"),
+        csv_bytes(&["period", "tenant", "amount", "currency"], &summary)?,
+    )?;
+    Ok(Exported {
+        files: files.finish(&label)?,
+        tenants: tenants.len(),
+        total,
+        warnings: warnings.into_iter().collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_safe_and_distinct() {
+        assert_eq!(file_part("acme"), "acme");
+        let odd = file_part("Acme GmbH/Süd");
+        assert!(
+            odd.starts_with("Acme_GmbH_S_d-") && odd.len() == 13 + 9,
+            "{odd}"
+        );
+        assert_ne!(file_part("a/b"), file_part("a_b"));
+    }
+}

@@ -1,0 +1,419 @@
+//! Builds the PDF report's model from the store: the same rows as the CSV report (whose
+//! SHA-256 the PDF prints), plus what an auditor needs around them (data coverage, license
+//! files and their digests, when each peak happened, anomalies).
+
+use std::io::Write;
+
+use chrono::TimeZone;
+use seatmeter_core::calendar::{self, date_of_day};
+use seatmeter_core::{Calendar, Day, Entitled, Granularity, ScopeKind};
+use seatmeter_reports::Renderer;
+use seatmeter_reports::csv::CsvRenderer;
+use seatmeter_reports::pdf::{
+    Anomalies, CollectorLine, Coverage, ItemEntitlement, ItemSummary, LicenseSource, OverUseLine,
+    PdfReport, RowLine, Section,
+};
+use seatmeter_store::Store;
+use sha2::{Digest, Sha256};
+
+use super::{Outcome, ReportError, Reporter, Request};
+use crate::config::{Config, Model};
+use crate::entitlement::{self, Ledger};
+
+/// How many stray logouts and rejected lines the PDF lists (all are counted).
+const LISTED: usize = 500;
+
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// When the report is generated: `SOURCE_DATE_EPOCH` (seconds) when set, so that a report
+/// can be reproduced byte for byte, else now.
+pub fn generated_at() -> String {
+    let t = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<i64>().ok())
+        .and_then(|s| chrono::Utc.timestamp_opt(s, 0).single())
+        .unwrap_or_else(chrono::Utc::now);
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// Builds the model of a PDF report, and the outcome of the report run behind it.
+pub fn build(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+) -> Result<(PdfReport, Outcome), ReportError> {
+    let cal = Calendar::new(config.timezone);
+    let items = &config.items;
+    let measures = super::measures_of(config, req.scope);
+    // The rows, grouped by scope, and the digest of their CSV.
+    let mut hasher = HashWriter(Sha256::new());
+    let mut groups: Vec<(String, Vec<(usize, RowLine)>)> = Vec::new();
+    let outcome = {
+        let mut csv: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut hasher)?);
+        let reporter = Reporter::new(store, config)?.with_peak_times();
+        let outcome = reporter.run(req, &mut |row| {
+            csv.row(row)?;
+            if groups.last().is_none_or(|g| g.0 != row.scope_id) {
+                groups.push((row.scope_id.to_string(), Vec::new()));
+            }
+            let item = measures
+                .iter()
+                .position(|i| i.name == row.item)
+                .unwrap_or(0);
+            groups.last_mut().expect("pushed").1.push((
+                item,
+                RowLine {
+                    period: seatmeter_reports::pdf::period_label(
+                        row.granularity,
+                        row.period_start,
+                        row.period_end,
+                    ),
+                    item: row.item.to_string(),
+                    peak: row.peak_concurrent,
+                    enabled: row.enabled_seats,
+                    entitled: row.entitled,
+                    over_use: row.over_use,
+                },
+            ));
+            Ok(())
+        })?;
+        csv.finish()?;
+        outcome
+    };
+    let digest = seatmeter_core::hex(&hasher.0.finalize());
+
+    let sections: Vec<Section> = groups
+        .into_iter()
+        .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
+        .collect();
+
+    // Cover: coverage of the data.
+    let status = store.status()?;
+    let (d_lo, d_hi) = (req.from, req.to);
+    let days = store.day_summaries(d_lo, d_hi)?;
+    let fmt_utc = |t: i64| cal.format(t);
+    let coverage = Coverage {
+        first_event: status.first_event.map(fmt_utc),
+        last_event: status.last_event.map(fmt_utc),
+        events: days.iter().map(|d| d.events).sum(),
+        sessions: days.iter().map(|d| d.sessions).sum(),
+        snapshots: status.snapshots,
+        rolled: match status.rolled {
+            Some((a, b)) => format!("{} to {}", Calendar::date_text(a), Calendar::date_text(b)),
+            None => "nothing yet".into(),
+        },
+        collectors: config
+            .collectors
+            .iter()
+            .map(|c| {
+                let s = status.collectors.iter().find(|s| s.name == c.name());
+                CollectorLine {
+                    name: c.name().to_string(),
+                    kind: c.kind().to_string(),
+                    last_success: s.and_then(|s| s.last_success).map(fmt_utc),
+                    last_error: s
+                        .and_then(|s| s.last_error.clone())
+                        .map(|(at, e)| format!("{}: {e}", fmt_utc(at))),
+                }
+            })
+            .collect(),
+    };
+    // Entitlement.
+    let mut licenses = Vec::new();
+    for p in &config.license_files {
+        let shown = p.display().to_string();
+        match outcome.license_files.iter().find(|f| f.path == shown) {
+            Some(f) => licenses.push(LicenseSource {
+                path: shown,
+                sha256: Some(f.sha256.clone()),
+                error: None,
+            }),
+            None => {
+                let err = outcome
+                    .license_errors
+                    .iter()
+                    .find(|e| e.path == shown)
+                    .map(|e| e.to_string());
+                licenses.push(LicenseSource {
+                    path: shown,
+                    sha256: None,
+                    error: err.or(Some("not read".into())),
+                });
+            }
+        }
+    }
+    // Entitlement XML files: listed with their digests like license files.
+    for p in &config.entitlement_files {
+        let shown = p.display().to_string();
+        let read = outcome.entitlement_files.iter().find(|(f, _)| f == p);
+        licenses.push(LicenseSource {
+            path: shown,
+            sha256: read.map(|(_, d)| seatmeter_core::hex(d)),
+            error: match read {
+                Some(_) => None,
+                None => outcome
+                    .entitlement_error
+                    .clone()
+                    .or(Some("not read".into())),
+            },
+        });
+    }
+    let ledger = Ledger::new(&outcome.license_files);
+    let entitlement = items
+        .iter()
+        .map(|it| ItemEntitlement {
+            item: it.name.clone(),
+            model: match it.model {
+                Model::Concurrent => "concurrent".into(),
+                Model::Named => "named".into(),
+            },
+            features: it
+                .features
+                .iter()
+                .map(|f| f.to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            granted: granted(&ledger, &it.features, d_lo, d_hi),
+        })
+        .collect();
+    // Anomalies.
+    let dims = store.dimensions()?;
+    let stray = store.anomalies(d_lo, d_hi)?;
+    let stray_logouts = stray
+        .iter()
+        .take(LISTED)
+        .map(|(_, a)| {
+            let (tenant, agent) = dims
+                .agents
+                .get(a.agent as usize)
+                .cloned()
+                .unwrap_or_default();
+            (
+                cal.format(a.ts),
+                dims.tenants
+                    .get(tenant as usize)
+                    .cloned()
+                    .unwrap_or_default(),
+                agent,
+            )
+        })
+        .collect();
+    let rejects = store
+        .rejects(Some(LISTED as u64))?
+        .into_iter()
+        .map(|r| format!("{}:{}: {} ({})", r.source, r.line, r.reason, r.collector))
+        .collect();
+    let with_events: std::collections::HashSet<Day> = days
+        .iter()
+        .filter(|d| d.events > 0)
+        .map(|d| d.day)
+        .collect();
+    let days_without_data = (d_lo..=d_hi)
+        .filter(|d| !with_events.contains(d))
+        .map(Calendar::date_text)
+        .collect();
+    let anomalies = Anomalies {
+        stray_logouts,
+        stray_logouts_total: stray.len() as u64,
+        rejects,
+        rejects_total: status.rejects,
+        days_without_data,
+        license_errors: outcome
+            .license_errors
+            .iter()
+            .map(|e| e.to_string())
+            .collect(),
+        warnings: outcome
+            .warnings
+            .iter()
+            .filter(|w| !w.starts_with("license file not used"))
+            .cloned()
+            .collect(),
+    };
+    let report = PdfReport {
+        site: config.site.clone(),
+        scope: Some(req.scope),
+        scope_filter: req.id.clone(),
+        granularity: Some(req.granularity),
+        from: Calendar::date_text(req.from),
+        to: Calendar::date_text(req.to),
+        timezone: config.timezone.name().to_string(),
+        generated_at: generated_at(),
+        generator: format!("seatmeter {}", env!("CARGO_PKG_VERSION")),
+        coverage,
+        licenses,
+        entitlement,
+        sections,
+        anomalies,
+        digest,
+    };
+    Ok((report, outcome))
+}
+
+/// What the license files grant `features` over `from..=to`, as text.
+fn granted(ledger: &Ledger, features: &[entitlement::FeatureRef], from: Day, to: Day) -> String {
+    let mut runs: Vec<(Day, Option<Entitled>)> = Vec::new();
+    for d in from..=to {
+        let e = ledger.entitled(features, date_of_day(d));
+        if runs.last().is_none_or(|r| r.1 != e) {
+            runs.push((d, e));
+        }
+    }
+    let text = |e: Option<Entitled>| match e {
+        None => "none (no license line names its features)".to_string(),
+        Some(e) => e.to_string(),
+    };
+    match runs.as_slice() {
+        [(_, e)] => text(*e),
+        _ => runs
+            .iter()
+            .map(|(d, e)| format!("{} from {}", text(*e), Calendar::date_text(*d)))
+            .collect::<Vec<_>>()
+            .join("; "),
+    }
+}
+
+fn section(
+    req: &Request,
+    config: &Config,
+    scope_id: &str,
+    rows: Vec<(usize, RowLine)>,
+    outcome: &Outcome,
+) -> Section {
+    let title = match req.scope {
+        ScopeKind::System => "System".to_string(),
+        ScopeKind::Tenant => format!("Tenant {scope_id}"),
+        ScopeKind::Group => format!("Group {scope_id}"),
+    };
+    let mut items: Vec<ItemSummary> = super::measures_of(config, req.scope)
+        .iter()
+        .map(|it| ItemSummary {
+            item: it.name.clone(),
+            named: it.model == Model::Named,
+            ..ItemSummary::default()
+        })
+        .collect();
+    let mut starts: Vec<String> = Vec::new();
+    for (i, r) in &rows {
+        let s = &mut items[*i];
+        s.peak = s.peak.max(r.peak);
+        s.enabled = match (s.enabled, r.enabled) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        s.entitled = entitlement::smallest(s.entitled, r.entitled);
+        s.over_use_periods += r.over_use as u64;
+        s.peaks.push(r.peak);
+        s.enableds.push(r.enabled);
+        s.entitleds.push(r.entitled);
+        s.overs.push(r.over_use);
+        if *i == 0 {
+            starts.push(r.period.clone());
+        }
+    }
+    for p in outcome.peak_at.iter().filter(|p| p.scope_id == scope_id) {
+        if let Some(s) = items.get_mut(p.item) {
+            s.peak_at = p.period.clone();
+        }
+    }
+    // Every over-use instance, by item (configuration order), then period.
+    let mut over: Vec<&super::OverUse> = outcome
+        .over_use
+        .iter()
+        .filter(|o| o.scope_id == scope_id)
+        .collect();
+    over.sort_by_key(|o| items.iter().position(|i| i.item == o.item));
+    let over_use = over
+        .into_iter()
+        .map(|o| OverUseLine {
+            item: o.item.clone(),
+            period_start: o.period_start.clone(),
+            period_end: o.period_end.clone(),
+            measured: o.measured,
+            entitled: o.entitled,
+        })
+        .collect();
+    let ticks = ticks(req.granularity, &starts);
+    Section {
+        title,
+        scope_id: scope_id.to_string(),
+        items,
+        over_use,
+        rows: rows.into_iter().map(|(_, r)| r).collect(),
+        ticks,
+    }
+}
+
+/// Labels for the x axis: each new day (each month, for monthly reports), from the rows'
+/// period labels, which start with the local date (or month).
+fn ticks(granularity: Granularity, labels: &[String]) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut last = None;
+    for (i, s) in labels.iter().enumerate() {
+        let date = match (granularity, s.get(..7), s.get(..10)) {
+            (Granularity::Monthly, Some(m), _) => format!("{m}-01"),
+            (_, _, Some(d)) => d.to_string(),
+            _ => continue,
+        };
+        if last.as_ref() == Some(&date) {
+            continue;
+        }
+        let label = match calendar::parse_date(&date) {
+            Ok(d) if granularity == Granularity::Monthly => {
+                date_of_day(d).format("%b %Y").to_string()
+            }
+            Ok(d) => date_of_day(d).format("%b %-d").to_string(),
+            Err(_) => date.clone(),
+        };
+        out.push((i, label));
+        last = Some(date);
+    }
+    out
+}
+
+/// Renders a PDF report into bytes.
+pub fn render(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+) -> Result<(Vec<u8>, Outcome), ReportError> {
+    let (model, outcome) = build(store, config, req)?;
+    let bytes = seatmeter_reports::pdf::render(&model)?;
+    Ok((bytes, outcome))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axis_ticks() {
+        let labels: Vec<String> = [
+            "2026-10-25 23:40–23:50 +00:00",
+            "2026-10-25 23:50–00:00 +00:00",
+            "2026-10-26 00:00–00:10 +00:00",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            ticks(Granularity::TenMin, &labels),
+            vec![(0, "Oct 25".to_string()), (2, "Oct 26".to_string())]
+        );
+        let months: Vec<String> = ["2026-10", "2026-11"].map(String::from).to_vec();
+        assert_eq!(
+            ticks(Granularity::Monthly, &months),
+            vec![(0, "Oct 2026".to_string()), (1, "Nov 2026".to_string())]
+        );
+    }
+}

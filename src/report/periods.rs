@@ -1,0 +1,106 @@
+//! The periods of a report (usage-semantics.md, section 3): every 10-minute, hourly or
+//! daily period that starts in the report's dates, and every week or month that overlaps
+//! them, each as the parts of local days it covers.
+
+use seatmeter_core::calendar::{self, DaySlots};
+use seatmeter_core::{Calendar, Day, Granularity, Nanos};
+
+use super::Request;
+
+/// A period of the report and the parts of days it covers.
+#[derive(Debug, Clone)]
+pub(super) struct Period {
+    pub(super) end: Nanos,
+    pub(super) start_text: String,
+    pub(super) end_text: String,
+    /// (day, first slot, slot count); a whole day when `whole` is set.
+    pub(super) parts: Vec<(Day, usize, usize)>,
+    pub(super) whole: bool,
+}
+
+pub(super) fn periods(cal: &Calendar, req: &Request, slots: &[DaySlots]) -> Vec<Period> {
+    let d_lo = slots[0].day;
+    let mut out = Vec::new();
+    let whole_days = |a: Day, b: Day| -> Period {
+        let start = cal.day_start(a);
+        let end = cal.day_start(b);
+        Period {
+            end,
+            start_text: cal.format(start),
+            end_text: cal.format(end),
+            parts: (a..b).map(|d| (d, 0, 0)).collect(),
+            whole: true,
+        }
+    };
+    match req.granularity {
+        Granularity::TenMin => {
+            for s in slots {
+                for i in 0..s.len() {
+                    let (a, b) = (s.starts[i], s.slot_end(i));
+                    out.push(Period {
+                        end: b,
+                        start_text: cal.format(a),
+                        end_text: cal.format(b),
+                        parts: vec![(s.day, i, 1)],
+                        whole: false,
+                    });
+                }
+            }
+        }
+        Granularity::Hourly => {
+            for s in slots {
+                let hours: Vec<usize> = (0..s.len())
+                    .filter(|&i| cal.starts_hour(s.starts[i], s))
+                    .collect();
+                for (k, &h) in hours.iter().enumerate() {
+                    let next = hours.get(k + 1).copied().unwrap_or(s.len());
+                    let (a, b) = (s.starts[h], s.slot_end(next - 1));
+                    out.push(Period {
+                        end: b,
+                        start_text: cal.format(a),
+                        end_text: cal.format(b),
+                        parts: vec![(s.day, h, next - h)],
+                        whole: false,
+                    });
+                }
+            }
+        }
+        Granularity::Daily => {
+            for s in slots {
+                out.push(whole_days(s.day, s.day + 1));
+            }
+        }
+        Granularity::Weekly => {
+            let mut w = d_lo;
+            while w <= req.to {
+                out.push(whole_days(w, w + 7));
+                w += 7;
+            }
+        }
+        Granularity::Monthly => {
+            let mut m = d_lo;
+            while m <= req.to {
+                let (_, next) = calendar::month_bounds(m);
+                out.push(whole_days(m, next));
+                m = next;
+            }
+        }
+    }
+    out
+}
+
+/// The local days a request needs: its own for 10-minute, hourly and daily reports; whole
+/// weeks or months for weekly and monthly ones.
+pub(super) fn day_range(req: &Request) -> (Day, Day) {
+    match req.granularity {
+        Granularity::Weekly => (
+            calendar::week_start(req.from),
+            calendar::week_start(req.to) + 6,
+        ),
+        Granularity::Monthly => (
+            calendar::month_bounds(req.from).0,
+            calendar::month_bounds(req.to).1 - 1,
+        ),
+        _ => (req.from, req.to),
+    }
+}

@@ -1,0 +1,113 @@
+//! The agents logged in when a day ends, carried to the next day: who they are, the items
+//! they use and their groups. Stored with each day (its own compact encoding), and hashed
+//! with the snapshot in force into the digest that tells whether a day starts as it did.
+
+use std::rc::Rc;
+
+use seatmeter_store::StoreError;
+use seatmeter_store::codec::{Reader, put_uvarint};
+use sha2::{Digest, Sha256};
+
+use super::ItemMask;
+
+/// An agent's state while logged in: the items it uses and its current groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Seat {
+    pub(super) items: ItemMask,
+    /// Sorted group ids.
+    pub(super) groups: Rc<[u32]>,
+}
+
+/// Agents logged in at an instant (a day's start or end), by agent id.
+pub(super) type Carry = Vec<(u32, Seat)>;
+
+pub(super) fn encode(carry: &Carry) -> Vec<u8> {
+    let mut buf = Vec::new();
+    for (agent, seat) in carry {
+        put_uvarint(&mut buf, *agent as u64);
+        put_uvarint(&mut buf, seat.items as u64);
+        put_uvarint(&mut buf, (seat.items >> 64) as u64);
+        put_uvarint(&mut buf, seat.groups.len() as u64);
+        for &g in seat.groups.iter() {
+            put_uvarint(&mut buf, g as u64);
+        }
+    }
+    buf
+}
+
+/// Reads what [`encode`] wrote; `groups` makes each agent's group list (interned).
+pub(super) fn decode(
+    blob: &[u8],
+    groups: &mut dyn FnMut(Vec<u32>) -> Rc<[u32]>,
+) -> Result<Carry, StoreError> {
+    let mut r = Reader::new(blob);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        let agent = r.u32()?;
+        let items = r.uvarint()? as u128 | ((r.uvarint()? as u128) << 64);
+        let n = r.uvarint()? as usize;
+        let mut ids = Vec::with_capacity(n.min(1024));
+        for _ in 0..n {
+            ids.push(r.u32()?);
+        }
+        out.push((
+            agent,
+            Seat {
+                items,
+                groups: groups(ids),
+            },
+        ));
+    }
+    Ok(out)
+}
+
+/// The digest of what a day starts from: the agents logged in, and the snapshot in force.
+pub(super) fn start_fingerprint(carry: &Carry, in_force: Option<u32>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(encode(carry));
+    h.update(in_force.map(|i| i as i64).unwrap_or(-1).to_le_bytes());
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn carry() -> Carry {
+        vec![
+            (
+                3,
+                Seat {
+                    items: 0b101,
+                    groups: Rc::from(vec![1, 4]),
+                },
+            ),
+            (
+                70_000,
+                Seat {
+                    items: 1 << 127,
+                    groups: Rc::from(Vec::new()),
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn a_carry_round_trips_all_128_items() {
+        let c = carry();
+        let back = decode(&encode(&c), &mut |g| Rc::from(g)).unwrap();
+        assert_eq!(back, c);
+        assert!(decode(&encode(&c)[..3], &mut |g| Rc::from(g)).is_err());
+        assert!(decode(&[], &mut |g| Rc::from(g)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_start_digest_changes_with_the_agents_and_the_snapshot() {
+        let c = carry();
+        let fp = start_fingerprint(&c, Some(2));
+        assert_eq!(fp, start_fingerprint(&carry(), Some(2)));
+        assert_ne!(fp, start_fingerprint(&c, Some(3)));
+        assert_ne!(fp, start_fingerprint(&c, None));
+        assert_ne!(fp, start_fingerprint(&c[..1].to_vec(), Some(2)));
+    }
+}

@@ -1,0 +1,337 @@
+//! Compact encodings of the blobs the store keeps (event chunks, snapshots, 10-minute
+//! arrays). Both dialects store the same bytes, so they are defined once, here.
+
+use seatmeter_collectors::EventKind;
+use seatmeter_core::Nanos;
+
+use super::{Scope, SlotRecord, SnapshotAgentRow, StoreError, StoredEvent};
+
+pub fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        buf.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    buf.push(v as u8);
+}
+
+pub fn put_ivarint(buf: &mut Vec<u8>, v: i64) {
+    put_uvarint(buf, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+/// Reads blobs written by the `put_` functions; every read is checked.
+pub struct Reader<'a> {
+    buf: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(buf: &'a [u8]) -> Reader<'a> {
+        Reader { buf }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    pub fn uvarint(&mut self) -> Result<u64, StoreError> {
+        let mut v: u64 = 0;
+        for (i, &b) in self.buf.iter().enumerate().take(10) {
+            v |= ((b & 0x7f) as u64) << (7 * i);
+            if b < 0x80 {
+                self.buf = &self.buf[i + 1..];
+                return Ok(v);
+            }
+        }
+        Err(StoreError::Corrupt(
+            "truncated varint in a stored blob".into(),
+        ))
+    }
+
+    pub fn ivarint(&mut self) -> Result<i64, StoreError> {
+        let u = self.uvarint()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+
+    pub fn u32(&mut self) -> Result<u32, StoreError> {
+        u32::try_from(self.uvarint()?)
+            .map_err(|_| StoreError::Corrupt("id out of range in a stored blob".into()))
+    }
+
+    pub fn byte(&mut self) -> Result<u8, StoreError> {
+        let (&b, rest) = self
+            .buf
+            .split_first()
+            .ok_or_else(|| StoreError::Corrupt("truncated stored blob".into()))?;
+        self.buf = rest;
+        Ok(b)
+    }
+}
+
+const EVENTS_V1: u8 = 1;
+
+/// Encodes events sorted by (ts, seq): time as deltas, ids as varints (about 12 bytes an event).
+pub fn encode_events(events: &[StoredEvent]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(events.len() * 14 + 1);
+    buf.push(EVENTS_V1);
+    let (mut ts, mut seq) = (0i64, 0i64);
+    for e in events {
+        put_ivarint(&mut buf, e.ts.wrapping_sub(ts));
+        put_ivarint(&mut buf, (e.seq as i64).wrapping_sub(seq));
+        ts = e.ts;
+        seq = e.seq as i64;
+        buf.push(e.kind as u8);
+        put_uvarint(&mut buf, e.agent as u64);
+        put_uvarint(&mut buf, e.place as u64);
+        put_uvarint(&mut buf, e.groups as u64);
+        put_uvarint(&mut buf, e.media as u64);
+    }
+    buf
+}
+
+/// Appends the events of a chunk to `out`.
+pub fn decode_events(blob: &[u8], out: &mut Vec<StoredEvent>) -> Result<(), StoreError> {
+    let mut r = Reader::new(blob);
+    if r.byte()? != EVENTS_V1 {
+        return Err(StoreError::Corrupt("unknown event chunk version".into()));
+    }
+    let (mut ts, mut seq): (Nanos, i64) = (0, 0);
+    while !r.is_empty() {
+        ts = ts.wrapping_add(r.ivarint()?);
+        seq = seq.wrapping_add(r.ivarint()?);
+        let kind = match r.byte()? {
+            1 => EventKind::Login,
+            2 => EventKind::Logout,
+            k => {
+                return Err(StoreError::Corrupt(format!(
+                    "unknown event kind {k} in a chunk"
+                )));
+            }
+        };
+        out.push(StoredEvent {
+            ts,
+            seq: seq as u64,
+            kind,
+            agent: r.u32()?,
+            place: r.u32()?,
+            groups: r.u32()?,
+            media: r.u32()?,
+        });
+    }
+    Ok(())
+}
+
+pub fn encode_snapshot(agents: &[SnapshotAgentRow]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(agents.len() * 6);
+    for a in agents {
+        put_uvarint(&mut buf, a.agent as u64);
+        buf.push(a.enabled as u8);
+        put_uvarint(&mut buf, a.media as u64);
+        put_uvarint(&mut buf, a.groups as u64);
+    }
+    buf
+}
+
+pub fn decode_snapshot(blob: &[u8]) -> Result<Vec<SnapshotAgentRow>, StoreError> {
+    let mut r = Reader::new(blob);
+    let mut out = Vec::new();
+    while !r.is_empty() {
+        out.push(SnapshotAgentRow {
+            agent: r.u32()?,
+            enabled: r.byte()? != 0,
+            media: r.u32()?,
+            groups: r.u32()?,
+        });
+    }
+    Ok(out)
+}
+
+/// A list of small numbers (10-minute values, set members).
+pub fn encode_u32s(values: &[u32]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(values.len() + 4);
+    for &v in values {
+        put_uvarint(&mut buf, v as u64);
+    }
+    buf
+}
+
+pub fn decode_u32s(blob: &[u8], out: &mut Vec<u32>) -> Result<(), StoreError> {
+    let mut r = Reader::new(blob);
+    while !r.is_empty() {
+        out.push(r.u32()?);
+    }
+    Ok(())
+}
+
+/// Per-period values as runs: each distinct value once, with how many more periods repeat
+/// it. Enabled seats are constant for most days (a run or two); nights are runs of zeros.
+pub fn put_runs(buf: &mut Vec<u8>, values: &[u32]) {
+    put_uvarint(buf, values.len() as u64);
+    let mut i = 0;
+    while i < values.len() {
+        let v = values[i];
+        let run = values[i..].iter().take_while(|&&x| x == v).count();
+        put_uvarint(buf, v as u64);
+        put_uvarint(buf, (run - 1) as u64);
+        i += run;
+    }
+}
+
+pub fn read_runs(r: &mut Reader<'_>, out: Option<&mut Vec<u32>>) -> Result<(), StoreError> {
+    let n = r.uvarint()? as usize;
+    let mut got = 0;
+    let mut out = out;
+    while got < n {
+        let v = r.u32()?;
+        let run = r.uvarint()? as usize + 1;
+        if got + run > n {
+            return Err(StoreError::Corrupt("a run goes past its array".into()));
+        }
+        if let Some(o) = out.as_deref_mut() {
+            o.extend(std::iter::repeat_n(v, run));
+        }
+        got += run;
+    }
+    Ok(())
+}
+
+/// The rollup of one scope on one day: every item's values in one blob.
+pub fn encode_scope_day(records: &[&SlotRecord]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(records.len() * 64);
+    for r in records {
+        put_uvarint(&mut buf, r.item as u64);
+        for v in [r.day_peak, r.day_enabled, r.end_level, r.end_enabled] {
+            put_uvarint(&mut buf, v as u64);
+        }
+        put_runs(&mut buf, &r.peaks);
+        put_runs(&mut buf, &r.enabled);
+    }
+    buf
+}
+
+/// Reads a scope-day blob; with `detail` false, the per-period arrays are skipped.
+pub fn decode_scope_day(
+    blob: &[u8],
+    scope: Scope,
+    detail: bool,
+    out: &mut Vec<SlotRecord>,
+) -> Result<(), StoreError> {
+    let mut r = Reader::new(blob);
+    while !r.is_empty() {
+        let item =
+            u16::try_from(r.uvarint()?).map_err(|_| StoreError::Corrupt("item index".into()))?;
+        let (day_peak, day_enabled, end_level, end_enabled) =
+            (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        let (mut peaks, mut enabled) = (Vec::new(), Vec::new());
+        read_runs(&mut r, detail.then_some(&mut peaks))?;
+        read_runs(&mut r, detail.then_some(&mut enabled))?;
+        out.push(SlotRecord {
+            scope,
+            item,
+            peaks,
+            enabled,
+            day_peak,
+            day_enabled,
+            end_level,
+            end_enabled,
+        });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_round_trip() {
+        let events = vec![
+            StoredEvent {
+                ts: -5,
+                seq: 9,
+                kind: EventKind::Login,
+                agent: 1,
+                place: 0,
+                groups: 3,
+                media: 1,
+            },
+            StoredEvent {
+                ts: 1_700_000_000_000_000_000,
+                seq: 2,
+                kind: EventKind::Logout,
+                agent: 70_000,
+                place: 5,
+                groups: 0,
+                media: 0,
+            },
+            StoredEvent {
+                ts: 1_700_000_000_000_000_000,
+                seq: u32::MAX as u64 + 7,
+                kind: EventKind::Login,
+                agent: u32::MAX,
+                place: 1,
+                groups: 1,
+                media: 2,
+            },
+        ];
+        let blob = encode_events(&events);
+        let mut back = Vec::new();
+        decode_events(&blob, &mut back).unwrap();
+        assert_eq!(back, events);
+        assert!(decode_events(&blob[..blob.len() - 1], &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn scope_days_round_trip_as_runs() {
+        let rec = |item: u16, peaks: Vec<u32>, enabled: Vec<u32>| SlotRecord {
+            scope: Scope::SYSTEM,
+            item,
+            day_peak: peaks.iter().copied().max().unwrap_or(0),
+            day_enabled: enabled.iter().copied().max().unwrap_or(0),
+            end_level: 3,
+            end_enabled: 7,
+            peaks,
+            enabled,
+        };
+        let a = rec(0, vec![0, 0, 0, 5, 5, 6, 0, 300, 300], vec![7; 9]);
+        let b = rec(5, vec![1; 9], vec![0, 0, 0, 0, 7, 7, 7, 7, 7]);
+        let blob = encode_scope_day(&[&a, &b]);
+        assert!(blob.len() < 40, "{} bytes", blob.len());
+        let mut out = Vec::new();
+        decode_scope_day(&blob, Scope::SYSTEM, true, &mut out).unwrap();
+        assert_eq!(out, vec![a.clone(), b.clone()]);
+        let mut summary = Vec::new();
+        decode_scope_day(&blob, Scope::SYSTEM, false, &mut summary).unwrap();
+        assert_eq!(summary[1].day_enabled, 7);
+        assert!(summary[1].peaks.is_empty());
+        assert!(
+            decode_scope_day(
+                &blob[..blob.len() - 1],
+                Scope::SYSTEM,
+                true,
+                &mut Vec::new()
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn snapshots_and_lists_round_trip() {
+        let rows = vec![
+            SnapshotAgentRow {
+                agent: 1,
+                enabled: true,
+                media: 2,
+                groups: 0,
+            },
+            SnapshotAgentRow {
+                agent: 300,
+                enabled: false,
+                media: 0,
+                groups: 9,
+            },
+        ];
+        assert_eq!(decode_snapshot(&encode_snapshot(&rows)).unwrap(), rows);
+        let mut out = Vec::new();
+        decode_u32s(&encode_u32s(&[0, 127, 128, u32::MAX]), &mut out).unwrap();
+        assert_eq!(out, [0, 127, 128, u32::MAX]);
+    }
+}

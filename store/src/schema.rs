@@ -1,0 +1,125 @@
+//! The schema, written once for both dialects: every table with its columns (the
+//! migrations in `migrations/sqlite` and `migrations/postgres` create exactly these; a test
+//! checks both against this list), and the keys of the `meta` table.
+
+/// A column's type in both dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Int,
+    Text,
+    Blob,
+}
+
+use Kind::{Blob, Int, Text};
+
+/// Every table, in an order that keeps references before their users, with its columns.
+pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
+    ("meta", &[("key", Text), ("value", Text)]),
+    ("tenant", &[("id", Int), ("name", Text)]),
+    ("agent", &[("id", Int), ("tenant", Int), ("name", Text)]),
+    ("grp", &[("id", Int), ("tenant", Int), ("name", Text)]),
+    ("media", &[("id", Int), ("name", Text)]),
+    ("place", &[("id", Int), ("name", Text)]),
+    ("groupset", &[("id", Int), ("members", Blob)]),
+    ("mediaset", &[("id", Int), ("members", Blob)]),
+    (
+        "event_chunk",
+        &[
+            ("id", Int),
+            ("utc_day", Int),
+            ("collector", Text),
+            ("n", Int),
+            ("min_ts", Int),
+            ("max_ts", Int),
+            ("data", Blob),
+        ],
+    ),
+    (
+        "snapshot",
+        &[
+            ("id", Int),
+            ("taken", Int),
+            ("source", Text),
+            ("collector", Text),
+            ("sha256", Blob),
+            ("agents", Int),
+            ("data", Blob),
+        ],
+    ),
+    (
+        "reject",
+        &[
+            ("id", Int),
+            ("collector", Text),
+            ("source", Text),
+            ("line", Int),
+            ("reason", Text),
+            ("text", Text),
+            ("at", Int),
+        ],
+    ),
+    (
+        "collector",
+        &[
+            ("name", Text),
+            ("kind", Text),
+            ("cursor", Text),
+            ("last_success", Int),
+            ("last_error", Text),
+            ("last_error_at", Int),
+            ("runs", Int),
+            ("failures", Int),
+            ("events", Int),
+            ("duplicates", Int),
+            ("snapshots", Int),
+            ("rejects", Int),
+        ],
+    ),
+    ("dirty_day", &[("utc_day", Int), ("seq", Int)]),
+    (
+        "rollup_day",
+        &[
+            ("day", Int),
+            ("start_fp", Blob),
+            ("end_state", Blob),
+            ("events", Int),
+            ("sessions", Int),
+            ("stray_logouts", Int),
+        ],
+    ),
+    (
+        "rollup_scope_day",
+        &[
+            ("id", Int),
+            ("scope_kind", Int),
+            ("scope_id", Int),
+            ("day", Int),
+            ("data", Blob),
+        ],
+    ),
+    (
+        "anomaly",
+        &[("day", Int), ("ts", Int), ("agent", Int), ("kind", Text)],
+    ),
+];
+
+/// The columns of `table`, in the order [`TABLES`] gives them.
+pub fn columns(table: &str) -> &'static [(&'static str, Kind)] {
+    TABLES
+        .iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, c)| *c)
+        .unwrap_or_else(|| panic!("no table {table} in the schema"))
+}
+
+/// The keys of the `meta` table.
+pub mod meta {
+    /// The receive sequence number of the next event (every ingest moves it on).
+    pub const NEXT_SEQ: &str = "next_seq";
+    /// What the last rollup depended on: time zone, items, bundle definitions.
+    pub const ROLLUP_FINGERPRINT: &str = "rollup_fingerprint";
+    /// When the first configuration snapshot was taken, as the last rollup saw it.
+    pub const ROLLUP_FIRST_SNAPSHOT: &str = "rollup_first_snapshot";
+    /// Days before this one lost their raw events to retention.
+    pub const FROZEN_BEFORE: &str = "frozen_before";
+}
