@@ -214,80 +214,93 @@ fn instant(tz: &Tz, local: NaiveDateTime) -> chrono::DateTime<Tz> {
 pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
     let mut rng = Rng::new(spec.seed);
     let agents = make_agents(spec, &mut rng);
-    let tz = spec.timezone;
     let spool = dir.join("spool");
     let snaps = dir.join("config-snapshots");
     std::fs::create_dir_all(&spool)?;
     std::fs::create_dir_all(&snaps)?;
     let mut out = Generated::default();
-
     // Events, per local day of the login and tenant.
     let mut per_file: Vec<Vec<Ev>> = Vec::new();
     let mut file_keys: Vec<(u32, usize)> = Vec::new();
     for d in 0..spec.days {
-        let date = spec.start + TimeDelta::days(d as i64);
-        let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
-        let last_day = d + 1 == spec.days;
-        let mut files: Vec<Vec<Ev>> = (0..spec.tenants).map(|_| Vec::new()).collect();
-        for (ai, a) in agents.iter().enumerate() {
-            if d < a.hired || a.left.is_some_and(|l| d >= l) {
-                continue;
-            }
-            if (weekend && !a.weekend) || rng.chance(0.06) {
-                continue; // day off, or sick
-            }
-            let begin =
-                date.and_time(NaiveTime::MIN) + TimeDelta::minutes(a.start + rng.range(-12, 15));
-            let end = begin + TimeDelta::minutes(a.length + rng.range(-10, 20));
-            // Breaks split the shift into sessions.
-            let n = spec.breaks as i64 + 1;
-            let span = (end - begin).num_minutes();
-            let mut cuts = vec![begin];
-            for b in 1..n {
-                let at = begin + TimeDelta::minutes(span * b / n + rng.range(-10, 10));
-                let len = if b == n / 2 { 30 } else { 15 };
-                cuts.push(at);
-                cuts.push(at + TimeDelta::minutes(len));
-            }
-            cuts.push(end);
-            let ev = &mut files[a.tenant];
-            for (k, pair) in cuts.chunks(2).enumerate() {
-                let (from, to) = (pair[0], pair[1]);
+        let files = day_events(spec, &agents, &mut rng, d, &mut out);
+        for (t, mut evs) in files.into_iter().enumerate() {
+            evs.sort_by_key(|e| (e.ts, e.agent, !e.login));
+            per_file.push(evs);
+            file_keys.push((d, t));
+        }
+    }
+    for (&key, evs) in file_keys.iter().zip(&per_file) {
+        write_spool_file(spec, &agents, &spool, key, evs, &mut out)?;
+    }
+    write_snapshots(spec, &agents, &snaps, &mut out)?;
+    write_license(spec, &agents, dir)?;
+    let config = dir.join("seatmeter.toml");
+    std::fs::File::create(&config)?.write_all(site_config(spec).as_bytes())?;
+    out.config = config;
+    Ok(out)
+}
+
+/// One day's sessions of every agent, per tenant (the RNG is drawn in agent order).
+fn day_events(
+    spec: &SiteSpec,
+    agents: &[Agent],
+    rng: &mut Rng,
+    d: u32,
+    out: &mut Generated,
+) -> Vec<Vec<Ev>> {
+    let date = spec.start + TimeDelta::days(d as i64);
+    let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+    let last_day = d + 1 == spec.days;
+    let mut files: Vec<Vec<Ev>> = (0..spec.tenants).map(|_| Vec::new()).collect();
+    for (ai, a) in agents.iter().enumerate() {
+        if d < a.hired || a.left.is_some_and(|l| d >= l) {
+            continue;
+        }
+        if (weekend && !a.weekend) || rng.chance(0.06) {
+            continue; // day off, or sick
+        }
+        let begin =
+            date.and_time(NaiveTime::MIN) + TimeDelta::minutes(a.start + rng.range(-12, 15));
+        let end = begin + TimeDelta::minutes(a.length + rng.range(-10, 20));
+        // Breaks split the shift into sessions.
+        let n = spec.breaks as i64 + 1;
+        let span = (end - begin).num_minutes();
+        let mut cuts = vec![begin];
+        for b in 1..n {
+            let at = begin + TimeDelta::minutes(span * b / n + rng.range(-10, 10));
+            let len = if b == n / 2 { 30 } else { 15 };
+            cuts.push(at);
+            cuts.push(at + TimeDelta::minutes(len));
+        }
+        cuts.push(end);
+        let ev = &mut files[a.tenant];
+        for (k, pair) in cuts.chunks(2).enumerate() {
+            let (from, to) = (pair[0], pair[1]);
+            ev.push(Ev {
+                ts: from,
+                login: true,
+                agent: ai,
+                media: a.media.to_vec(),
+                with_groups: rng.chance(0.7),
+            });
+            out.sessions += 1;
+            if k == 0
+                && let Some(m) = a.second_device
+            {
+                // A second device joins a few minutes later; one logout ends both.
                 ev.push(Ev {
-                    ts: from,
+                    ts: from + TimeDelta::minutes(3),
                     login: true,
                     agent: ai,
-                    media: a.media.to_vec(),
-                    with_groups: rng.chance(0.7),
+                    media: vec![m],
+                    with_groups: false,
                 });
-                out.sessions += 1;
-                if k == 0
-                    && let Some(m) = a.second_device
-                {
-                    // A second device joins a few minutes later; one logout ends both.
-                    ev.push(Ev {
-                        ts: from + TimeDelta::minutes(3),
-                        login: true,
-                        agent: ai,
-                        media: vec![m],
-                        with_groups: false,
-                    });
-                }
-                let open = last_day && k + 1 == cuts.len() / 2 && ai % 40 == 7;
-                if !open {
-                    ev.push(Ev {
-                        ts: to,
-                        login: false,
-                        agent: ai,
-                        media: Vec::new(),
-                        with_groups: false,
-                    });
-                }
             }
-            if spec.anomalies && rng.chance(0.004) {
-                // A logout the platform sent twice: the second one is stray.
+            let open = last_day && k + 1 == cuts.len() / 2 && ai % 40 == 7;
+            if !open {
                 ev.push(Ev {
-                    ts: end + TimeDelta::minutes(2),
+                    ts: to,
                     login: false,
                     agent: ai,
                     media: Vec::new(),
@@ -295,95 +308,120 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
                 });
             }
         }
-        for (t, mut evs) in files.into_iter().enumerate() {
-            evs.sort_by_key(|e| (e.ts, e.agent, !e.login));
-            per_file.push(evs);
-            file_keys.push((d, t));
+        if spec.anomalies && rng.chance(0.004) {
+            // A logout the platform sent twice: the second one is stray.
+            ev.push(Ev {
+                ts: end + TimeDelta::minutes(2),
+                login: false,
+                agent: ai,
+                media: Vec::new(),
+                with_groups: false,
+            });
         }
     }
+    files
+}
 
-    for ((d, t), evs) in file_keys.iter().zip(&per_file) {
-        let date = spec.start + TimeDelta::days(*d as i64);
-        let tenant = tenant_name(*t);
-        let csv = match spec.format {
-            SpoolFormat::Mixed => (*d + *t as u32) % 2 == 1,
-            SpoolFormat::Csv => true,
-            SpoolFormat::JsonLines => false,
+/// One spool file: a day's events of one tenant, as JSON Lines or CSV (and, with
+/// anomalies, bad lines in the middle and a copy delivered again).
+fn write_spool_file(
+    spec: &SiteSpec,
+    agents: &[Agent],
+    spool: &Path,
+    (d, t): (u32, usize),
+    evs: &[Ev],
+    out: &mut Generated,
+) -> std::io::Result<()> {
+    let tz = spec.timezone;
+    let date = spec.start + TimeDelta::days(d as i64);
+    let tenant = tenant_name(t);
+    let csv = match spec.format {
+        SpoolFormat::Mixed => (d + t as u32) % 2 == 1,
+        SpoolFormat::Csv => true,
+        SpoolFormat::JsonLines => false,
+    };
+    let name = format!(
+        "{}-{}.{}",
+        date.format("%Y-%m-%d"),
+        tenant,
+        if csv { "csv" } else { "jsonl" }
+    );
+    let mut text = String::with_capacity(evs.len() * 120);
+    if csv {
+        text.push_str("ts,event,tenant,agent,place,groups,media\n");
+    }
+    for e in evs {
+        let a = &agents[e.agent];
+        let at = instant(&tz, e.ts);
+        let groups: &[&str] = if e.login && e.with_groups {
+            &a.groups
+        } else {
+            &[]
         };
-        let name = format!(
-            "{}-{}.{}",
-            date.format("%Y-%m-%d"),
-            tenant,
-            if csv { "csv" } else { "jsonl" }
-        );
-        let mut text = String::with_capacity(evs.len() * 120);
         if csv {
-            text.push_str("ts,event,tenant,agent,place,groups,media\n");
-        }
-        for e in evs {
-            let a = &agents[e.agent];
-            let at = instant(&tz, e.ts);
-            let groups: &[&str] = if e.login && e.with_groups {
-                &a.groups
+            let _ = writeln!(
+                text,
+                "{},{},{},{},{},{},{}",
+                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                if e.login { "login" } else { "logout" },
+                tenant,
+                a.id,
+                a.place,
+                groups.join(";"),
+                e.media.join(";")
+            );
+        } else {
+            let utc = at
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let line = if e.login {
+                serde_json::json!({"ts": utc, "event": "login", "tenant": tenant, "agent": a.id, "place": a.place, "groups": groups, "media": e.media})
             } else {
-                &[]
+                serde_json::json!({"ts": utc, "event": "logout", "tenant": tenant, "agent": a.id})
             };
-            if csv {
-                let _ = writeln!(
-                    text,
-                    "{},{},{},{},{},{},{}",
-                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                    if e.login { "login" } else { "logout" },
-                    tenant,
-                    a.id,
-                    a.place,
-                    groups.join(";"),
-                    e.media.join(";")
-                );
-            } else {
-                let utc = at
-                    .with_timezone(&chrono::Utc)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-                let line = if e.login {
-                    serde_json::json!({"ts": utc, "event": "login", "tenant": tenant, "agent": a.id, "place": a.place, "groups": groups, "media": e.media})
-                } else {
-                    serde_json::json!({"ts": utc, "event": "logout", "tenant": tenant, "agent": a.id})
-                };
-                let _ = writeln!(text, "{line}");
-            }
-            out.events += 1;
+            let _ = writeln!(text, "{line}");
         }
-        if spec.anomalies && *d == 3 && *t == 0 {
-            // Lines a collector must keep aside, between good ones.
-            let bad = if csv {
-                "2026-13-40T08:00:00Z,login,acme,a9999,,,voice\n2026-10-08T08:00:00Z,login,acme,a9998,desk-1,Support,voice,extra\n"
-            } else {
-                "{\"ts\":\"2026-10-08T08:00:00Z\",\"event\":\"signin\",\"agent\":\"a9999\"}\n{\"ts\":\"2026-10-08T08:01:00Z\",\"event\":\"login\",\"agent\":\"a99\n"
-            };
-            let mid = text.len() / 2;
-            let mid = text[mid..]
-                .find('\n')
-                .map(|i| mid + i + 1)
-                .unwrap_or(text.len());
-            text.insert_str(mid, bad);
-            out.bad_lines += 2;
-        }
-        std::fs::write(spool.join(&name), &text)?;
-        out.files += 1;
-        if spec.anomalies && *d == 10 && *t == 1 {
-            // The same file delivered again under another name: stored once.
-            std::fs::write(
-                spool.join(format!(
-                    "{name}.resent.{}",
-                    if csv { "csv" } else { "jsonl" }
-                )),
-                &text,
-            )?;
-            out.files += 1;
-        }
+        out.events += 1;
     }
+    if spec.anomalies && d == 3 && t == 0 {
+        // Lines a collector must keep aside, between good ones.
+        let bad = if csv {
+            "2026-13-40T08:00:00Z,login,acme,a9999,,,voice\n2026-10-08T08:00:00Z,login,acme,a9998,desk-1,Support,voice,extra\n"
+        } else {
+            "{\"ts\":\"2026-10-08T08:00:00Z\",\"event\":\"signin\",\"agent\":\"a9999\"}\n{\"ts\":\"2026-10-08T08:01:00Z\",\"event\":\"login\",\"agent\":\"a99\n"
+        };
+        let mid = text.len() / 2;
+        let mid = text[mid..]
+            .find('\n')
+            .map(|i| mid + i + 1)
+            .unwrap_or(text.len());
+        text.insert_str(mid, bad);
+        out.bad_lines += 2;
+    }
+    std::fs::write(spool.join(&name), &text)?;
+    out.files += 1;
+    if spec.anomalies && d == 10 && t == 1 {
+        // The same file delivered again under another name: stored once.
+        std::fs::write(
+            spool.join(format!(
+                "{name}.resent.{}",
+                if csv { "csv" } else { "jsonl" }
+            )),
+            &text,
+        )?;
+        out.files += 1;
+    }
+    Ok(())
+}
 
-    // Configuration snapshots: on the first day and every Monday, just after midnight.
+/// Configuration snapshots: on the first day and every Monday, just after midnight.
+fn write_snapshots(
+    spec: &SiteSpec,
+    agents: &[Agent],
+    snaps: &Path,
+    out: &mut Generated,
+) -> std::io::Result<()> {
+    let tz = spec.timezone;
     for d in 0..spec.days {
         let date = spec.start + TimeDelta::days(d as i64);
         if d != 0 && date.weekday() != Weekday::Mon {
@@ -427,12 +465,7 @@ pub fn generate(spec: &SiteSpec, dir: &Path) -> std::io::Result<Generated> {
         )?;
         out.snapshots += 1;
     }
-
-    write_license(spec, &agents, dir)?;
-    let config = dir.join("seatmeter.toml");
-    std::fs::File::create(&config)?.write_all(site_config(spec).as_bytes())?;
-    out.config = config;
-    Ok(out)
+    Ok(())
 }
 
 fn xml_escape(s: &str) -> String {

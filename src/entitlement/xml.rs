@@ -209,184 +209,241 @@ enum Section {
 pub fn parse(path: &str, text: &str, items: &[String]) -> Result<EntitlementFile, XmlError> {
     // Where each line starts: a line number is a binary search, not a scan from the top
     // (a reseller's file can hold thousands of grants).
-    let newlines: Vec<usize> = newline_offsets(text);
-    let line_of = |pos: usize| newlines.partition_point(|&n| n < pos) + 1;
-    let err = |pos: usize, message: String| XmlError {
-        path: path.to_string(),
-        line: line_of(pos),
-        message,
-    };
-    let mut out = EntitlementFile {
-        sha256: Sha256::digest(text.as_bytes()).into(),
-        ..EntitlementFile::default()
+    let mut p = Parser {
+        path,
+        items,
+        newlines: newline_offsets(text),
+        out: EntitlementFile {
+            sha256: Sha256::digest(text.as_bytes()).into(),
+            ..EntitlementFile::default()
+        },
+        section: Section::None,
+        root: false,
     };
     let mut reader = Reader::from_str(text);
-    let mut section = Section::None;
-    let mut root = false;
     loop {
         let pos = reader.buffer_position() as usize;
         let ev = reader
             .read_event()
-            .map_err(|e| err(pos, format!("not well-formed XML: {e}")))?;
-        let (start, empty) = match &ev {
-            Event::Start(s) => (Some(s.clone()), false),
-            Event::Empty(s) => (Some(s.clone()), true),
+            .map_err(|e| p.err(pos, format!("not well-formed XML: {e}")))?;
+        let (s, empty) = match &ev {
+            Event::Start(s) => (s.clone(), false),
+            Event::Empty(s) => (s.clone(), true),
             Event::End(e) => {
-                match e.name().as_ref() {
-                    "System" | "Tenant" | "Bundle" => section = Section::None,
-                    _ => {}
+                if matches!(e.name().as_ref(), "System" | "Tenant" | "Bundle") {
+                    p.section = Section::None;
                 }
                 continue;
             }
             Event::Eof => break,
             _ => continue,
         };
-        let Some(s) = start else { continue };
-        let attrs = attributes(&s).map_err(|m| err(pos, m))?;
-        let get = |name: &str| attrs.get(name).map(String::as_str);
-        let only = |allowed: &[&str], element: &str| -> Result<(), XmlError> {
-            match attrs.keys().find(|k| !allowed.contains(&k.as_str())) {
-                Some(k) => Err(err(pos, format!("<{element}> has no attribute {k:?}"))),
-                None => Ok(()),
-            }
-        };
-        let date = |key: &str| -> Result<Option<NaiveDate>, XmlError> {
-            get(key)
-                .map(|v| {
-                    NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
-                        .map_err(|_| err(pos, format!("{key} {v:?} is not a date (YYYY-MM-DD)")))
-                })
-                .transpose()
-        };
-        let item_index = |name: &str| -> Result<usize, XmlError> {
-            items.iter().position(|i| i == name).ok_or_else(|| {
-                err(
-                    pos,
-                    format!(
-                        "item {name:?} is not configured (items: {})",
-                        items.join(", ")
-                    ),
-                )
-            })
-        };
+        let attrs = attributes(&s).map_err(|m| p.err(pos, m))?;
         let name = s.name().as_ref().to_string();
-        match (name.as_str(), &section) {
-            ("Entitlements", _) if !root => root = true,
-            (_, _) if !root => {
-                return Err(err(
-                    pos,
+        p.element(&name, &Attrs { attrs, pos }, empty)?;
+    }
+    if !p.root {
+        return Err(p.err(text.len(), "no <Entitlements> element".into()));
+    }
+    Ok(p.out)
+}
+
+/// The attributes of one element, and where it is.
+struct Attrs {
+    attrs: BTreeMap<String, String>,
+    pos: usize,
+}
+
+impl Attrs {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.attrs.get(name).map(String::as_str)
+    }
+}
+
+/// An entitlement document being read.
+struct Parser<'a> {
+    path: &'a str,
+    items: &'a [String],
+    newlines: Vec<usize>,
+    out: EntitlementFile,
+    section: Section,
+    root: bool,
+}
+
+impl Parser<'_> {
+    fn line_of(&self, pos: usize) -> usize {
+        self.newlines.partition_point(|&n| n < pos) + 1
+    }
+
+    fn err(&self, pos: usize, message: String) -> XmlError {
+        XmlError {
+            path: self.path.to_string(),
+            line: self.line_of(pos),
+            message,
+        }
+    }
+
+    /// Refuses an attribute that `element` does not take.
+    fn only(&self, a: &Attrs, allowed: &[&str], element: &str) -> Result<(), XmlError> {
+        match a.attrs.keys().find(|k| !allowed.contains(&k.as_str())) {
+            Some(k) => Err(self.err(a.pos, format!("<{element}> has no attribute {k:?}"))),
+            None => Ok(()),
+        }
+    }
+
+    fn date(&self, a: &Attrs, key: &str) -> Result<Option<NaiveDate>, XmlError> {
+        a.get(key)
+            .map(|v| {
+                NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d")
+                    .map_err(|_| self.err(a.pos, format!("{key} {v:?} is not a date (YYYY-MM-DD)")))
+            })
+            .transpose()
+    }
+
+    /// `start` (required) and `end` (optional, not before the start).
+    fn dates(&self, a: &Attrs, element: &str) -> Result<(NaiveDate, Option<NaiveDate>), XmlError> {
+        let start = self
+            .date(a, "start")?
+            .ok_or_else(|| self.err(a.pos, format!("<{element}> needs a start date")))?;
+        let end = self.date(a, "end")?;
+        if end.is_some_and(|e| e < start) {
+            return Err(self.err(a.pos, "the end date is before the start date".into()));
+        }
+        Ok((start, end))
+    }
+
+    fn item_index(&self, a: &Attrs, name: &str) -> Result<usize, XmlError> {
+        self.items.iter().position(|i| i == name).ok_or_else(|| {
+            self.err(
+                a.pos,
+                format!(
+                    "item {name:?} is not configured (items: {})",
+                    self.items.join(", ")
+                ),
+            )
+        })
+    }
+
+    fn element(&mut self, name: &str, a: &Attrs, empty: bool) -> Result<(), XmlError> {
+        match (name, &self.section) {
+            ("Entitlements", _) if !self.root => self.root = true,
+            (_, _) if !self.root => {
+                return Err(self.err(
+                    a.pos,
                     format!("the document must start with <Entitlements>, not <{name}>"),
                 ));
             }
-            ("System", Section::None) if !empty => section = Section::System,
+            ("System", Section::None) if !empty => self.section = Section::System,
             ("Tenant", Section::None) if !empty => {
-                let t = get("name")
+                let t = a
+                    .get("name")
                     .filter(|n| !n.trim().is_empty())
-                    .ok_or_else(|| err(pos, "<Tenant> needs a name".into()))?;
-                out.tenants.entry(t.to_string()).or_default();
-                section = Section::Tenant(t.to_string());
+                    .ok_or_else(|| self.err(a.pos, "<Tenant> needs a name".into()))?;
+                self.out.tenants.entry(t.to_string()).or_default();
+                self.section = Section::Tenant(t.to_string());
             }
-            ("Bundle", Section::None) if !empty => {
-                only(&["name", "issued", "start", "end"], "Bundle")?;
-                let name = get("name")
-                    .filter(|n| !n.trim().is_empty())
-                    .ok_or_else(|| err(pos, "<Bundle> needs a name".into()))?;
-                if items.iter().any(|i| i == name) {
-                    return Err(err(pos, format!("bundle {name:?} has the name of an item")));
-                }
-                let start =
-                    date("start")?.ok_or_else(|| err(pos, "<Bundle> needs a start date".into()))?;
-                let end = date("end")?;
-                if end.is_some_and(|e| e < start) {
-                    return Err(err(pos, "the end date is before the start date".into()));
-                }
-                out.bundles.push(BundleDef {
-                    name: name.to_string(),
-                    issued: date("issued")?
-                        .ok_or_else(|| err(pos, "<Bundle> needs an issued date".into()))?,
-                    start,
-                    end,
-                    include: 0,
-                    exclude: 0,
-                    line: line_of(pos),
-                    order: (0, line_of(pos)),
-                });
-                section = Section::Bundle(out.bundles.len() - 1);
-            }
+            ("Bundle", Section::None) if !empty => self.bundle(a)?,
             ("Include" | "Exclude", Section::Bundle(b)) => {
-                only(&["item"], &name)?;
-                let item = item_index(
-                    get("item").ok_or_else(|| err(pos, format!("<{name}> needs an item")))?,
-                )?;
-                let def = &mut out.bundles[*b];
+                let b = *b;
+                self.only(a, &["item"], name)?;
+                let item_name = a
+                    .get("item")
+                    .ok_or_else(|| self.err(a.pos, format!("<{name}> needs an item")))?;
+                let item = self.item_index(a, item_name)?;
+                let def = &mut self.out.bundles[b];
                 if name == "Include" {
                     def.include |= 1 << item;
                 } else {
                     def.exclude |= 1 << item;
                 }
             }
-            ("Entitlement", Section::System | Section::Tenant(_)) => {
-                let (item, bundle) = match (get("item"), get("bundle")) {
-                    (Some(i), None) => (item_index(i)?, None),
-                    (None, Some(b)) => (usize::MAX, Some(b.to_string())),
-                    _ => {
-                        return Err(err(
-                            pos,
-                            "<Entitlement> needs an item or a bundle (one of them)".into(),
-                        ));
-                    }
-                };
-                let quantity: u64 = get("quantity")
-                    .ok_or_else(|| err(pos, "<Entitlement> needs a quantity".into()))?
-                    .trim()
-                    .parse()
-                    .map_err(|_| {
-                        err(
-                            pos,
-                            format!(
-                                "quantity {:?} is not a whole number of seats",
-                                get("quantity").unwrap_or("")
-                            ),
-                        )
-                    })?;
-                let start = date("start")?
-                    .ok_or_else(|| err(pos, "<Entitlement> needs a start date".into()))?;
-                let end = date("end")?;
-                if end.is_some_and(|e| e < start) {
-                    return Err(err(pos, "the end date is before the start date".into()));
-                }
-                only(
-                    &["item", "bundle", "quantity", "start", "end"],
-                    "Entitlement",
-                )?;
-                let grant = Grant {
-                    item,
-                    bundle,
-                    quantity,
-                    start,
-                    end,
-                    line: line_of(pos),
-                };
-                match &section {
-                    Section::System => out.system.push(grant),
-                    Section::Tenant(t) => out.tenants.entry(t.clone()).or_default().push(grant),
-                    Section::None | Section::Bundle(_) => unreachable!("matched above"),
-                }
-            }
+            ("Entitlement", Section::System | Section::Tenant(_)) => self.grant(a)?,
             (other, _) => {
-                return Err(err(
-                    pos,
+                return Err(self.err(
+                    a.pos,
                     format!(
                         "unexpected <{other}> here (an <Entitlements> document holds <Bundle> definitions, and <System> and <Tenant name=\"...\"> sections of <Entitlement> elements)"
                     ),
                 ));
             }
         }
+        Ok(())
     }
-    if !root {
-        return Err(err(text.len(), "no <Entitlements> element".into()));
+
+    fn bundle(&mut self, a: &Attrs) -> Result<(), XmlError> {
+        self.only(a, &["name", "issued", "start", "end"], "Bundle")?;
+        let name = a
+            .get("name")
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| self.err(a.pos, "<Bundle> needs a name".into()))?;
+        if self.items.iter().any(|i| i == name) {
+            return Err(self.err(a.pos, format!("bundle {name:?} has the name of an item")));
+        }
+        let (start, end) = self.dates(a, "Bundle")?;
+        let issued = self
+            .date(a, "issued")?
+            .ok_or_else(|| self.err(a.pos, "<Bundle> needs an issued date".into()))?;
+        let line = self.line_of(a.pos);
+        self.out.bundles.push(BundleDef {
+            name: name.to_string(),
+            issued,
+            start,
+            end,
+            include: 0,
+            exclude: 0,
+            line,
+            order: (0, line),
+        });
+        self.section = Section::Bundle(self.out.bundles.len() - 1);
+        Ok(())
     }
-    Ok(out)
+
+    fn grant(&mut self, a: &Attrs) -> Result<(), XmlError> {
+        let (item, bundle) = match (a.get("item"), a.get("bundle")) {
+            (Some(i), None) => (self.item_index(a, i)?, None),
+            (None, Some(b)) => (usize::MAX, Some(b.to_string())),
+            _ => {
+                return Err(self.err(
+                    a.pos,
+                    "<Entitlement> needs an item or a bundle (one of them)".into(),
+                ));
+            }
+        };
+        let quantity: u64 = a
+            .get("quantity")
+            .ok_or_else(|| self.err(a.pos, "<Entitlement> needs a quantity".into()))?
+            .trim()
+            .parse()
+            .map_err(|_| {
+                self.err(
+                    a.pos,
+                    format!(
+                        "quantity {:?} is not a whole number of seats",
+                        a.get("quantity").unwrap_or("")
+                    ),
+                )
+            })?;
+        let (start, end) = self.dates(a, "Entitlement")?;
+        self.only(
+            a,
+            &["item", "bundle", "quantity", "start", "end"],
+            "Entitlement",
+        )?;
+        let grant = Grant {
+            item,
+            bundle,
+            quantity,
+            start,
+            end,
+            line: self.line_of(a.pos),
+        };
+        match &self.section {
+            Section::System => self.out.system.push(grant),
+            Section::Tenant(t) => self.out.tenants.entry(t.clone()).or_default().push(grant),
+            Section::None | Section::Bundle(_) => unreachable!("only called in these sections"),
+        }
+        Ok(())
+    }
 }
 
 fn newline_offsets(text: &str) -> Vec<usize> {

@@ -296,25 +296,17 @@ impl FairPeaks {
     }
 }
 
-/// Writes the month's files into `dir`. `month` is its first day.
-pub fn export(
+/// The tenants of an export: their store ids (tenants with data), the entitlement files,
+/// and the names to bill.
+type Tenants = (HashMap<String, u32>, Entitlements, BTreeSet<String>);
+
+/// The tenants to bill: every tenant with data (with its store id, for the fair peak),
+/// and every tenant the entitlement files provision; or only `only`.
+fn tenants_to_bill(
     store: &mut dyn Store,
     config: &Config,
-    month: NaiveDate,
     only: Option<&str>,
-    dir: &Path,
-    progress: &mut dyn FnMut(&str),
-) -> Result<Exported, ExportError> {
-    let billing = &config.billing;
-    let first = day_of_date(month);
-    let last = day_of_date(
-        month
-            .checked_add_months(chrono::Months::new(1))
-            .ok_or_else(|| ExportError::Request("month out of range".into()))?,
-    ) - 1;
-    let label = month.format("%Y-%m").to_string();
-    // Tenants: every tenant with data (by store id, for the fair peak), and every tenant
-    // the entitlement files provision.
+) -> Result<Tenants, ExportError> {
     let tenant_ids: HashMap<String, u32> = store
         .dimensions()?
         .tenants
@@ -337,6 +329,27 @@ pub fn export(
         }
         tenants.retain(|x| x == t);
     }
+    Ok((tenant_ids, ents, tenants))
+}
+
+/// Writes the month's files into `dir`. `month` is its first day.
+pub fn export(
+    store: &mut dyn Store,
+    config: &Config,
+    month: NaiveDate,
+    only: Option<&str>,
+    dir: &Path,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Exported, ExportError> {
+    let billing = &config.billing;
+    let first = day_of_date(month);
+    let last = day_of_date(
+        month
+            .checked_add_months(chrono::Months::new(1))
+            .ok_or_else(|| ExportError::Request("month out of range".into()))?,
+    ) - 1;
+    let label = month.format("%Y-%m").to_string();
+    let (tenant_ids, ents, tenants) = tenants_to_bill(store, config, only)?;
     // Daily files for the days that are over (all of a past month).
     let today = day_of_date(
         chrono::Utc::now()

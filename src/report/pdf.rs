@@ -13,7 +13,7 @@ use seatmeter_reports::pdf::{
     Anomalies, CollectorLine, Coverage, ItemEntitlement, ItemSummary, LicenseSource, OverUseLine,
     PdfReport, RowLine, Section,
 };
-use seatmeter_store::Store;
+use seatmeter_store::{DaySummary, Store, StoreStatus};
 use sha2::{Digest, Sha256};
 
 use super::{Outcome, ReportError, Reporter, Request};
@@ -47,6 +47,9 @@ pub fn generated_at() -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// The rows of each scope, each with its measure's index.
+type ScopeRows = Vec<(String, Vec<(usize, RowLine)>)>;
+
 /// Builds the model of a PDF report, and the outcome of the report run behind it.
 pub fn build(
     store: &mut dyn Store,
@@ -54,11 +57,49 @@ pub fn build(
     req: &Request,
 ) -> Result<(PdfReport, Outcome), ReportError> {
     let cal = Calendar::new(config.timezone);
-    let items = &config.items;
+    let (groups, digest, outcome) = rows(store, config, req)?;
+    let sections: Vec<Section> = groups
+        .into_iter()
+        .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
+        .collect();
+    let status = store.status()?;
+    let (d_lo, d_hi) = (req.from, req.to);
+    let days = store.day_summaries(d_lo, d_hi)?;
+    let coverage = coverage(config, &cal, &status, &days);
+    let licenses = sources(config, &outcome);
+    let entitlement = entitlement_lines(config, &outcome, d_lo, d_hi);
+    let anomalies = anomalies(store, &cal, (d_lo, d_hi), &status, &days, &outcome)?;
+    let report = PdfReport {
+        site: config.site.clone(),
+        scope: Some(req.scope),
+        scope_filter: req.id.clone(),
+        granularity: Some(req.granularity),
+        from: Calendar::date_text(req.from),
+        to: Calendar::date_text(req.to),
+        timezone: config.timezone.name().to_string(),
+        generated_at: generated_at(),
+        generator: format!("seatmeter {}", env!("CARGO_PKG_VERSION")),
+        coverage,
+        licenses,
+        entitlement,
+        sections,
+        anomalies,
+        digest,
+    };
+    Ok((report, outcome))
+}
+
+/// The report's rows grouped by scope, each with its measure's index, the SHA-256 of
+/// their CSV, and the outcome of the report run.
+fn rows(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+) -> Result<(ScopeRows, String, Outcome), ReportError> {
     let measures = super::measures_of(config, req.scope);
     // The rows, grouped by scope, and the digest of their CSV.
     let mut hasher = HashWriter(Sha256::new());
-    let mut groups: Vec<(String, Vec<(usize, RowLine)>)> = Vec::new();
+    let mut groups: ScopeRows = Vec::new();
     let outcome = {
         let mut csv: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut hasher)?);
         let reporter = Reporter::new(store, config)?.with_peak_times();
@@ -92,18 +133,19 @@ pub fn build(
         outcome
     };
     let digest = seatmeter_core::hex(&hasher.0.finalize());
+    Ok((groups, digest, outcome))
+}
 
-    let sections: Vec<Section> = groups
-        .into_iter()
-        .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
-        .collect();
-
-    // Cover: coverage of the data.
-    let status = store.status()?;
-    let (d_lo, d_hi) = (req.from, req.to);
-    let days = store.day_summaries(d_lo, d_hi)?;
+/// The cover's account of the data: what is stored and rolled up, and when each
+/// collector last collected.
+fn coverage(
+    config: &Config,
+    cal: &Calendar,
+    status: &StoreStatus,
+    days: &[DaySummary],
+) -> Coverage {
     let fmt_utc = |t: i64| cal.format(t);
-    let coverage = Coverage {
+    Coverage {
         first_event: status.first_event.map(fmt_utc),
         last_event: status.last_event.map(fmt_utc),
         events: days.iter().map(|d| d.events).sum(),
@@ -128,8 +170,11 @@ pub fn build(
                 }
             })
             .collect(),
-    };
-    // Entitlement.
+    }
+}
+
+/// Every license and entitlement file, with its SHA-256 or why it was not read.
+fn sources(config: &Config, outcome: &Outcome) -> Vec<LicenseSource> {
     let mut licenses = Vec::new();
     for p in &config.license_files {
         let shown = p.display().to_string();
@@ -169,8 +214,19 @@ pub fn build(
             },
         });
     }
+    licenses
+}
+
+/// What each item is entitled to over the report's days, from the license files.
+fn entitlement_lines(
+    config: &Config,
+    outcome: &Outcome,
+    d_lo: Day,
+    d_hi: Day,
+) -> Vec<ItemEntitlement> {
     let ledger = Ledger::new(&outcome.license_files);
-    let entitlement = items
+    config
+        .items
         .iter()
         .map(|it| ItemEntitlement {
             item: it.name.clone(),
@@ -186,8 +242,18 @@ pub fn build(
                 .join(", "),
             granted: granted(&ledger, &it.features, d_lo, d_hi),
         })
-        .collect();
-    // Anomalies.
+        .collect()
+}
+
+/// Stray logouts, lines kept aside, days without data and what the reader must know.
+fn anomalies(
+    store: &mut dyn Store,
+    cal: &Calendar,
+    (d_lo, d_hi): (Day, Day),
+    status: &StoreStatus,
+    days: &[DaySummary],
+    outcome: &Outcome,
+) -> Result<Anomalies, ReportError> {
     let dims = store.dimensions()?;
     let stray = store.anomalies(d_lo, d_hi)?;
     let stray_logouts = stray
@@ -223,7 +289,7 @@ pub fn build(
         .filter(|d| !with_events.contains(d))
         .map(Calendar::date_text)
         .collect();
-    let anomalies = Anomalies {
+    Ok(Anomalies {
         stray_logouts,
         stray_logouts_total: stray.len() as u64,
         rejects,
@@ -240,25 +306,7 @@ pub fn build(
             .filter(|w| !w.starts_with("license file not used"))
             .cloned()
             .collect(),
-    };
-    let report = PdfReport {
-        site: config.site.clone(),
-        scope: Some(req.scope),
-        scope_filter: req.id.clone(),
-        granularity: Some(req.granularity),
-        from: Calendar::date_text(req.from),
-        to: Calendar::date_text(req.to),
-        timezone: config.timezone.name().to_string(),
-        generated_at: generated_at(),
-        generator: format!("seatmeter {}", env!("CARGO_PKG_VERSION")),
-        coverage,
-        licenses,
-        entitlement,
-        sections,
-        anomalies,
-        digest,
-    };
-    Ok((report, outcome))
+    })
 }
 
 /// What the license files grant `features` over `from..=to`, as text.

@@ -14,6 +14,7 @@
 //! earlier day, say), which the digest of its starting state tells.
 
 mod carry;
+mod items;
 mod keys;
 mod levels;
 mod sessions;
@@ -35,8 +36,8 @@ use seatmeter_store::{
 use crate::config::{Config, Item};
 use crate::entitlement::{Bundle, BundleDef};
 use carry::Carry;
+pub use items::items_of;
 pub use levels::{TenantLevels, fair_peak};
-pub use sessions::items_of;
 use snapshots::SnapshotView;
 use sweep::{SweepWork, sweep_day};
 

@@ -15,7 +15,6 @@ use super::keys::DenseKeys;
 use super::snapshots::SnapshotView;
 use super::sweep::{SweepWork, Transition};
 use super::{ItemMask, Rollup};
-use crate::config::Item;
 
 /// A day through the state machine: the sweep's input, and what only this thread knows.
 pub(super) struct Prepared {
@@ -322,30 +321,9 @@ fn sort_by_agent(events: &mut Vec<StoredEvent>, agents: usize) {
     *events = sorted;
 }
 
-/// The items a login with these media uses a seat of.
-pub fn items_of<'m>(items: &[Item], media: impl Iterator<Item = &'m str> + Clone) -> ItemMask {
-    let mut mask = 0;
-    for (i, it) in items.iter().enumerate() {
-        if it.consumed_by(media.clone()) {
-            mask |= 1 << i;
-        }
-    }
-    mask
-}
-
-/// The items that any login uses (media `*`).
-pub(super) fn any_items(items: &[Item]) -> ItemMask {
-    items
-        .iter()
-        .enumerate()
-        .filter(|(_, it)| it.any)
-        .fold(0, |m, (i, _)| m | (1 << i))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Model;
 
     fn ev(agent: u32, ts: Nanos, seq: u64) -> StoredEvent {
         StoredEvent {
@@ -374,27 +352,5 @@ mod tests {
             got,
             [(0, 5, 0), (0, 5, 2), (2, 5, 3), (2, 10, 1), (9, 1, 4)]
         );
-    }
-
-    #[test]
-    fn a_login_uses_the_items_its_media_meet() {
-        let item = |name: &str, media: &[&str], any: bool| Item {
-            name: name.into(),
-            media: media.iter().map(|m| m.to_string()).collect(),
-            any,
-            features: Vec::new(),
-            model: Model::Concurrent,
-        };
-        let items = [
-            item("Voice", &["voice"], false),
-            item("Digital", &["email", "chat"], false),
-            item("WFM", &[], true),
-        ];
-        // WFM (media "*") is used by any login.
-        assert_eq!(items_of(&items, ["voice"].into_iter()), 0b101);
-        assert_eq!(items_of(&items, ["chat", "sms"].into_iter()), 0b110);
-        assert_eq!(items_of(&items, ["voice", "email"].into_iter()), 0b111);
-        assert_eq!(items_of(&items, ["fax"].into_iter()), 0b100);
-        assert_eq!(any_items(&items), 0b100);
     }
 }

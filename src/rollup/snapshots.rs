@@ -9,8 +9,8 @@ use seatmeter_core::Nanos;
 use seatmeter_core::calendar::DaySlots;
 use seatmeter_store::{SnapshotInfo, StoreError};
 
+use super::items::any_items;
 use super::keys::Key;
-use super::sessions::any_items;
 use super::{ItemMask, Rollup};
 
 /// What the rollup needs of a snapshot: each listed agent's groups, and enabled seats per key.

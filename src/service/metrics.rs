@@ -101,11 +101,91 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
+/// One sample: `name{label="value",…} v` (no braces without labels).
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], v: impl std::fmt::Display) {
+    out.push_str(name);
+    if !labels.is_empty() {
+        out.push('{');
+        for (i, (k, val)) in labels.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let _ = write!(out, "{k}=\"{}\"", label(val));
+        }
+        out.push('}');
+    }
+    let _ = writeln!(out, " {v}");
+}
+
 /// Everything `/metrics` shows. `lag_days`: local days up to yesterday with data that is not
 /// rolled up yet.
 pub fn render(m: &Metrics, status: &StoreStatus, lag_days: u64) -> String {
     let mut out = String::new();
     let collectors = m.collectors.lock().expect("metrics lock").clone();
+    stored_totals(&mut out, &collectors, status);
+    collector_runs(&mut out, &collectors, status);
+    let rollup = m.rollup.lock().expect("metrics lock").clone();
+    family(
+        &mut out,
+        "seatmeter_rollups_total",
+        "counter",
+        "Rollup runs since the service started, per outcome.",
+    );
+    sample(
+        &mut out,
+        "seatmeter_rollups_total",
+        &[("outcome", "success")],
+        rollup.success,
+    );
+    sample(
+        &mut out,
+        "seatmeter_rollups_total",
+        &[("outcome", "failure")],
+        rollup.failure,
+    );
+    family(
+        &mut out,
+        "seatmeter_rollup_last_success_timestamp_seconds",
+        "gauge",
+        "When the last successful rollup started (0: never).",
+    );
+    sample(
+        &mut out,
+        "seatmeter_rollup_last_success_timestamp_seconds",
+        &[],
+        rollup.last_success.map(seconds).unwrap_or(0.0),
+    );
+    family(
+        &mut out,
+        "seatmeter_rollup_lag_days",
+        "gauge",
+        "Local days up to yesterday with data that is not rolled up yet.",
+    );
+    sample(&mut out, "seatmeter_rollup_lag_days", &[], lag_days);
+    family(
+        &mut out,
+        "seatmeter_events_stored",
+        "gauge",
+        "Raw seat events in the store (retention deletes old ones).",
+    );
+    sample(&mut out, "seatmeter_events_stored", &[], status.events);
+    family(
+        &mut out,
+        "seatmeter_store_size_bytes",
+        "gauge",
+        "Size of the store.",
+    );
+    sample(
+        &mut out,
+        "seatmeter_store_size_bytes",
+        &[],
+        status.size_bytes,
+    );
+    out
+}
+
+/// The totals the store keeps per collector, so they survive restarts.
+fn stored_totals(out: &mut String, collectors: &BTreeMap<String, Runs>, status: &StoreStatus) {
     let stored = |name: &str| status.collectors.iter().find(|c| c.name == name);
     for (metric, help, get) in [
         (
@@ -129,171 +209,122 @@ pub fn render(m: &Metrics, status: &StoreStatus, lag_days: u64) -> String {
             |c| c.rejects,
         ),
     ] {
-        family(&mut out, metric, "counter", help);
+        family(out, metric, "counter", help);
         for name in collectors.keys() {
             let v = stored(name).map(get).unwrap_or(0);
-            let _ = writeln!(out, "{metric}{{collector=\"{}\"}} {v}", label(name));
+            sample(out, metric, &[("collector", name)], v);
         }
     }
+}
+
+/// What this process saw of each collector's runs: counts, durations, last success and
+/// error (from the store when this process has not run it yet).
+fn collector_runs(out: &mut String, collectors: &BTreeMap<String, Runs>, status: &StoreStatus) {
+    let stored = |name: &str| status.collectors.iter().find(|c| c.name == name);
     family(
-        &mut out,
+        out,
         "seatmeter_collections_total",
         "counter",
         "Collection runs since the service started, per collector and outcome.",
     );
-    for (name, r) in &collectors {
-        let _ = writeln!(
+    for (name, r) in collectors {
+        let m = "seatmeter_collections_total";
+        sample(
             out,
-            "seatmeter_collections_total{{collector=\"{}\",outcome=\"success\"}} {}",
-            label(name),
-            r.success
+            m,
+            &[("collector", name), ("outcome", "success")],
+            r.success,
         );
-        let _ = writeln!(
+        sample(
             out,
-            "seatmeter_collections_total{{collector=\"{}\",outcome=\"failure\"}} {}",
-            label(name),
-            r.failure
+            m,
+            &[("collector", name), ("outcome", "failure")],
+            r.failure,
         );
     }
     family(
-        &mut out,
+        out,
         "seatmeter_collection_duration_seconds",
         "summary",
         "Time spent collecting, per collector.",
     );
-    for (name, r) in &collectors {
-        let _ = writeln!(
+    for (name, r) in collectors {
+        let c = [("collector", name.as_str())];
+        sample(
             out,
-            "seatmeter_collection_duration_seconds_sum{{collector=\"{}\"}} {}",
-            label(name),
-            r.duration_sum
+            "seatmeter_collection_duration_seconds_sum",
+            &c,
+            r.duration_sum,
         );
-        let _ = writeln!(
+        sample(
             out,
-            "seatmeter_collection_duration_seconds_count{{collector=\"{}\"}} {}",
-            label(name),
-            r.success + r.failure
+            "seatmeter_collection_duration_seconds_count",
+            &c,
+            r.success + r.failure,
         );
     }
     family(
-        &mut out,
+        out,
         "seatmeter_collection_last_duration_seconds",
         "gauge",
         "Duration of the last collection, per collector.",
     );
-    for (name, r) in &collectors {
-        let _ = writeln!(
+    for (name, r) in collectors {
+        sample(
             out,
-            "seatmeter_collection_last_duration_seconds{{collector=\"{}\"}} {}",
-            label(name),
-            r.last_duration
+            "seatmeter_collection_last_duration_seconds",
+            &[("collector", name)],
+            r.last_duration,
         );
     }
     family(
-        &mut out,
+        out,
         "seatmeter_collection_last_success_timestamp_seconds",
         "gauge",
         "When the last successful collection started (0: never), per collector.",
     );
-    for name in collectors.keys() {
-        let t = collectors[name]
-            .last_success
-            .or(stored(name).and_then(|c| c.last_success));
-        let _ = writeln!(
+    for (name, r) in collectors {
+        let t = r.last_success.or(stored(name).and_then(|c| c.last_success));
+        let m = "seatmeter_collection_last_success_timestamp_seconds";
+        sample(
             out,
-            "seatmeter_collection_last_success_timestamp_seconds{{collector=\"{}\"}} {}",
-            label(name),
-            t.map(seconds).unwrap_or(0.0)
+            m,
+            &[("collector", name)],
+            t.map(seconds).unwrap_or(0.0),
         );
     }
+    let last_error = |name: &str, r: &Runs| {
+        r.last_error
+            .clone()
+            .or(stored(name).and_then(|c| c.last_error.clone()))
+    };
     family(
-        &mut out,
+        out,
         "seatmeter_collection_last_error_timestamp_seconds",
         "gauge",
         "When the last failed collection started (0: none), per collector.",
     );
-    for name in collectors.keys() {
-        let e = collectors[name]
-            .last_error
-            .clone()
-            .or(stored(name).and_then(|c| c.last_error.clone()));
-        let _ = writeln!(
+    for (name, r) in collectors {
+        let t = last_error(name, r).map(|e| seconds(e.0)).unwrap_or(0.0);
+        sample(
             out,
-            "seatmeter_collection_last_error_timestamp_seconds{{collector=\"{}\"}} {}",
-            label(name),
-            e.map(|e| seconds(e.0)).unwrap_or(0.0)
+            "seatmeter_collection_last_error_timestamp_seconds",
+            &[("collector", name)],
+            t,
         );
     }
     family(
-        &mut out,
+        out,
         "seatmeter_collection_last_error_info",
         "gauge",
         "The last error of each collector that failed, as a label.",
     );
-    for name in collectors.keys() {
-        if let Some((_, e)) = collectors[name]
-            .last_error
-            .clone()
-            .or(stored(name).and_then(|c| c.last_error.clone()))
-        {
-            let _ = writeln!(
-                out,
-                "seatmeter_collection_last_error_info{{collector=\"{}\",error=\"{}\"}} 1",
-                label(name),
-                label(&e)
-            );
+    for (name, r) in collectors {
+        if let Some((_, e)) = last_error(name, r) {
+            let labels = [("collector", name.as_str()), ("error", e.as_str())];
+            sample(out, "seatmeter_collection_last_error_info", &labels, 1);
         }
     }
-    let rollup = m.rollup.lock().expect("metrics lock").clone();
-    family(
-        &mut out,
-        "seatmeter_rollups_total",
-        "counter",
-        "Rollup runs since the service started, per outcome.",
-    );
-    let _ = writeln!(
-        out,
-        "seatmeter_rollups_total{{outcome=\"success\"}} {}",
-        rollup.success
-    );
-    let _ = writeln!(
-        out,
-        "seatmeter_rollups_total{{outcome=\"failure\"}} {}",
-        rollup.failure
-    );
-    family(
-        &mut out,
-        "seatmeter_rollup_last_success_timestamp_seconds",
-        "gauge",
-        "When the last successful rollup started (0: never).",
-    );
-    let _ = writeln!(
-        out,
-        "seatmeter_rollup_last_success_timestamp_seconds {}",
-        rollup.last_success.map(seconds).unwrap_or(0.0)
-    );
-    family(
-        &mut out,
-        "seatmeter_rollup_lag_days",
-        "gauge",
-        "Local days up to yesterday with data that is not rolled up yet.",
-    );
-    let _ = writeln!(out, "seatmeter_rollup_lag_days {lag_days}");
-    family(
-        &mut out,
-        "seatmeter_events_stored",
-        "gauge",
-        "Raw seat events in the store (retention deletes old ones).",
-    );
-    let _ = writeln!(out, "seatmeter_events_stored {}", status.events);
-    family(
-        &mut out,
-        "seatmeter_store_size_bytes",
-        "gauge",
-        "Size of the store.",
-    );
-    let _ = writeln!(out, "seatmeter_store_size_bytes {}", status.size_bytes);
-    out
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What the two databases do differently, and nothing more: open, run a statement, insert
 //! many rows, begin a transaction, and measure the store's size. Everything else is
 //! written once, in SQL both understand (`$1` parameters, `ON CONFLICT … DO UPDATE`,
-//! `CAST(… AS BIGINT)`), in [`crate::sql`] and [`crate::ingest`].
+//! `CAST(… AS BIGINT)`), in `sql.rs` and `ingest.rs`.
 
 use crate::StoreError;
 use crate::schema::Kind;
@@ -202,7 +202,7 @@ pub(crate) trait Dialect: Send {
     fn rollback(&mut self);
 
     /// Whether commits are synced to disk from now on. The rollup writes its days unsynced
-    /// and syncs once at its end (see [`crate::sql`]); PostgreSQL always syncs.
+    /// and syncs once at its end (see `sql.rs`); PostgreSQL always syncs.
     fn set_durable(&mut self, _full: bool) -> Result<(), StoreError> {
         Ok(())
     }

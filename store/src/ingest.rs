@@ -180,9 +180,66 @@ pub(crate) fn ingest<D: Dialect>(
         .transpose()?
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
+    let resolved = resolve(cache, batch, next_seq);
+    cache.insert_new(d)?;
+    let mut stats = IngestStats::default();
+    let mut dirty = store_events(d, collector, resolved.by_day, &mut stats)?;
+    dirty.extend(store_snapshots(
+        d,
+        collector,
+        batch,
+        &resolved.snapshots,
+        &mut stats,
+    )?);
+    let at = now_nanos();
+    let rejects: Vec<Vec<Param<'_>>> = batch
+        .rejects
+        .iter()
+        .map(|r| params![collector, &r.source, r.line, &r.reason, &r.text, at].to_vec())
+        .collect();
+    d.insert_rows("reject", &columns("reject")[1..], &rejects, "")?;
+    stats.rejects = rejects.len() as u64;
+    // Every ingest moves the sequence on, so dirty marks order.
+    mark_dirty(d, dirty, resolved.stamp)?;
+    let next = (resolved.stamp + 1).to_string();
+    d.execute(
+        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![meta::NEXT_SEQ, &next],
+    )?;
+    d.execute(
+        "INSERT INTO collector (name, kind, cursor, events, duplicates, snapshots, rejects)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, cursor = excluded.cursor,
+            events = collector.events + excluded.events,
+            duplicates = collector.duplicates + excluded.duplicates,
+            snapshots = collector.snapshots + excluded.snapshots,
+            rejects = collector.rejects + excluded.rejects",
+        params![
+            collector,
+            kind,
+            cursor,
+            stats.events,
+            stats.duplicates,
+            stats.snapshots,
+            stats.rejects
+        ],
+    )?;
+    Ok(stats)
+}
+
+/// A batch with store ids: its events by UTC day with their receive sequence numbers, each
+/// snapshot's rows, and the sequence number after the last event.
+struct Resolved {
+    by_day: BTreeMap<i64, Vec<StoredEvent>>,
+    snapshots: Vec<Vec<SnapshotAgentRow>>,
+    stamp: u64,
+}
+
+/// Gives the batch's names their ids (new ones in the order first named) and its events
+/// their receive sequence numbers from `next_seq` on.
+fn resolve(cache: &mut DimCache, batch: &Batch, next_seq: u64) -> Resolved {
     let mut ids = BatchIds::new(batch);
     let mut seq = next_seq;
-    // Events by UTC day.
     let mut by_day: BTreeMap<i64, Vec<StoredEvent>> = BTreeMap::new();
     for e in &batch.events {
         let tenant = ids.tenant(cache, e.tenant);
@@ -201,7 +258,7 @@ pub(crate) fn ingest<D: Dialect>(
             .or_default()
             .push(stored);
     }
-    let snapshots: Vec<Vec<SnapshotAgentRow>> = batch
+    let snapshots = batch
         .snapshots
         .iter()
         .map(|s| {
@@ -219,11 +276,22 @@ pub(crate) fn ingest<D: Dialect>(
                 .collect()
         })
         .collect();
-    cache.insert_new(d)?;
+    Resolved {
+        by_day,
+        snapshots,
+        stamp: seq,
+    }
+}
 
-    let stamp = seq; // every ingest moves the sequence on, so dirty marks order
-    let mut stats = IngestStats::default();
-    let mut dirty: Vec<i64> = Vec::new();
+/// Stores each UTC day's new events as one chunk (duplicates of stored events, and of
+/// earlier ones in the batch, left out); returns the days that got events.
+fn store_events<D: Dialect>(
+    d: &mut D,
+    collector: &str,
+    by_day: BTreeMap<i64, Vec<StoredEvent>>,
+    stats: &mut IngestStats,
+) -> Result<Vec<i64>, StoreError> {
+    let mut dirty = Vec::new();
     let mut stored = Vec::new();
     for (day, events) in by_day {
         stored.clear();
@@ -249,7 +317,20 @@ pub(crate) fn ingest<D: Dialect>(
         )?;
         dirty.push(day);
     }
-    for (s, rows) in batch.snapshots.iter().zip(&snapshots) {
+    Ok(dirty)
+}
+
+/// Stores the snapshots not stored before (by their digest); returns the UTC days they
+/// were taken on.
+fn store_snapshots<D: Dialect>(
+    d: &mut D,
+    collector: &str,
+    batch: &Batch,
+    rows: &[Vec<SnapshotAgentRow>],
+    stats: &mut IngestStats,
+) -> Result<Vec<i64>, StoreError> {
+    let mut dirty = Vec::new();
+    for (s, rows) in batch.snapshots.iter().zip(rows) {
         let blob = codec::encode_snapshot(rows);
         let n = d.execute(
             "INSERT INTO snapshot (taken, source, collector, sha256, agents, data) VALUES ($1, $2, $3, $4, $5, $6)
@@ -263,17 +344,14 @@ pub(crate) fn ingest<D: Dialect>(
             stats.duplicate_snapshots += 1;
         }
     }
-    let at = now_nanos();
-    let rejects: Vec<Vec<Param<'_>>> = batch
-        .rejects
-        .iter()
-        .map(|r| params![collector, &r.source, r.line, &r.reason, &r.text, at].to_vec())
-        .collect();
-    d.insert_rows("reject", &columns("reject")[1..], &rejects, "")?;
-    stats.rejects = rejects.len() as u64;
-    dirty.sort_unstable();
-    dirty.dedup();
-    let marks: Vec<Vec<Param<'_>>> = dirty
+    Ok(dirty)
+}
+
+/// Marks the UTC days that received data, with the ingest's sequence number.
+fn mark_dirty<D: Dialect>(d: &mut D, mut days: Vec<i64>, stamp: u64) -> Result<(), StoreError> {
+    days.sort_unstable();
+    days.dedup();
+    let marks: Vec<Vec<Param<'_>>> = days
         .iter()
         .map(|&day| params![day, stamp].to_vec())
         .collect();
@@ -282,31 +360,7 @@ pub(crate) fn ingest<D: Dialect>(
         columns("dirty_day"),
         &marks,
         "ON CONFLICT (utc_day) DO UPDATE SET seq = excluded.seq",
-    )?;
-    let next = (stamp + 1).to_string();
-    d.execute(
-        "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-        params![meta::NEXT_SEQ, &next],
-    )?;
-    d.execute(
-        "INSERT INTO collector (name, kind, cursor, events, duplicates, snapshots, rejects)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, cursor = excluded.cursor,
-            events = collector.events + excluded.events,
-            duplicates = collector.duplicates + excluded.duplicates,
-            snapshots = collector.snapshots + excluded.snapshots,
-            rejects = collector.rejects + excluded.rejects",
-        params![
-            collector,
-            kind,
-            cursor,
-            stats.events,
-            stats.duplicates,
-            stats.snapshots,
-            stats.rejects
-        ],
-    )?;
-    Ok(stats)
+    )
 }
 
 /// Maps one batch's symbols and lists to store ids, asking the cache once per distinct

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern (see ../../docs/TESTING.md).
 
+mod architecture;
 mod bad_input;
 mod billing;
 mod bundles;

@@ -21,7 +21,10 @@ fn pdftotext(pdf: &Path) -> Option<String> {
         Ok(o) if o.status.success() => Some(String::from_utf8(o.stdout).unwrap()),
         Ok(o) => panic!("pdftotext failed: {}", String::from_utf8_lossy(&o.stderr)),
         Err(_) => {
-            eprintln!("skipped: pdftotext (poppler-utils) is not installed");
+            seatmeter_core::testing::skip(
+                "a PDF test",
+                "pdftotext (poppler-utils) is not installed",
+            );
             None
         }
     }

@@ -10,15 +10,10 @@ use seatmeter::dev::sitegen::{SiteSpec, generate};
 
 use crate::support::seatmeter;
 
-/// The test database, or None (and a note) when it is not configured.
+/// The test database, or None when it is not configured: the test then says loudly that
+/// it was skipped, and fails under `CI=true`.
 pub fn database_url(test: &str) -> Option<String> {
-    match std::env::var("SEATMETER_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            eprintln!("{test}: skipped, SEATMETER_TEST_DATABASE_URL is not set");
-            None
-        }
-    }
+    seatmeter_core::testing::database_url(test)
 }
 
 /// A schema of the test database, dropped when the test ends.
@@ -29,11 +24,7 @@ pub struct Schema {
 
 impl Schema {
     pub fn new(base: &str, test: &str) -> Schema {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let name = format!("sm_{test}_{}_{nanos}", std::process::id());
+        let name = seatmeter_core::testing::unique_name(test);
         Schema::sql(base, &format!("CREATE SCHEMA {name}"));
         Schema {
             base: base.to_string(),
@@ -43,8 +34,7 @@ impl Schema {
 
     /// A URL whose connections work in this schema.
     pub fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-c%20search_path%3D{}", self.base, self.name)
+        seatmeter_core::testing::schema_url(&self.base, &self.name)
     }
 
     pub fn sql(url: &str, sql: &str) {

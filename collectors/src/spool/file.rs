@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use super::line::{push_csv, push_json, split_csv_record};
+use super::line::{Columns, push_csv, push_json, split_csv_record};
 use super::{CSV_HEADER, FileState, Format, HEAD_BYTES, READ_BLOCK};
 use crate::batch::{Batch, Reject};
 use crate::{CollectError, Summary};
@@ -21,13 +21,6 @@ pub(super) struct FileReader<'a> {
     pub(super) batch_events: usize,
     pub(super) state: FileState,
     pub(super) summary: &'a mut Summary,
-}
-
-/// Column positions of a CSV file, from its header line.
-#[derive(Clone, Copy)]
-pub(super) struct Columns {
-    pub(super) idx: [Option<usize>; 7],
-    pub(super) count: usize,
 }
 
 impl FileReader<'_> {

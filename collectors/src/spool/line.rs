@@ -6,8 +6,14 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use smallvec::SmallVec;
 
-use super::file::Columns;
 use crate::batch::{Batch, EventFields, Words};
+
+/// Column positions of a CSV file, from its header line.
+#[derive(Clone, Copy)]
+pub(super) struct Columns {
+    pub(super) idx: [Option<usize>; 7],
+    pub(super) count: usize,
+}
 
 #[derive(Deserialize)]
 struct JsonEvent<'a> {

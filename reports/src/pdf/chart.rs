@@ -37,12 +37,104 @@ fn nice_max(v: u64) -> (u64, u64) {
     }
 }
 
+/// The plot area of a chart and its vertical scale.
+struct Plot {
+    left: f32,
+    right: f32,
+    top: f32,
+    bottom: f32,
+    ymax: u64,
+    step: u64,
+}
+
+impl Plot {
+    fn width(&self) -> f32 {
+        self.right - self.left
+    }
+
+    fn y(&self, v: u64) -> f32 {
+        self.bottom + (self.top - self.bottom) * v as f32 / self.ymax as f32
+    }
+}
+
+const TICK_SIZE: f32 = 7.0;
+
+fn seats(e: &Option<Entitled>) -> Option<u64> {
+    match e {
+        Some(Entitled::Seats(n)) => Some(*n),
+        _ => None,
+    }
+}
+
 pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     c.ensure(height + 6.0);
     let top = c.y;
     let bottom = top - height;
-    let size = 7.0;
-    // Title and legend.
+    legend(c, s, top);
+    // The scale fits the data; the entitlement is on it unless it is far above the data
+    // (a small tenant against the system's entitlement), then it is named instead.
+    let data_top = s
+        .peaks
+        .iter()
+        .copied()
+        .chain(s.enabled.iter().flatten().copied())
+        .max()
+        .unwrap_or(0);
+    let ent_top = s.entitled.iter().filter_map(seats).max();
+    let top_value = match ent_top {
+        Some(e) if e <= 2 * data_top.max(1) => data_top.max(e),
+        _ => data_top,
+    };
+    let (ymax, step) = nice_max(top_value);
+    let plot = Plot {
+        left: LEFT + 30.0,
+        right: LEFT + WIDTH - 4.0,
+        top: top - 18.0,
+        bottom: bottom + 20.0,
+        ymax,
+        step,
+    };
+    grid(c, &plot);
+    if s.peaks.is_empty() {
+        c.y = bottom;
+        return;
+    }
+    let (unlimited, off_scale) = columns(c, s, &plot);
+    if off_scale && let Some(e) = ent_top {
+        let note = format!("entitled: up to {e}, above this scale");
+        let w = c.fonts.width(&note, TICK_SIZE, false);
+        c.rect(
+            plot.right - w - 3.0,
+            plot.top - 10.5,
+            w + 3.0,
+            10.0,
+            Rgb3::hex(0xffffff),
+        );
+        c.text(
+            plot.right - w - 1.5,
+            plot.top - 8.0,
+            &note,
+            TICK_SIZE,
+            false,
+            RED,
+        );
+    }
+    if unlimited {
+        c.text(
+            plot.right - 60.0,
+            plot.top - 8.0,
+            "entitlement: unlimited",
+            TICK_SIZE,
+            false,
+            MUTED,
+        );
+    }
+    x_labels(c, s, &plot);
+    c.y = bottom;
+}
+
+/// The title and the legend above the plot.
+fn legend(c: &mut Canvas, s: &Series<'_>, top: f32) {
     c.text(LEFT, top - 9.0, s.title, 8.5, true, INK);
     let mut lx = LEFT + WIDTH - 250.0;
     for (label, color, kind) in [
@@ -59,89 +151,75 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
                 None,
             ),
         }
-        c.text(lx + 13.0, top - 9.0, label, size, false, MUTED);
-        lx += 13.0 + c.fonts.width(label, size, false) + 12.0;
+        c.text(lx + 13.0, top - 9.0, label, TICK_SIZE, false, MUTED);
+        lx += 13.0 + c.fonts.width(label, TICK_SIZE, false) + 12.0;
     }
-    let n = s.peaks.len();
-    let plot_left = LEFT + 30.0;
-    let plot_right = LEFT + WIDTH - 4.0;
-    let plot_top = top - 18.0;
-    let plot_bottom = bottom + 20.0;
-    let pw = plot_right - plot_left;
-    let ph = plot_top - plot_bottom;
-    let seats = |e: &Option<Entitled>| match e {
-        Some(Entitled::Seats(n)) => Some(*n),
-        _ => None,
-    };
-    // The scale fits the data; the entitlement is on it unless it is far above the data
-    // (a small tenant against the system's entitlement), then it is named instead.
-    let data_top = s
-        .peaks
-        .iter()
-        .copied()
-        .chain(s.enabled.iter().flatten().copied())
-        .max()
-        .unwrap_or(0);
-    let ent_top = s.entitled.iter().filter_map(seats).max();
-    let top_value = match ent_top {
-        Some(e) if e <= 2 * data_top.max(1) => data_top.max(e),
-        _ => data_top,
-    };
-    let (ymax, step) = nice_max(top_value);
-    let yof = |v: u64| plot_bottom + ph * v as f32 / ymax as f32;
-    // Grid and y labels.
+}
+
+/// Horizontal grid lines with the seat counts on the y axis.
+fn grid(c: &mut Canvas, plot: &Plot) {
     let mut v = 0;
-    while v <= ymax {
-        let y = yof(v);
+    while v <= plot.ymax {
+        let y = plot.y(v);
         c.line(
-            &[(plot_left, y), (plot_right, y)],
+            &[(plot.left, y), (plot.right, y)],
             if v == 0 { 0.6 } else { 0.3 },
             RULE,
             None,
         );
         let label = v.to_string();
-        let w = c.fonts.width(&label, size, false);
-        c.text(plot_left - 4.0 - w, y - 2.4, &label, size, false, MUTED);
-        v += step;
+        let w = c.fonts.width(&label, TICK_SIZE, false);
+        c.text(
+            plot.left - 4.0 - w,
+            y - 2.4,
+            &label,
+            TICK_SIZE,
+            false,
+            MUTED,
+        );
+        v += plot.step;
     }
-    if n == 0 {
-        c.y = bottom;
-        return;
-    }
-    // Columns: at most one per point of width.
-    let cols = n.min(pw as usize).max(1);
-    let colw = pw / cols as f32;
+}
+
+/// The peaks (bars, or an area for many periods), the enabled seats and the entitlement
+/// as step lines, and the over-use strip under the plot; at most one column per point of
+/// width, each the largest of its periods. Returns whether some period was entitled
+/// without limit, and whether the entitlement went above the scale.
+fn columns(c: &mut Canvas, s: &Series<'_>, plot: &Plot) -> (bool, bool) {
+    let n = s.peaks.len();
+    let cols = n.min(plot.width() as usize).max(1);
+    let colw = plot.width() / cols as f32;
     let bucket = |i: usize| (i * n / cols, ((i + 1) * n / cols).max(i * n / cols + 1));
     let bars = n <= 62;
-    let mut area: Vec<(f32, f32)> = vec![(plot_left, plot_bottom)];
+    let mut area: Vec<(f32, f32)> = vec![(plot.left, plot.bottom)];
     let mut enabled_line: Vec<(f32, f32)> = Vec::new();
     let mut ent_line: Vec<(f32, f32)> = Vec::new();
     let mut unlimited = false;
     let mut off_scale = false;
     for i in 0..cols {
         let (a, b) = bucket(i);
-        let x0 = plot_left + i as f32 * colw;
+        let x0 = plot.left + i as f32 * colw;
         let x1 = x0 + colw;
         let peak = s.peaks[a..b].iter().copied().max().unwrap_or(0);
         if bars {
             let inset = colw * 0.18;
             c.rect(
                 x0 + inset,
-                plot_bottom,
+                plot.bottom,
                 colw - 2.0 * inset,
-                yof(peak) - plot_bottom,
+                plot.y(peak) - plot.bottom,
                 AREA,
             );
         } else {
-            step_to(&mut area, x0, x1, yof(peak));
+            step_to(&mut area, x0, x1, plot.y(peak));
         }
         match s.enabled[a..b].iter().flatten().max() {
-            Some(&e) => step_to(&mut enabled_line, x0, x1, yof(e)),
+            Some(&e) => step_to(&mut enabled_line, x0, x1, plot.y(e)),
             None => flush(c, &mut enabled_line, 1.0, ENABLED),
         }
         unlimited |= s.entitled[a..b].contains(&Some(Entitled::Unlimited));
         match s.entitled[a..b].iter().filter_map(seats).min() {
-            Some(e) if e <= ymax => step_to(&mut ent_line, x0, x1, yof(e)),
+            Some(e) if e <= plot.ymax => step_to(&mut ent_line, x0, x1, plot.y(e)),
             Some(_) => {
                 off_scale = true;
                 flush(c, &mut ent_line, 1.4, RED)
@@ -149,64 +227,41 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
             None => flush(c, &mut ent_line, 1.4, RED),
         }
         if s.over[a..b].iter().any(|&o| o) {
-            c.rect(x0, plot_bottom - 5.0, colw.max(0.8), 3.0, RED);
+            c.rect(x0, plot.bottom - 5.0, colw.max(0.8), 3.0, RED);
         }
     }
     if !bars {
-        area.push((plot_right, plot_bottom));
+        area.push((plot.right, plot.bottom));
         c.polygon(&area, AREA);
         let edge: Vec<(f32, f32)> = area[1..area.len() - 1].to_vec();
         c.line(&edge, 0.5, AREA_EDGE, None);
     }
     flush(c, &mut enabled_line, 1.0, ENABLED);
     flush(c, &mut ent_line, 1.4, RED);
-    if off_scale && let Some(e) = ent_top {
-        let note = format!("entitled: up to {e}, above this scale");
-        let w = c.fonts.width(&note, size, false);
-        c.rect(
-            plot_right - w - 3.0,
-            plot_top - 10.5,
-            w + 3.0,
-            10.0,
-            Rgb3::hex(0xffffff),
-        );
-        c.text(
-            plot_right - w - 1.5,
-            plot_top - 8.0,
-            &note,
-            size,
-            false,
-            RED,
-        );
-    }
-    if unlimited {
-        c.text(
-            plot_right - 60.0,
-            plot_top - 8.0,
-            "entitlement: unlimited",
-            size,
-            false,
-            MUTED,
-        );
-    }
-    // X labels, thinned so that they do not overlap.
+    (unlimited, off_scale)
+}
+
+/// X labels, thinned so that they do not overlap.
+fn x_labels(c: &mut Canvas, s: &Series<'_>, plot: &Plot) {
+    let n = s.peaks.len();
+    let bars = n <= 62;
+    let pw = plot.width();
     let mut last_end = f32::MIN;
     for (i, label) in s.ticks {
-        let x = plot_left + (*i as f32 + if bars { 0.5 } else { 0.0 }) * pw / n as f32;
-        let w = c.fonts.width(label, size, false);
-        let lx = (x - w / 2.0).max(plot_left - 8.0).min(plot_right - w);
+        let x = plot.left + (*i as f32 + if bars { 0.5 } else { 0.0 }) * pw / n as f32;
+        let w = c.fonts.width(label, TICK_SIZE, false);
+        let lx = (x - w / 2.0).max(plot.left - 8.0).min(plot.right - w);
         c.line(
-            &[(x, plot_bottom), (x, plot_bottom - 2.5)],
+            &[(x, plot.bottom), (x, plot.bottom - 2.5)],
             0.4,
             MUTED,
             None,
         );
         if lx > last_end + 6.0 {
-            c.text(lx, plot_bottom - 13.0, label, size, false, MUTED);
+            c.text(lx, plot.bottom - 13.0, label, TICK_SIZE, false, MUTED);
             last_end = lx + w;
         }
     }
-    c.y = bottom;
 }
 
 /// Extends a step line over [x0, x1] at height y: a run at the same height is one segment.

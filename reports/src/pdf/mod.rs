@@ -27,6 +27,14 @@ use canvas::{Canvas, PAGE_H, PAGE_W};
 
 /// Renders the report.
 pub fn render(r: &PdfReport) -> Result<Vec<u8>, RenderError> {
+    let (c, starts) = lay_out(r);
+    save(c, &starts, r)
+}
+
+/// Lays out every page: the cover, the contents (for several sections), a section per
+/// scope, the anomalies, then headers and footers. Returns the pages and the page each
+/// section starts on.
+fn lay_out(r: &PdfReport) -> (Canvas, Vec<usize>) {
     let mut c = Canvas::new();
     cover(&mut c, r);
     // Tenant and group reports: a table of contents, then one section per scope, each on a
@@ -59,7 +67,11 @@ pub fn render(r: &PdfReport) -> Result<Vec<u8>, RenderError> {
         contents(&mut c, r, toc_at, toc_pages, &starts);
     }
     decorate(&mut c, r);
+    (c, starts)
+}
 
+/// The document, with its fonts, bookmarks and identifier, as compressed PDF bytes.
+fn save(mut c: Canvas, starts: &[usize], r: &PdfReport) -> Result<Vec<u8>, RenderError> {
     let mut doc = PdfDocument::new(&format!("{} – {}", r.site, r.scope_label()));
     doc.metadata.info.author = r.generator.clone();
     doc.metadata.info.creator = r.generator.clone();
@@ -69,7 +81,7 @@ pub fn render(r: &PdfReport) -> Result<Vec<u8>, RenderError> {
         .embed(&mut doc)
         .map_err(|e| RenderError::Io(std::io::Error::other(e)))?;
     // Bookmarks with fixed ids, in section order.
-    for (i, (s, &p)) in r.sections.iter().zip(&starts).enumerate() {
+    for (i, (s, &p)) in r.sections.iter().zip(starts).enumerate() {
         doc.bookmarks.map.insert(
             PageAnnotId(format!("b{i:06}")),
             PageAnnotation {

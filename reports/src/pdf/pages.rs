@@ -79,6 +79,12 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
             ("Rolled up", cov.rolled.clone()),
         ],
     );
+    collectors(c, r);
+    entitlement(c, r);
+}
+
+/// Each collector's last successful collection and last error.
+fn collectors(c: &mut Canvas, r: &PdfReport) {
     c.heading("Collectors", 2);
     if r.coverage.collectors.is_empty() {
         c.paragraph("No collector is configured.", 9.0, MUTED);
@@ -107,6 +113,10 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
             8.0,
         );
     }
+}
+
+/// The license and entitlement files with their digests, and what each item is entitled to.
+fn entitlement(c: &mut Canvas, r: &PdfReport) {
     c.heading("Entitlement", 2);
     if r.licenses.is_empty() {
         c.paragraph(
@@ -193,6 +203,14 @@ pub(super) fn section(c: &mut Canvas, r: &PdfReport, s: &Section) {
         9.5,
         if over > 0 { RED } else { GREEN },
     );
+    summary_table(c, s);
+    charts(c, s, gran);
+    over_use_table(c, s);
+    all_rows_table(c, s);
+}
+
+/// Each item's peak, when it was reached, enabled seats, entitlement, utilization, status.
+fn summary_table(c: &mut Canvas, s: &Section) {
     c.heading("Summary per item", 2);
     let rows = s.items.iter().map(|i| {
         let measured = if i.named {
@@ -240,6 +258,10 @@ pub(super) fn section(c: &mut Canvas, r: &PdfReport, s: &Section) {
         7.0,
         MUTED,
     );
+}
+
+/// A chart per item of its seats per period against the entitlement.
+fn charts(c: &mut Canvas, s: &Section, gran: &str) {
     c.heading(&format!("Seats per {gran} period"), 2);
     for i in &s.items {
         let title = format!(
@@ -265,6 +287,10 @@ pub(super) fn section(c: &mut Canvas, r: &PdfReport, s: &Section) {
         );
         c.gap(6.0);
     }
+}
+
+/// Every over-use instance: item, period, measured value, entitlement, excess.
+fn over_use_table(c: &mut Canvas, s: &Section) {
     c.heading("Over-use instances", 2);
     if s.over_use.is_empty() {
         c.paragraph("None.", 9.0, GREEN);
@@ -296,6 +322,10 @@ pub(super) fn section(c: &mut Canvas, r: &PdfReport, s: &Section) {
             7.5,
         );
     }
+}
+
+/// Every row of the report, the same numbers as the CSV.
+fn all_rows_table(c: &mut Canvas, s: &Section) {
     c.heading("All rows of the report", 2);
     let rows = s.rows.iter().map(|row| {
         let mut out = Row::new(vec![

@@ -54,57 +54,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let last = first + spec.days as i32 - 1;
     let reports = dir.join("reports");
     println!("\n== seatmeter report (system, tenant and group scope)");
-    let mut written = Vec::new();
-    let mut over: Vec<OverUse> = Vec::new();
-    let jobs = [
-        (ScopeKind::System, Granularity::TenMin, &[Format::Csv][..]),
-        (
-            ScopeKind::System,
-            Granularity::Daily,
-            &[Format::Csv, Format::Json, Format::Pdf],
-        ),
-        (
-            ScopeKind::System,
-            Granularity::Monthly,
-            &[Format::Csv, Format::Json],
-        ),
-        (
-            ScopeKind::Tenant,
-            Granularity::Daily,
-            &[Format::Csv, Format::Json, Format::Pdf],
-        ),
-        (
-            ScopeKind::Tenant,
-            Granularity::Monthly,
-            &[Format::Csv, Format::Json],
-        ),
-        (
-            ScopeKind::Group,
-            Granularity::Daily,
-            &[Format::Csv, Format::Json, Format::Pdf],
-        ),
-        (ScopeKind::Group, Granularity::Monthly, &[Format::Csv]),
-    ];
-    for (scope, granularity, formats) in jobs {
-        let req = Request {
-            scope,
-            id: None,
-            granularity,
-            from: first,
-            to: last,
-        };
-        for &format in formats {
-            let path = reports.join(format!("{scope}-{granularity}.{}", format.extension()));
-            let outcome = output::report_to(&config, store.as_mut(), &req, format, Some(&path))?;
-            for w in &outcome.warnings {
-                eprintln!("warning: {w}");
-            }
-            if format == Format::Csv && granularity == Granularity::Monthly {
-                over.extend(outcome.over_use);
-            }
-            written.push((path, outcome.rows));
-        }
-    }
+    let (written, over) = write_reports(&config, store.as_mut(), &reports, first, last)?;
 
     println!("\n== seatmeter report --scope system --granularity monthly --format table");
     let req = Request {
@@ -139,28 +89,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     for (path, rows) in &written {
         println!("  {} ({rows} rows)", path.display());
     }
-    println!("\n== Over-use (the worst 10-minute period of each item, scope and month)");
-    if over.is_empty() {
-        println!("  none: every item stayed within its entitlement");
-    }
-    let mut by_item: Vec<&OverUse> = over.iter().collect();
-    by_item.sort_by(|a, b| (a.scope, &a.item, &a.scope_id).cmp(&(b.scope, &b.item, &b.scope_id)));
-    for o in by_item {
-        let scope = if o.scope_id.is_empty() {
-            "system".to_string()
-        } else {
-            format!("{} {}", o.scope, o.scope_id)
-        };
-        println!(
-            "  {:<32} {:<28} {} month: {} seats against {} entitled (+{})",
-            o.item,
-            scope,
-            &o.period_start[..7],
-            o.measured,
-            o.entitled,
-            o.measured - o.entitled
-        );
-    }
+    print_over_use(&over);
     println!(
         "\nThe site is in {dir}; try: seatmeter --config {cfg} status\n         or: seatmeter --config {cfg} report --scope tenant --granularity weekly --from {from} --to {to} --format table",
         dir = dir.display(),
@@ -269,4 +198,96 @@ fn prepare(dir: &Path) -> Result<()> {
         "made by `seatmeter demo`; the next demo replaces this folder\n",
     )?;
     Ok(())
+}
+
+/// The report files written, with their rows, and the monthly over-use.
+type Written = (Vec<(PathBuf, u64)>, Vec<OverUse>);
+
+/// The demo's reports: every scope at several granularities, in CSV, JSON and PDF; returns
+/// the files with their rows, and the monthly over-use.
+fn write_reports(
+    config: &Config,
+    store: &mut dyn seatmeter_store::Store,
+    reports: &Path,
+    first: seatmeter_core::Day,
+    last: seatmeter_core::Day,
+) -> Result<Written> {
+    let mut written = Vec::new();
+    let mut over: Vec<OverUse> = Vec::new();
+    let jobs = [
+        (ScopeKind::System, Granularity::TenMin, &[Format::Csv][..]),
+        (
+            ScopeKind::System,
+            Granularity::Daily,
+            &[Format::Csv, Format::Json, Format::Pdf],
+        ),
+        (
+            ScopeKind::System,
+            Granularity::Monthly,
+            &[Format::Csv, Format::Json],
+        ),
+        (
+            ScopeKind::Tenant,
+            Granularity::Daily,
+            &[Format::Csv, Format::Json, Format::Pdf],
+        ),
+        (
+            ScopeKind::Tenant,
+            Granularity::Monthly,
+            &[Format::Csv, Format::Json],
+        ),
+        (
+            ScopeKind::Group,
+            Granularity::Daily,
+            &[Format::Csv, Format::Json, Format::Pdf],
+        ),
+        (ScopeKind::Group, Granularity::Monthly, &[Format::Csv]),
+    ];
+    for (scope, granularity, formats) in jobs {
+        let req = Request {
+            scope,
+            id: None,
+            granularity,
+            from: first,
+            to: last,
+        };
+        for &format in formats {
+            let path = reports.join(format!("{scope}-{granularity}.{}", format.extension()));
+            let outcome = output::report_to(config, store, &req, format, Some(&path))?;
+            for w in &outcome.warnings {
+                eprintln!("warning: {w}");
+            }
+            if format == Format::Csv && granularity == Granularity::Monthly {
+                over.extend(outcome.over_use);
+            }
+            written.push((path, outcome.rows));
+        }
+    }
+    Ok((written, over))
+}
+
+/// The worst 10-minute period of each item, scope and month over its entitlement.
+fn print_over_use(over: &[OverUse]) {
+    println!("\n== Over-use (the worst 10-minute period of each item, scope and month)");
+    if over.is_empty() {
+        println!("  none: every item stayed within its entitlement");
+    }
+    let mut by_item: Vec<&OverUse> = over.iter().collect();
+    by_item.sort_by(|a, b| (a.scope, &a.item, &a.scope_id).cmp(&(b.scope, &b.item, &b.scope_id)));
+    for o in by_item {
+        let scope = if o.scope_id.is_empty() {
+            "system".to_string()
+        } else {
+            format!("{} {}", o.scope, o.scope_id)
+        };
+        println!(
+            "  {:<32} {:<28} {} month: {} seats against {} entitled (+{})",
+            o.item,
+            scope,
+            &o.period_start[..7],
+            o.measured,
+            o.entitled,
+            o.measured - o.entitled
+        );
+    }
 }
