@@ -11,9 +11,6 @@
 //! [`Kind`], and its [`Collector`]) plus one line in the registry below (`registry!`).
 
 pub mod batch;
-pub mod config_xml;
-pub mod spool;
-pub mod sql_sessions;
 
 use std::marker::PhantomData;
 use std::path::Path;
@@ -181,9 +178,12 @@ pub trait Kind: Clone + std::fmt::Debug + PartialEq + DeserializeOwned {
     fn build(&self) -> Box<dyn AnyCollector>;
 }
 
-/// Builds the `[[collector]]` enum from one `Variant(config type)` line per kind.
+/// Builds the `[[collector]]` enum from one `module: Variant(config type)` line per kind:
+/// declares the kind's module (its file), and the variant of its configuration.
 macro_rules! registry {
-    ($($variant:ident($config:ty)),+ $(,)?) => {
+    ($($module:ident: $variant:ident($config:ty)),+ $(,)?) => {
+        $(pub mod $module;)+
+
         /// The `[[collector]]` tables of the configuration file, one variant per kind.
         #[derive(Debug, Clone, serde::Deserialize, PartialEq)]
         #[serde(tag = "kind", rename_all = "kebab-case")]
@@ -220,12 +220,13 @@ macro_rules! registry {
     };
 }
 
-// The registry: one line per kind. The variant's name, in kebab-case, is the `kind` of
-// its `[[collector]]` table (a test checks it against the kind's `Kind::KIND`).
+// The registry: one line per kind, naming its file (module) and its configuration. The
+// variant's name, in kebab-case, is the `kind` of its `[[collector]]` table (a test
+// checks it against the kind's `Kind::KIND`).
 registry! {
-    Spool(spool::SpoolConfig),
-    ConfigXml(config_xml::ConfigXmlConfig),
-    SqlSessions(sql_sessions::SqlSessionsConfig),
+    spool: Spool(spool::SpoolConfig),
+    config_xml: ConfigXml(config_xml::ConfigXmlConfig),
+    sql_sessions: SqlSessions(sql_sessions::SqlSessionsConfig),
 }
 
 /// Default time between two collections of one collector.
