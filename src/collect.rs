@@ -4,9 +4,7 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use seatmeter_collectors::{
-    AnyCollector, Batch, CollectError, CollectorConfig, Reject, Sink, Summary,
-};
+use seatmeter_collectors::{Batch, CollectError, CollectorConfig, Reject, Sink, Summary, Window};
 use seatmeter_store::{IngestStats, Store, StoreConfig, StoreError};
 
 /// How many rejected lines a run keeps to show (all are stored).
@@ -61,6 +59,7 @@ struct StoreSink<'a> {
     stored: IngestStats,
     rejects: Vec<Reject>,
     stop: &'a dyn Fn() -> bool,
+    window: Window,
 }
 
 impl Sink for StoreSink<'_> {
@@ -78,16 +77,24 @@ impl Sink for StoreSink<'_> {
     fn should_stop(&self) -> bool {
         (self.stop)()
     }
+
+    fn window(&self) -> Window {
+        self.window
+    }
 }
 
-/// Runs one collection of one collector, and records its outcome in the store.
+/// Runs one collection of one collector, and records its outcome in the store. Instants
+/// more than `margin` after the wall clock (or before 2000) are kept aside.
 pub fn run_once(
     store: &mut dyn Store,
-    collector: &mut dyn AnyCollector,
-    kind: &str,
+    config: &CollectorConfig,
+    margin: Duration,
     stop: &dyn Fn() -> bool,
 ) -> RunReport {
     let started = Instant::now();
+    let window = Window::at(seatmeter_core::time::now_nanos(), margin);
+    let mut collector = config.build();
+    let kind = config.kind();
     let name = collector.name().to_string();
     let mut report = RunReport {
         name: name.clone(),
@@ -108,6 +115,7 @@ pub fn run_once(
         stored: IngestStats::default(),
         rejects: Vec::new(),
         stop,
+        window,
     };
     let result = collector.collect(cursor.as_deref(), &mut sink);
     report.stored = sink.stored;
@@ -132,10 +140,9 @@ pub fn run_all(
     store_config: &StoreConfig,
     store: &mut dyn Store,
     collectors: &[&CollectorConfig],
+    margin: Duration,
 ) -> Result<Vec<RunReport>, StoreError> {
-    let run = |store: &mut dyn Store, c: &CollectorConfig| {
-        run_once(store, c.build().as_mut(), c.kind(), &|| false)
-    };
+    let run = |store: &mut dyn Store, c: &CollectorConfig| run_once(store, c, margin, &|| false);
     std::thread::scope(|scope| {
         let others: Vec<_> = collectors
             .iter()

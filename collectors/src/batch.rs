@@ -5,9 +5,11 @@
 //! a few integers and a batch of millions of events stays compact; the store maps the
 //! batch's symbols to its own ids once per distinct string.
 
-use rustc_hash::FxHashMap as HashMap;
+use std::time::Duration;
 
+use rustc_hash::FxHashMap as HashMap;
 use seatmeter_core::Nanos;
+use seatmeter_core::time::{NANOS_PER_DAY, days_from_civil, format_utc};
 
 /// A batch-local string id. Symbol 0 is the empty string (used for "no place").
 pub type Sym = u32;
@@ -18,6 +20,84 @@ pub type ListId = u32;
 pub const DEFAULT_TENANT: &str = "default";
 /// The media of a login that names none (section 2).
 pub const DEFAULT_MEDIA: &str = "voice";
+
+/// The longest name (tenant, agent, place, group or media word) accepted, in bytes: what
+/// both stores can index. A longer one is kept aside with its line.
+pub const MAX_NAME: usize = 256;
+
+/// The instants a collection accepts: none before 2000-01-01, none more than `margin`
+/// after the collection's wall clock. An instant outside is a typo or a broken clock (a
+/// year 2126 would make the rollup create 36,500 days): its line is kept aside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub earliest: Nanos,
+    pub latest: Nanos,
+    pub margin: Duration,
+}
+
+impl Window {
+    /// 2000-01-01T00:00:00Z.
+    pub const EARLIEST: Nanos = 10_957 * NANOS_PER_DAY;
+
+    /// The window of a collection whose wall clock reads `now`.
+    pub fn at(now: Nanos, margin: Duration) -> Window {
+        let m = i64::try_from(margin.as_nanos()).unwrap_or(i64::MAX);
+        // Never past 2200, whatever the margin: instants stay far from the i64 limits.
+        let cap = days_from_civil(2200, 1, 1) * NANOS_PER_DAY;
+        Window {
+            earliest: Self::EARLIEST,
+            latest: now.saturating_add(m).min(cap),
+            margin,
+        }
+    }
+
+    /// Why `t` is not accepted, if it is not.
+    pub fn check(&self, t: Nanos) -> Result<(), String> {
+        if t < self.earliest {
+            return Err(format!(
+                "instant {} is before 2000-01-01: not accepted (a typo or a broken clock?)",
+                format_utc(t)
+            ));
+        }
+        if t > self.latest {
+            return Err(format!(
+                "instant {} is more than {} after the collection's clock ({}): not accepted (a typo or a broken clock?)",
+                format_utc(t),
+                humantime::format_duration(self.margin),
+                format_utc(self.latest.saturating_sub(self.margin.as_nanos() as i64))
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for Window {
+    /// A day after the wall clock.
+    fn default() -> Window {
+        Window::at(
+            seatmeter_core::time::now_nanos(),
+            Duration::from_secs(86_400),
+        )
+    }
+}
+
+/// Why a name cannot be stored, if it cannot: a NUL character, or more than [`MAX_NAME`]
+/// bytes.
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if name.contains('\0') {
+        return Err(format!(
+            "{what} {:?} contains a NUL character",
+            name.replace('\0', "\\0")
+        ));
+    }
+    if name.len() > MAX_NAME {
+        return Err(format!(
+            "{what} is {} bytes long; at most {MAX_NAME} are accepted",
+            name.len()
+        ));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EventKind {
@@ -92,16 +172,18 @@ pub struct Reject {
 impl Reject {
     pub const MAX_TEXT: usize = 500;
 
+    /// A NUL in the text or the reason is written as `\0` (no database stores it in text).
     pub fn new(source: &str, line: u64, reason: impl Into<String>, text: &str) -> Reject {
         let mut cut = text.len().min(Self::MAX_TEXT);
         while !text.is_char_boundary(cut) {
             cut -= 1;
         }
+        let clean = |s: &str| s.replace('\0', "\\0");
         Reject {
-            source: source.to_string(),
+            source: clean(source),
             line,
-            reason: reason.into(),
-            text: text[..cut].to_string(),
+            reason: clean(&reason.into()),
+            text: clean(&text[..cut]),
         }
     }
 }
@@ -135,6 +217,25 @@ pub enum Words<'a> {
     Joined(&'a str, char),
 }
 
+impl Words<'_> {
+    /// Why one of the words cannot be stored, if one cannot (see [`check_name`]).
+    fn check(&self, what: &str) -> Result<(), String> {
+        match self {
+            Words::None => Ok(()),
+            Words::List(v) => v.iter().try_for_each(|w| check_name(what, w)),
+            // A joined field is checked whole for a NUL, and word by word for the length
+            // only when it is long enough for a word to be too long.
+            Words::Joined(text, sep) => {
+                if text.len() > MAX_NAME || text.contains('\0') {
+                    text.split(*sep).try_for_each(|w| check_name(what, w))
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
 #[derive(Default, Debug, Clone)]
 pub struct Batch {
     strings: Vec<Box<str>>,
@@ -145,17 +246,33 @@ pub struct Batch {
     joined: [HashMap<Box<str>, ListId>; 2],
     recent: Option<(Box<str>, Sym)>,
     scratch: Vec<Sym>,
+    /// The instants accepted.
+    window: Option<Window>,
     pub events: Vec<Event>,
     pub snapshots: Vec<Snapshot>,
     pub rejects: Vec<Reject>,
 }
 
 impl Batch {
+    /// A batch that accepts the instants of a collection running now (see [`Window`]).
     pub fn new() -> Batch {
-        let mut b = Batch::default();
+        Batch::in_window(Window::default())
+    }
+
+    /// A batch that accepts the instants of `window`.
+    pub fn in_window(window: Window) -> Batch {
+        let mut b = Batch {
+            window: Some(window),
+            ..Batch::default()
+        };
         b.intern("");
         b.intern_list(&mut Vec::new());
         b
+    }
+
+    /// The instants this batch accepts.
+    pub fn window(&self) -> Window {
+        self.window.unwrap_or_default()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -302,6 +419,7 @@ impl Batch {
     /// they carry no meaning. Lists are sets, so their order does not matter.
     pub fn push(&mut self, f: &EventFields<'_>) -> Result<(), String> {
         let ts = seatmeter_core::time::parse_rfc3339(f.ts.trim()).map_err(|e| e.to_string())?;
+        self.window().check(ts)?;
         let kind = EventKind::parse(f.event.trim()).ok_or_else(|| {
             if f.event.trim().is_empty() {
                 "missing event (expected login or logout)".to_string()
@@ -318,6 +436,11 @@ impl Batch {
             _ => DEFAULT_TENANT,
         };
         let place = f.place.map(str::trim).unwrap_or_default();
+        check_name("agent", agent)?;
+        check_name("tenant", tenant)?;
+        check_name("place", place)?;
+        f.groups.check("group")?;
+        f.media.check("media word")?;
         let (groups, media) = match kind {
             EventKind::Login => {
                 let g = self.intern_field(&f.groups, false);
@@ -445,5 +568,73 @@ mod tests {
         f.ts = "2026-10-25";
         assert!(b.push(&f).unwrap_err().contains("not RFC 3339"));
         assert!(b.events.is_empty());
+    }
+
+    #[test]
+    fn names_no_store_can_keep_are_refused() {
+        let mut b = Batch::new();
+        let mut f = fields("login", vec!["voice"]);
+        f.agent = "ba\0d";
+        assert!(b.push(&f).unwrap_err().contains("contains a NUL character"));
+        let long = "x".repeat(MAX_NAME + 1);
+        f.agent = &long;
+        assert!(b.push(&f).unwrap_err().contains("257 bytes long"));
+        f.agent = "x";
+        f.tenant = Some("t\0");
+        assert!(b.push(&f).unwrap_err().contains("tenant"));
+        f.tenant = None;
+        let joined = format!("a;{long}");
+        f.groups = Words::Joined(&joined, ';');
+        assert!(b.push(&f).unwrap_err().contains("group is 257 bytes"));
+        f.groups = Words::Joined("G\0", ';');
+        assert!(b.push(&f).unwrap_err().contains("NUL"));
+        f.groups = Words::None;
+        f.media = Words::List(vec!["vo\0ice"]);
+        assert!(b.push(&f).unwrap_err().contains("media word"));
+        assert!(b.events.is_empty());
+        // At the limit: accepted.
+        let max = "y".repeat(MAX_NAME);
+        f.media = Words::None;
+        f.agent = &max;
+        b.push(&f).unwrap();
+        // A reject never carries a NUL.
+        let r = Reject::new("a.jsonl", 3, "bad \0 reason", "ba\0d");
+        assert_eq!(
+            (r.reason.as_str(), r.text.as_str()),
+            ("bad \\0 reason", "ba\\0d")
+        );
+    }
+
+    #[test]
+    fn instants_outside_the_window_are_refused() {
+        let now = seatmeter_core::time::parse_rfc3339("2026-11-01T12:00:00Z").unwrap();
+        let mut b = Batch::in_window(Window::at(now, Duration::from_secs(86_400)));
+        let mut f = fields("login", vec![]);
+        for (ts, ok) in [
+            ("1999-12-31T23:59:59Z", false),
+            ("2000-01-01T00:00:00Z", true),
+            ("2026-11-02T12:00:00Z", true),
+            ("2026-11-02T12:00:01Z", false),
+            ("2126-10-20T09:00:00Z", false),
+            ("1678-01-01T00:00:00Z", false),
+            ("2261-12-31T23:59:59Z", false),
+        ] {
+            f.ts = ts;
+            assert_eq!(b.push(&f).is_ok(), ok, "{ts}");
+        }
+        f.ts = "2126-10-20T09:00:00Z";
+        let e = b.push(&f).unwrap_err();
+        assert!(
+            e.contains("2126-10-20T09:00:00Z is more than 1day after the collection's clock (2026-11-01T12:00:00Z)"),
+            "{e}"
+        );
+        f.ts = "1999-01-01T00:00:00Z";
+        assert!(b.push(&f).unwrap_err().contains("before 2000-01-01"));
+        // However large the margin, nothing past 2200.
+        let w = Window::at(now, Duration::from_secs(u64::MAX / 4));
+        assert!(
+            w.check(seatmeter_core::time::parse_rfc3339("2201-01-01T00:00:00Z").unwrap())
+                .is_err()
+        );
     }
 }

@@ -103,7 +103,7 @@ impl Collector for ConfigXmlCollector {
             }
             summary.sources += 1;
             summary.lines += bytes.iter().filter(|&&c| c == b'\n').count() as u64;
-            let mut batch = Batch::new();
+            let mut batch = Batch::in_window(sink.window());
             match parse_snapshot(&name, &bytes, &mut batch) {
                 Ok(mut snapshot) => {
                     snapshot.sha256 = digest;
@@ -236,10 +236,13 @@ impl Doc<'_> {
         match (self.stack.len(), tag.as_ref()) {
             (0, "ConfigurationSnapshot") => {
                 let t = attr(e, "taken")?.ok_or("ConfigurationSnapshot has no taken attribute")?;
-                self.taken = Some(
-                    seatmeter_core::time::parse_rfc3339(t.trim())
-                        .map_err(|e| format!("taken: {e}"))?,
-                );
+                let taken = seatmeter_core::time::parse_rfc3339(t.trim())
+                    .map_err(|e| format!("taken: {e}"))?;
+                self.batch
+                    .window()
+                    .check(taken)
+                    .map_err(|e| format!("taken: {e}"))?;
+                self.taken = Some(taken);
             }
             (0, other) => {
                 return Err(format!(
@@ -252,6 +255,7 @@ impl Doc<'_> {
                 if t.trim().is_empty() {
                     return Err("Tenant has no name attribute".into());
                 }
+                crate::batch::check_name("Tenant name", t.trim())?;
                 self.tenant = Some(t.trim().to_string());
             }
             (1, "Agent") => self.agent(e, DEFAULT_TENANT.to_string(), line)?,
@@ -292,6 +296,13 @@ impl Doc<'_> {
         }
         let media = attr(e, "media")?.unwrap_or_default();
         let groups = attr(e, "groups")?.unwrap_or_default();
+        crate::batch::check_name("Agent id", id)?;
+        for w in media.split_whitespace() {
+            crate::batch::check_name("a media word", w)?;
+        }
+        for w in groups.split_whitespace() {
+            crate::batch::check_name("a group", w)?;
+        }
         let media = self.batch.intern_words(media.split_whitespace(), true);
         let groups = self.batch.intern_words(groups.split_whitespace(), false);
         self.agents.push(SnapshotAgent {

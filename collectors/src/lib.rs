@@ -20,7 +20,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use batch::{
-    Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, Sym, Words,
+    Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, Sym, Window,
+    Words,
 };
 
 /// Why a collection failed as a whole (a bad line is not a failure: it is a [`Reject`]).
@@ -63,6 +64,11 @@ pub trait Sink {
     fn should_stop(&self) -> bool {
         false
     }
+
+    /// The instants the collection accepts (see [`Window`]).
+    fn window(&self) -> Window {
+        Window::default()
+    }
 }
 
 /// A collector's side of a [`Sink`]: batches with the collector's own cursor type.
@@ -80,6 +86,11 @@ impl<C: Serialize> Delivery<'_, C> {
 
     pub fn should_stop(&self) -> bool {
         self.sink.should_stop()
+    }
+
+    /// The instants the collection accepts: batches are made in it.
+    pub fn window(&self) -> Window {
+        self.sink.window()
     }
 }
 

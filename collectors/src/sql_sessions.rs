@@ -236,7 +236,7 @@ async fn collect(
         let last_key: i64 = last
             .try_get("key")
             .map_err(|e| source_error(config, "the query's key column", e))?;
-        let mut batch = Batch::new();
+        let mut batch = Batch::in_window(sink.window());
         for row in &rows {
             take_row(row, &source, &mut batch);
         }

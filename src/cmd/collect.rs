@@ -53,7 +53,8 @@ pub fn collect_all(
         .iter()
         .filter(|c| only.is_none_or(|n| n == c.name()))
         .collect();
-    let reports = collect::run_all(&config.store, store, &chosen)?;
+    let margin = config.collection.future_margin.0;
+    let reports = collect::run_all(&config.store, store, &chosen, margin)?;
     for r in &reports {
         println!("{r}");
         if let Some(e) = &r.error {

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::ValueEnum;
-use seatmeter::report::{Request, output};
+use seatmeter::report::Request;
+use seatmeter::report::output::{self, Limits};
 use seatmeter_core::{Granularity, ScopeKind, calendar};
 use seatmeter_reports::Format;
 
@@ -73,6 +74,10 @@ pub struct Args {
     /// standard output is redirected.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Write the report however large it is (past 2,000,000 rows, or 100,000 for PDF,
+    /// a report is refused without it).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
@@ -80,7 +85,19 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
     let mut store = seatmeter_store::open(&config.store)?;
     let req = request(&args)?;
     let format = Format::from(args.format);
-    let outcome = output::report_to(&config, store.as_mut(), &req, format, args.out.as_deref())?;
+    let limits = if args.force {
+        Limits::NONE
+    } else {
+        Limits::DEFAULT
+    };
+    let outcome = output::report_to(
+        &config,
+        store.as_mut(),
+        &req,
+        format,
+        args.out.as_deref(),
+        limits,
+    )?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }

@@ -24,7 +24,7 @@ use toml::Spanned;
 use crate::entitlement::{Bundle, FeatureRef};
 pub use billing::{Billing, BillingConfig};
 pub use sample::sample;
-pub use service::ServiceConfig;
+pub use service::{CollectionConfig, ServiceConfig};
 
 /// The most items one site may define (an agent's items are kept as a 128-bit set).
 pub const MAX_ITEMS: usize = 128;
@@ -52,6 +52,8 @@ struct RawConfig {
     item: Vec<Spanned<ItemConfig>>,
     #[serde(default)]
     service: ServiceConfig,
+    #[serde(default)]
+    collection: CollectionConfig,
     #[serde(default)]
     billing: BillingConfig,
 }
@@ -147,6 +149,8 @@ pub struct Config {
     pub entitlement_files: Vec<PathBuf>,
     pub items: Vec<Item>,
     pub service: ServiceConfig,
+    /// `[collection]`: what every collection accepts.
+    pub collection: CollectionConfig,
     /// `[billing]`: prices for `export billing`.
     pub billing: Billing,
     /// Bundles defined in the entitlement files, in the order first defined.
@@ -278,6 +282,7 @@ impl ConfigFile {
                 .collect(),
             items: items(&place, raw.item)?,
             service: raw.service,
+            collection: raw.collection,
             billing: Billing::default(),
             bundles: Vec::new(),
         };

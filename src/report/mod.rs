@@ -14,7 +14,7 @@ pub mod output;
 pub mod pdf;
 mod periods;
 
-use seatmeter_core::calendar::{DaySlots, date_of_day};
+use seatmeter_core::calendar::{self, DaySlots, date_of_day};
 use seatmeter_core::{Calendar, Day, Entitled, Granularity, Nanos, ScopeKind};
 use seatmeter_reports::Row;
 use seatmeter_store::{Dimensions, Scope, SlotRecord, Store, StoreError};
@@ -33,6 +33,51 @@ pub struct Request {
     pub to: Day,
 }
 
+/// The dates a report may cover: instants before 2000 are never stored (see
+/// `seatmeter_collectors::Window`), and far dates only make a report large.
+pub const FIRST_DATE: &str = "2000-01-01";
+pub const LAST_DATE: &str = "2199-12-31";
+
+impl Request {
+    /// Whether the dates can be reported: in order, and from 2000 to 2199.
+    pub fn check(&self) -> Result<(), ReportError> {
+        if self.to < self.from {
+            return Err(ReportError::Request(format!(
+                "--to {} is before --from {}",
+                Calendar::date_text(self.to),
+                Calendar::date_text(self.from)
+            )));
+        }
+        let (first, last) = (
+            calendar::parse_date(FIRST_DATE).expect("a date"),
+            calendar::parse_date(LAST_DATE).expect("a date"),
+        );
+        if self.from < first || self.to > last {
+            return Err(ReportError::Request(format!(
+                "reports cover dates from {FIRST_DATE} to {LAST_DATE}; {} to {} is outside",
+                Calendar::date_text(self.from),
+                Calendar::date_text(self.to)
+            )));
+        }
+        Ok(())
+    }
+
+    /// The most periods a report of this request can have, per scope and measure: the
+    ///10-minute and hourly periods of its days (a day may have 25 hours), its days, weeks
+    /// or months.
+    pub fn periods_at_most(&self) -> u64 {
+        let (a, b) = day_range(self);
+        let days = (b - a + 1).max(0) as u64;
+        match self.granularity {
+            Granularity::TenMin => days * 150,
+            Granularity::Hourly => days * 25,
+            Granularity::Daily => days,
+            Granularity::Weekly => days / 7,
+            Granularity::Monthly => days.div_ceil(28),
+        }
+    }
+}
+
 /// Why a report could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -46,6 +91,33 @@ pub enum ReportError {
     Render(#[from] seatmeter_reports::RenderError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// No scope of the store has the id asked for. `known` are those that do: the command
+    /// line shows the first few, the service none.
+    #[error("no {scope} {id:?} in the store{}", known_text(known))]
+    UnknownId {
+        scope: ScopeKind,
+        id: String,
+        known: Vec<String>,
+    },
+    /// More rows than allowed (`output::Limits`).
+    #[error(
+        "this report may have up to {rows} rows, more than the {limit} allowed: ask for fewer days, a coarser granularity or one id (or add --force)"
+    )]
+    TooLarge { rows: u64, limit: u64 },
+}
+
+/// " (known: a, b, … and N more)" of up to ten ids, or nothing.
+fn known_text(known: &[String]) -> String {
+    if known.is_empty() {
+        return String::new();
+    }
+    let more = if known.len() > 10 {
+        format!(" and {} more", known.len() - 10)
+    } else {
+        String::new()
+    };
+    let shown: Vec<&str> = known.iter().take(10).map(String::as_str).collect();
+    format!(" (known: {}{more})", shown.join(", "))
 }
 
 /// One over-use instance: an item above its entitlement in one scope and period.
@@ -192,6 +264,20 @@ impl<'a> Reporter<'a> {
         })
     }
 
+    /// What the reader must know, found before the rows (data not rolled up, license or
+    /// entitlement files that did not load).
+    pub fn warnings(&self) -> &[String] {
+        &self.outcome.warnings
+    }
+
+    /// The most rows `req` can have: its scopes × measures × periods.
+    pub fn rows_at_most(&self, req: &Request) -> Result<u64, ReportError> {
+        req.check()?;
+        let scopes = self.scopes(req)?.len() as u64;
+        let measures = measures_of(self.config, req.scope).len() as u64;
+        Ok(scopes * measures * req.periods_at_most())
+    }
+
     /// Also find when each item's peak was reached (reads the 10-minute values whatever
     /// the granularity).
     pub fn with_peak_times(mut self) -> Self {
@@ -239,23 +325,13 @@ impl<'a> Reporter<'a> {
                 }
             });
             if scopes.is_empty() {
-                let mut known: Vec<&str> = all.iter().map(|(_, l)| l.as_str()).collect();
+                let mut known: Vec<String> = all.into_iter().map(|(_, l)| l).collect();
                 known.sort_unstable();
-                let more = if known.len() > 10 {
-                    format!(" and {} more", known.len() - 10)
-                } else {
-                    String::new()
-                };
-                known.truncate(10);
-                return Err(ReportError::Request(format!(
-                    "no {} {id:?} in the store{}",
-                    req.scope,
-                    if known.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" (known: {}{more})", known.join(", "))
-                    }
-                )));
+                return Err(ReportError::UnknownId {
+                    scope: req.scope,
+                    id: id.clone(),
+                    known,
+                });
             }
         }
         scopes.sort_by(|a, b| a.1.cmp(&b.1));
@@ -268,23 +344,16 @@ impl<'a> Reporter<'a> {
         req: &Request,
         emit: &mut dyn FnMut(&Row<'_>) -> Result<(), ReportError>,
     ) -> Result<Outcome, ReportError> {
-        if req.to < req.from {
-            return Err(ReportError::Request(format!(
-                "--to {} is before --from {}",
-                Calendar::date_text(req.to),
-                Calendar::date_text(req.from)
-            )));
-        }
+        req.check()?;
         let scopes = self.scopes(req)?;
         let (d_lo, d_hi) = day_range(req);
         let detail =
             self.peak_times || matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
-        let slots: Vec<DaySlots> = (d_lo..=d_hi).map(|d| self.cal.slots(d)).collect();
-        let periods = periods::periods(&self.cal, req, &slots);
         let items = &measures_of(self.config, req.scope);
         let system_ent = self.system_entitlement(items.len(), d_lo, d_hi);
         // With tenant grants, tenant rows compare with the tenant's own.
         let per_tenant = req.scope == ScopeKind::Tenant && self.ents.has_tenants();
+        let windows = periods::windows(req.granularity, d_lo, d_hi);
         for (scope, label) in &scopes {
             let tenant_ent;
             let ent = if per_tenant {
@@ -293,21 +362,47 @@ impl<'a> Reporter<'a> {
             } else {
                 &system_ent
             };
-            let values = self.values(*scope, d_lo, d_hi, &slots, detail)?;
-            if self.peak_times {
-                self.peak_times_of(label, items.len(), &values, &slots);
+            let mut peaks: Vec<(u32, Option<String>)> = vec![(0, None); items.len()];
+            // The days are read a window at a time (a week, a month, or 31 days), so that
+            // the memory of a report does not grow with its range.
+            for &(a, b) in &windows {
+                let slots: Vec<DaySlots> = (a..=b).map(|d| self.cal.slots(d)).collect();
+                let window_req = Request {
+                    to: b,
+                    ..req.clone()
+                };
+                let values = self.values(*scope, a, b, &slots, detail)?;
+                if self.peak_times {
+                    self.peak_times_of(&mut peaks, &values, &slots);
+                }
+                let scope_rows = ScopeRows {
+                    req,
+                    label,
+                    items,
+                    values: &values,
+                    values_from: a,
+                    ent,
+                    ent_from: d_lo,
+                    first_snapshot: self.first_snapshot,
+                };
+                for p in &periods::periods(&self.cal, &window_req, &slots) {
+                    scope_rows.period(p, emit, &mut self.outcome)?;
+                }
             }
-            let scope_rows = ScopeRows {
-                req,
-                label,
-                items,
-                values: &values,
-                ent,
-                d_lo,
-                first_snapshot: self.first_snapshot,
-            };
-            for p in &periods {
-                scope_rows.period(p, emit, &mut self.outcome)?;
+            if self.peak_times {
+                self.outcome
+                    .peak_at
+                    .extend(
+                        peaks
+                            .into_iter()
+                            .enumerate()
+                            .map(|(item, (peak, period))| PeakAt {
+                                scope_id: label.clone(),
+                                item,
+                                peak: peak as u64,
+                                period,
+                            }),
+                    );
             }
         }
         Ok(self.outcome)
@@ -354,31 +449,26 @@ impl<'a> Reporter<'a> {
             .collect()
     }
 
-    /// Each measure's peak over the report's days and the 10-minute period in which it was
-    /// first reached.
+    /// Each measure's peak so far and the 10-minute period in which it was first reached,
+    /// with the values of the next days.
     fn peak_times_of(
-        &mut self,
-        label: &str,
-        measures: usize,
+        &self,
+        peaks: &mut [(u32, Option<String>)],
         values: &[Vec<DayItem>],
         slots: &[DaySlots],
     ) {
-        for ii in 0..measures {
+        for (ii, (best, period)) in peaks.iter_mut().enumerate() {
             let peak = values.iter().map(|v| v[ii].day_peak).max().unwrap_or(0);
-            let period = (peak > 0)
-                .then(|| {
-                    let d = values.iter().position(|v| v[ii].day_peak == peak)?;
-                    let s = values[d][ii].peaks.iter().position(|&p| p == peak)?;
-                    let day = &slots[d];
-                    Some(self.cal.period_text(day.starts[s], day.slot_end(s)))
-                })
-                .flatten();
-            self.outcome.peak_at.push(PeakAt {
-                scope_id: label.to_string(),
-                item: ii,
-                peak: peak as u64,
-                period,
-            });
+            if peak <= *best {
+                continue;
+            }
+            *best = peak;
+            *period = (|| {
+                let d = values.iter().position(|v| v[ii].day_peak == peak)?;
+                let s = values[d][ii].peaks.iter().position(|&p| p == peak)?;
+                let day = &slots[d];
+                Some(self.cal.period_text(day.starts[s], day.slot_end(s)))
+            })();
         }
     }
 
@@ -431,11 +521,12 @@ struct ScopeRows<'r> {
     req: &'r Request,
     label: &'r str,
     items: &'r [Measure],
-    /// Per day of the range, per measure.
+    /// Per day from `values_from`, per measure.
     values: &'r [Vec<DayItem>],
-    /// Per measure, per day of the range.
+    values_from: Day,
+    /// Per measure, per day from `ent_from`.
     ent: &'r [Vec<Option<Entitled>>],
-    d_lo: Day,
+    ent_from: Day,
     first_snapshot: Option<Nanos>,
 }
 
@@ -455,7 +546,7 @@ impl ScopeRows<'_> {
             let mut over = false;
             let mut worst: Option<(u64, u64)> = None;
             for &(day, first, count) in &p.parts {
-                let v = &self.values[(day - self.d_lo) as usize][ii];
+                let v = &self.values[(day - self.values_from) as usize][ii];
                 let (pk, en) = if p.whole {
                     (v.day_peak, v.day_enabled)
                 } else {
@@ -465,7 +556,7 @@ impl ScopeRows<'_> {
                 };
                 peak = peak.max(pk);
                 enabled = enabled.max(en);
-                let e = self.ent[ii][(day - self.d_lo) as usize];
+                let e = self.ent[ii][(day - self.ent_from) as usize];
                 entitled = entitlement::smallest(entitled, e);
                 let measured = match it.model {
                     Model::Concurrent => pk as u64,

@@ -55,9 +55,10 @@ pub fn build(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
+    limits: super::output::Limits,
 ) -> Result<(PdfReport, Outcome), ReportError> {
     let cal = Calendar::new(config.timezone);
-    let (groups, digest, outcome) = rows(store, config, req)?;
+    let (groups, digest, outcome) = rows(store, config, req, limits)?;
     let sections: Vec<Section> = groups
         .into_iter()
         .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
@@ -95,6 +96,7 @@ fn rows(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
+    limits: super::output::Limits,
 ) -> Result<(ScopeRows, String, Outcome), ReportError> {
     let measures = super::measures_of(config, req.scope);
     // The rows, grouped by scope, and the digest of their CSV.
@@ -103,6 +105,7 @@ fn rows(
     let outcome = {
         let mut csv: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut hasher)?);
         let reporter = Reporter::new(store, config)?.with_peak_times();
+        limits.check(&reporter, req, seatmeter_reports::Format::Pdf)?;
         let outcome = reporter.run(req, &mut |row| {
             csv.row(row)?;
             if groups.last().is_none_or(|g| g.0 != row.scope_id) {
@@ -435,8 +438,9 @@ pub fn render(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
+    limits: super::output::Limits,
 ) -> Result<(Vec<u8>, Outcome), ReportError> {
-    let (model, outcome) = build(store, config, req)?;
+    let (model, outcome) = build(store, config, req, limits)?;
     let bytes = seatmeter_reports::pdf::render(&model)?;
     Ok((bytes, outcome))
 }

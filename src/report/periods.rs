@@ -104,3 +104,21 @@ pub(super) fn day_range(req: &Request) -> (Day, Day) {
         _ => (req.from, req.to),
     }
 }
+
+/// The windows of days a report is read in, in order: each week (weekly reports) or
+/// month (monthly reports) of `d_lo..=d_hi`, else runs of at most 31 days. A period never
+/// spans two windows.
+pub(super) fn windows(granularity: Granularity, d_lo: Day, d_hi: Day) -> Vec<(Day, Day)> {
+    let mut out = Vec::new();
+    let mut a = d_lo;
+    while a <= d_hi {
+        let b = match granularity {
+            Granularity::Weekly => a + 6,
+            Granularity::Monthly => calendar::month_bounds(a).1 - 1,
+            _ => (a + 30).min(d_hi),
+        };
+        out.push((a, b));
+        a = b + 1;
+    }
+    out
+}

@@ -1,29 +1,39 @@
-//! The service's HTTP endpoints: `/healthz`, `/metrics`, and `/reports/{scope}/{granularity}`
-//! (the same bytes as the `report` command).
+//! The service's HTTP endpoints: `/healthz` (alive), `/readyz` (able to do its work),
+//! `/metrics`, and `/reports/{scope}/{granularity}` (the same bytes as the `report`
+//! command, streamed as they are made).
+//!
+//! Every read goes through the service's own pool of store connections ([`ReadPool`]),
+//! never behind the collectors' writes; a report is refused with 413 beyond the rows a
+//! request may ask for (`[service] max_report_rows`).
 
-use std::sync::{Arc, Mutex};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
-
-use seatmeter_core::{Calendar, calendar};
+use seatmeter_core::{Calendar, Nanos, calendar};
 use seatmeter_reports::Format;
-use seatmeter_store::Store;
+use seatmeter_store::StoreError;
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
 
 use super::metrics::{self, Metrics};
+use super::pool::{Broken, ReadPool};
 use super::schedule::Clock;
 use crate::config::Config;
+use crate::report::output::{self, Limits};
 use crate::report::{ReportError, Request};
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    /// One connection for the endpoints; used from blocking threads.
-    pub store: Arc<Mutex<Box<dyn Store>>>,
+    /// Store connections of the endpoints.
+    pub pool: Arc<ReadPool>,
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
 }
@@ -31,6 +41,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
         .route("/reports/{scope}/{granularity}", get(report))
         .with_state(state)
@@ -59,9 +70,10 @@ impl HttpError {
             message: message.into(),
         }
     }
+}
 
-    /// The store could not be read.
-    fn unavailable(e: impl std::fmt::Display) -> HttpError {
+impl From<StoreError> for HttpError {
+    fn from(e: StoreError) -> HttpError {
         HttpError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("store unavailable: {e}"),
@@ -72,9 +84,24 @@ impl HttpError {
 impl From<ReportError> for HttpError {
     fn from(e: ReportError) -> HttpError {
         match e {
+            ReportError::Store(e) => e.into(),
+            // Over HTTP an unknown id is not told which ids exist.
+            ReportError::UnknownId { scope, id, .. } => {
+                HttpError::new(StatusCode::NOT_FOUND, format!("no {scope} {id:?}"))
+            }
             ReportError::Request(m) => HttpError::new(StatusCode::BAD_REQUEST, m),
+            e @ ReportError::TooLarge { .. } => {
+                HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
+            }
             e => HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         }
+    }
+}
+
+impl Broken for HttpError {
+    fn broken(&self) -> bool {
+        self.status == StatusCode::SERVICE_UNAVAILABLE
+            || self.status == StatusCode::INTERNAL_SERVER_ERROR
     }
 }
 
@@ -84,50 +111,86 @@ impl IntoResponse for HttpError {
     }
 }
 
-/// Runs `f` with the store on a blocking thread.
-async fn with_store<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&mut dyn Store, &Config) -> Result<T, HttpError> + Send + 'static,
-) -> Result<T, HttpError> {
-    let store = state.store.clone();
-    let config = state.config.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut guard = store
-            .lock()
-            .map_err(|_| HttpError::unavailable("the store connection is unusable"))?;
-        f(guard.as_mut(), &config)
-    })
-    .await
-    .map_err(|e| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+/// Alive: the process answers. It reads nothing, so it answers under any load.
+async fn healthz() -> Response {
+    text(StatusCode::OK, "ok\n".into())
 }
 
-async fn healthz(State(state): State<AppState>) -> Result<Response, HttpError> {
-    with_store(&state, |store, _| {
-        store.status().map(|_| ()).map_err(HttpError::unavailable)
-    })
-    .await?;
-    Ok(text(StatusCode::OK, "ok\n".into()))
+/// Able to do its work: the store takes writes, every collector collected recently, and
+/// the rollup is current. 503 lists what is not.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let now = state.clock.now();
+    let config = state.config.clone();
+    let mut problems = Vec::new();
+    let checked = state
+        .pool
+        .with(move |store| -> Result<u64, HttpError> {
+            store.probe_write(now)?;
+            Ok(lag_days(store, &config, now - settle(&config))?)
+        })
+        .await;
+    match checked {
+        Ok(0) => {}
+        Ok(lag) => problems.push(format!("{lag} day(s) with data wait for the rollup")),
+        Err(e) => problems.push(format!("the store does not take writes: {}", e.message)),
+    }
+    let config = &state.config;
+    let allowed = |name: &str| {
+        let interval = config
+            .collectors
+            .iter()
+            .find(|c| c.name() == name)
+            .map_or(Duration::from_secs(300), |c| c.interval());
+        (interval * 3 + config.service.timeout.0).max(Duration::from_secs(60))
+    };
+    problems.extend(state.metrics.collector_problems(now, &allowed));
+    if problems.is_empty() {
+        text(StatusCode::OK, "ready\n".into())
+    } else {
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            problems.iter().map(|p| format!("{p}\n")).collect(),
+        )
+    }
+}
+
+/// How long after local midnight a day may still wait for its rollup: the rollup's delay
+/// and an hour for the rollup itself.
+fn settle(config: &Config) -> Nanos {
+    (config.service.rollup_delay.0 + Duration::from_secs(3600)).as_nanos() as Nanos
+}
+
+/// Local days up to the day before `as_of` with data that is not rolled up.
+fn lag_days(
+    store: &mut dyn seatmeter_store::Store,
+    config: &Config,
+    as_of: Nanos,
+) -> Result<u64, StoreError> {
+    let (dirty, _) = store.dirty_days()?;
+    let cal = Calendar::new(config.timezone);
+    let yesterday = cal.day_of(as_of) - 1;
+    let mut days = std::collections::BTreeSet::new();
+    for u in dirty {
+        let n = seatmeter_core::time::NANOS_PER_DAY;
+        for d in cal.day_of(u * n)..=cal.day_of((u + 1) * n - 1) {
+            if d <= yesterday {
+                days.insert(d);
+            }
+        }
+    }
+    Ok(days.len() as u64)
 }
 
 async fn metrics_page(State(state): State<AppState>) -> Result<Response, HttpError> {
     let now = state.clock.now();
-    let (status, lag) = with_store(&state, move |store, config| {
-        let status = store.status().map_err(HttpError::unavailable)?;
-        let (dirty, _) = store.dirty_days().map_err(HttpError::unavailable)?;
-        let cal = Calendar::new(config.timezone);
-        let yesterday = cal.day_of(now) - 1;
-        let mut days = std::collections::BTreeSet::new();
-        for u in dirty {
-            let n = seatmeter_core::time::NANOS_PER_DAY;
-            for d in cal.day_of(u * n)..=cal.day_of((u + 1) * n - 1) {
-                if d <= yesterday {
-                    days.insert(d);
-                }
-            }
-        }
-        Ok((status, days.len() as u64))
-    })
-    .await?;
+    let config = state.config.clone();
+    let (status, lag) = state
+        .pool
+        .with(move |store| -> Result<_, HttpError> {
+            let status = store.status()?;
+            Ok((status, lag_days(store, &config, now)?))
+        })
+        .await?;
     Ok((
         StatusCode::OK,
         [(
@@ -147,6 +210,47 @@ pub struct ReportQuery {
     format: Option<String>,
 }
 
+/// Sends what a report writes to the response body, in chunks, as it is written; a client
+/// that went away stops the report.
+struct BodyWriter {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 << 10;
+
+impl BodyWriter {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+impl Write for BodyWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+impl Drop for BodyWriter {
+    fn drop(&mut self) {
+        let _ = self.send();
+    }
+}
+
 async fn report(
     State(state): State<AppState>,
     Path((scope, granularity)): Path<(String, String)>,
@@ -154,27 +258,98 @@ async fn report(
 ) -> Result<Response, HttpError> {
     let (req, format) = request(&scope, &granularity, &q)
         .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, e))?;
-    let (bytes, outcome) = with_store(&state, move |store, config| {
-        Ok(crate::report::output::report_bytes(
-            config, store, &req, format,
-        )?)
-    })
-    .await?;
-    let mut response = (
+    let limits = Limits {
+        rows: state.config.service.max_report_rows,
+        ..Limits::DEFAULT
+    };
+    let config = state.config.clone();
+    if format == Format::Pdf {
+        let (bytes, outcome) = state
+            .pool
+            .with(move |store| -> Result<_, HttpError> {
+                Ok(output::pdf_bytes(&config, store, &req, limits)?)
+            })
+            .await?;
+        return Ok(with_warnings(
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, format.content_type())],
+                bytes,
+            )
+                .into_response(),
+            &outcome.warnings,
+        ));
+    }
+    // The rows are made on a blocking thread and streamed; the warnings, known before the
+    // first row, go in the headers.
+    let (head_tx, head_rx) = oneshot::channel::<Result<Vec<String>, HttpError>>();
+    let (body_tx, mut body_rx) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        let mut head = Some(head_tx);
+        let result = pool
+            .with(move |store| -> Result<(), HttpError> {
+                let w = BodyWriter {
+                    tx: body_tx,
+                    buf: Vec::with_capacity(CHUNK),
+                };
+                let mut started = |warnings: &[String]| {
+                    if let Some(h) = head.take() {
+                        let _ = h.send(Ok(warnings.to_vec()));
+                    }
+                };
+                let r = output::stream_with(
+                    &config,
+                    store,
+                    &req,
+                    format,
+                    w,
+                    false,
+                    limits,
+                    &mut started,
+                );
+                match r {
+                    Ok(_) => Ok(()),
+                    Err(e) => match head.take() {
+                        Some(h) => {
+                            let _ = h.send(Err(e.into()));
+                            Ok(())
+                        }
+                        None => {
+                            tracing::warn!(error = %e, "a report failed while it was sent");
+                            Err(e.into())
+                        }
+                    },
+                }
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::debug!(error = %e.message, "report");
+        }
+    });
+    let warnings = head_rx
+        .await
+        .map_err(|_| HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, "the report stopped"))??;
+    let stream = futures_util::stream::poll_fn(move |cx| body_rx.poll_recv(cx));
+    let response = (
         StatusCode::OK,
         [(header::CONTENT_TYPE, format.content_type())],
-        bytes,
+        Body::from_stream(stream),
     )
         .into_response();
-    // What `report` prints on standard error: data not rolled up yet, unusable license
-    // files.
-    for w in &outcome.warnings {
+    Ok(with_warnings(response, &warnings))
+}
+
+/// What `report` prints on standard error (data not rolled up yet, unusable license
+/// files), as `Warning` headers.
+fn with_warnings(mut response: Response, warnings: &[String]) -> Response {
+    for w in warnings {
         let text = format!("199 seatmeter \"{}\"", w.replace('"', "'"));
         if let Ok(v) = header::HeaderValue::from_str(&text) {
             response.headers_mut().append(header::WARNING, v);
         }
     }
-    Ok(response)
+    response
 }
 
 /// The report a `/reports` URL asks for.

@@ -45,6 +45,47 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// The collectors that are not doing their work: never run yet, or no successful
+    /// collection for longer than `allowed` says for them (their last error is given).
+    pub fn collector_problems(
+        &self,
+        now: Nanos,
+        allowed: &dyn Fn(&str) -> Duration,
+    ) -> Vec<String> {
+        let collectors = self.collectors.lock().expect("metrics lock");
+        let mut out = Vec::new();
+        for (name, r) in collectors.iter() {
+            if r.success + r.failure == 0 {
+                out.push(format!("collector {name} has not run yet"));
+                continue;
+            }
+            let limit = allowed(name).as_nanos() as Nanos;
+            let since = r.last_success.map(|t| now - t);
+            if since.is_none_or(|s| s > limit) {
+                let error = r
+                    .last_error
+                    .as_ref()
+                    .map(|(_, e)| format!(" (last error: {e})"))
+                    .unwrap_or_default();
+                let age = match since {
+                    Some(s) => format!(
+                        "for {}",
+                        humantime::format_duration(Duration::from_secs(
+                            (s / 1_000_000_000).max(0) as u64
+                        ))
+                    ),
+                    None => "since the service started".into(),
+                };
+                out.push(format!(
+                    "collector {name}: no successful collection {age}{error}"
+                ));
+            }
+        }
+        out
+    }
+}
+
 fn record(r: &mut Runs, started: Nanos, duration: Duration, result: &JobResult) {
     r.duration_sum += duration.as_secs_f64();
     r.last_duration = duration.as_secs_f64();

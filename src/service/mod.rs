@@ -5,7 +5,9 @@
 
 pub mod http;
 pub mod metrics;
+mod pool;
 pub mod schedule;
+mod server;
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -82,8 +84,8 @@ impl CollectJob for StoreCollect {
         async move {
             tokio::task::spawn_blocking(move || {
                 with_lazy_store(&lazy, &config, |store| {
-                    let mut c = collector.build();
-                    let r = crate::collect::run_once(store, c.as_mut(), collector.kind(), &|| stop.load(Ordering::Relaxed));
+                    let margin = config.collection.future_margin.0;
+                    let r = crate::collect::run_once(store, &collector, margin, &|| stop.load(Ordering::Relaxed));
                     let s = &r.stored;
                     let ms = r.duration.as_millis() as u64;
                     match &r.error {
@@ -198,12 +200,15 @@ pub async fn run(
     let metrics = Arc::new(metrics::Metrics::new(
         config.collectors.iter().map(|c| c.name().to_string()),
     ));
-    let http_store = tokio::task::spawn_blocking({
+    // The store must open before the service says it serves (a wrong URL is an error at
+    // start, not a 503 later); the HTTP side then keeps connections of its own.
+    let first = tokio::task::spawn_blocking({
         let config = config.clone();
         move || seatmeter_store::open(&config.store)
     })
     .await
     .map_err(|e| ServiceError::Task(e.to_string()))??;
+    drop(first);
     let mut tasks = Vec::new();
     let first_runs = Arc::new(tokio::sync::Semaphore::new(0));
     for c in &config.collectors {
@@ -250,19 +255,24 @@ pub async fn run(
     )));
     let state = http::AppState {
         config: config.clone(),
-        store: Arc::new(Mutex::new(http_store)),
+        pool: Arc::new(pool::ReadPool::new(
+            config.store.clone(),
+            config.service.http_store_connections,
+        )),
         metrics,
         clock,
     };
-    let mut http_rx = rx.clone();
-    let server = axum::serve(listener, http::router(state)).with_graceful_shutdown(async move {
-        let _ = http_rx.wait_for(|&s| s).await;
-    });
-    tasks.push(tokio::spawn(async move {
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "the HTTP server failed");
-        }
-    }));
+    let limits = server::Limits {
+        header_timeout: config.service.header_timeout.0,
+        connections: config.service.max_connections,
+    };
+    tasks.push(tokio::spawn(server::serve(
+        listener,
+        http::router(state),
+        limits,
+        rx.clone(),
+        SHUTDOWN_GRACE,
+    )));
 
     shutdown.await;
     tracing::info!("shutting down: finishing the work in flight");

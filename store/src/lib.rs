@@ -431,4 +431,8 @@ pub trait Store: Send {
     fn anomalies(&mut self, from: Day, to: Day) -> Result<Vec<(Day, Anomaly)>, StoreError>;
 
     fn status(&mut self) -> Result<StoreStatus, StoreError>;
+
+    /// Writes (and commits) a row of no consequence: whether the store takes writes now
+    /// (a full disk, a read-only file, a database that refuses them).
+    fn probe_write(&mut self, at: Nanos) -> Result<(), StoreError>;
 }

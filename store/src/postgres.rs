@@ -17,6 +17,9 @@ use crate::schema::{Kind, TABLES};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
+/// The `application_name` of the store's connections.
+pub const APPLICATION_NAME: &str = "seatmeter-store";
+
 pub(crate) struct PgDialect {
     /// Always Some until dropped (see the Drop impl).
     rt: Option<tokio::runtime::Runtime>,
@@ -46,6 +49,12 @@ impl PgDialect {
         let options: PgConnectOptions = url.parse().map_err(|e| {
             StoreError::Other(hide_password(&format!("store URL {location}: {e}"), url))
         })?;
+        // Named, so that an administrator sees seatmeter's connections in pg_stat_activity
+        // (unless the URL names them).
+        let options = match options.get_application_name() {
+            Some(_) => options,
+            None => options.application_name(APPLICATION_NAME),
+        };
         let conn = rt
             .block_on(PgConnection::connect_with(&options))
             .map_err(|e| StoreError::Database {

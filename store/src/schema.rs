@@ -122,4 +122,6 @@ pub mod meta {
     pub const ROLLUP_FIRST_SNAPSHOT: &str = "rollup_first_snapshot";
     /// Days before this one lost their raw events to retention.
     pub const FROZEN_BEFORE: &str = "frozen_before";
+    /// When the service last checked that the store takes writes (`/readyz`).
+    pub const WRITE_PROBE: &str = "write_probe";
 }

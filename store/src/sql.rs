@@ -487,6 +487,14 @@ impl<D: Dialect> Store for SqlStore<D> {
             .collect()
     }
 
+    fn probe_write(&mut self, at: Nanos) -> Result<(), StoreError> {
+        self.d.set_durable(true)?;
+        let at = at.to_string();
+        self.d.transaction(Begin::Write, |d| {
+            Self::set_meta(d, meta::WRITE_PROBE, Some(&at))
+        })
+    }
+
     fn status(&mut self) -> Result<StoreStatus, StoreError> {
         let collectors = self
             .d

@@ -11,6 +11,7 @@ mod oracle;
 mod pdf;
 mod postgres;
 mod service;
+mod service_limits;
 mod sql_sessions;
 mod support;
 mod worked_example;

@@ -94,7 +94,12 @@ impl Site {
             .collectors
             .iter()
             .map(|c| {
-                let r = run_once(store.as_mut(), c.build().as_mut(), c.kind(), &|| false);
+                let r = run_once(
+                    store.as_mut(),
+                    c,
+                    config.collection.future_margin.0,
+                    &|| false,
+                );
                 assert!(r.error.is_none(), "{:?}", r.error);
                 r
             })

@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::Batch;
+use crate::batch::{Batch, Window};
 use crate::{AnyCollector, CollectError, Collector, Delivery, HumanDuration, Kind, Summary};
 use file::FileReader;
 
@@ -162,24 +162,24 @@ impl Collector for SpoolCollector {
             .map_or(1, |n| n.get())
             .clamp(1, 4)
             .min(files.len().max(1));
-        let window = Window::default();
+        let ahead = ReadAhead::default();
+        let accept = sink.window();
         let (settle, batch_events) = (self.config.settle.0, self.batch_events);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= files.len() || !window.wait_for(i, &stop) {
+                        if i >= files.len() || !ahead.wait_for(i, &stop) {
                             break;
                         }
                         parse_file(
                             &files[i],
                             states[i].clone(),
-                            settle,
-                            batch_events,
+                            (settle, batch_events, accept),
                             &senders[i],
                             &stop,
-                            &window,
+                            &ahead,
                         );
                     }
                 });
@@ -191,11 +191,11 @@ impl Collector for SpoolCollector {
                 dirty,
                 batch_events,
                 sink,
-                &window,
+                &ahead,
             );
             // Workers still sending or waiting (after an error) are released.
             stop.store(true, Ordering::Relaxed);
-            window.took(0, true);
+            ahead.took(0, true);
             drop(receivers);
             result
         })
@@ -207,7 +207,7 @@ impl Collector for SpoolCollector {
 /// `READ_AHEAD_EVENTS` wait; the lowest file not yet taken never waits, so the two always
 /// make progress.
 #[derive(Default)]
-struct Window {
+struct ReadAhead {
     state: Mutex<WindowState>,
     moved: Condvar,
 }
@@ -218,7 +218,7 @@ struct WindowState {
     waiting_events: usize,
 }
 
-impl Window {
+impl ReadAhead {
     /// Waits until file `i` may be parsed; false when the collection stops.
     fn wait_for(&self, i: usize, stop: &AtomicBool) -> bool {
         let mut st = self.state.lock().expect("window lock");
@@ -262,14 +262,13 @@ enum Piece {
 fn parse_file(
     (name, path): &(String, PathBuf),
     state: FileState,
-    settle: Duration,
-    batch_events: usize,
+    (settle, batch_events, accept): (Duration, usize, Window),
     tx: &mpsc::SyncSender<Piece>,
     stop: &AtomicBool,
-    window: &Window,
+    window: &ReadAhead,
 ) {
     let mut summary = Summary::default();
-    let mut batch = Batch::new();
+    let mut batch = Batch::in_window(accept);
     let format = if name.to_ascii_lowercase().ends_with(".csv") {
         Format::Csv
     } else {
@@ -289,7 +288,10 @@ fn parse_file(
             return Err(CollectError::Stopped);
         }
         window.parsed(b.events.len());
-        tx.send(Piece::Chunk(std::mem::replace(b, Batch::new()), st.clone()))
+        tx.send(Piece::Chunk(
+            std::mem::replace(b, Batch::in_window(accept)),
+            st.clone(),
+        ))
             .map_err(|_| CollectError::Stopped)
     });
     let state = reader.state;
@@ -317,7 +319,7 @@ fn take_in_order(
     mut dirty: bool,
     batch_events: usize,
     sink: &mut Delivery<'_, Cursor>,
-    window: &Window,
+    window: &ReadAhead,
 ) -> Result<Summary, CollectError> {
     let mut summary = Summary::default();
     let mut batch = Batch::new();

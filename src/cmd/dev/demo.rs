@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use seatmeter::config::Config;
 use seatmeter::dev::sitegen::{self, SiteSpec};
-use seatmeter::report::{OverUse, Request, output};
+use seatmeter::report::output::{self, Limits};
+use seatmeter::report::{OverUse, Request};
 use seatmeter::rollup::Days;
 use seatmeter_core::{Calendar, Granularity, ScopeKind, calendar};
 use seatmeter_reports::Format;
@@ -64,7 +65,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         from: first,
         to: last,
     };
-    output::report_to(&config, store.as_mut(), &req, Format::Table, None)?;
+    output::report_to(
+        &config,
+        store.as_mut(),
+        &req,
+        Format::Table,
+        None,
+        Limits::DEFAULT,
+    )?;
 
     println!(
         "\n== seatmeter export billing --month 2026-10 --out {}",
@@ -253,7 +261,8 @@ fn write_reports(
         };
         for &format in formats {
             let path = reports.join(format!("{scope}-{granularity}.{}", format.extension()));
-            let outcome = output::report_to(config, store, &req, format, Some(&path))?;
+            let outcome =
+                output::report_to(config, store, &req, format, Some(&path), Limits::DEFAULT)?;
             for w in &outcome.warnings {
                 eprintln!("warning: {w}");
             }
