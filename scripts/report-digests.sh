@@ -24,6 +24,9 @@ root=${2:-/tmp/seatmeter-report-digests}
 here=$(cd "$(dirname "$0")/.." && pwd)
 export SOURCE_DATE_EPOCH=1790000000
 only=${REPORTS_ONLY:-}
+# Newer binaries refuse very large tables unless forced; older ones have no such flag.
+force=()
+if "$bin" report --help 2>/dev/null | grep -q -- '--force'; then force=(--force); fi
 if [ -z "$only" ]; then
     rm -rf "$root"
     mkdir -p "$root"
@@ -57,7 +60,7 @@ gen=$root/gen
         for g in 10min hourly daily weekly monthly; do
             for f in csv json table; do
                 "$bin" report --scope "$scope" --granularity "$g" --from 2026-10-15 --to 2026-11-03 \
-                    --format "$f" --out "out/$scope-$g.$f" 2> /dev/null
+                    --format "$f" --out "out/$scope-$g.$f" "${force[@]}" 2> /dev/null
             done
         done
         "$bin" report --scope "$scope" --granularity daily --from 2026-10-15 --to 2026-11-03 \

@@ -167,6 +167,10 @@ pub struct Reject {
     pub reason: String,
     /// The offending text, cut to [`Reject::MAX_TEXT`] bytes.
     pub text: String,
+    /// What the line is part of, whatever the file is called now: a digest of the file's
+    /// first lines, or of the snapshot document (empty: the source's name). The same
+    /// text at the same line of the same origin is one rejected line, stored once.
+    pub origin: String,
 }
 
 impl Reject {
@@ -184,6 +188,7 @@ impl Reject {
             line,
             reason: clean(&reason.into()),
             text: clean(&text[..cut]),
+            origin: String::new(),
         }
     }
 }

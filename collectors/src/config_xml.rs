@@ -109,7 +109,12 @@ impl Collector for ConfigXmlCollector {
                     snapshot.sha256 = digest;
                     batch.snapshots.push(snapshot);
                 }
-                Err(reject) => batch.rejects.push(reject),
+                // The document's digest: the same bad document, whatever its name, is
+                // one rejected file.
+                Err(reject) => batch.rejects.push(Reject {
+                    origin: format!("xml:{hex}"),
+                    ..reject
+                }),
             }
             seen.insert(name, hex);
             sink.deliver(batch, &seen)?;

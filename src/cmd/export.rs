@@ -28,11 +28,21 @@ pub enum Command {
         /// The folder to write into (created if needed).
         #[arg(long)]
         out: PathBuf,
+        /// Export even when the month's numbers are incomplete (a file of the export,
+        /// seatmeter-billing-MONTH-INCOMPLETE.txt, then lists what is missing); without it
+        /// such an export is refused. An incomplete export exits with status 3.
+        #[arg(long)]
+        allow_incomplete: bool,
     },
 }
 
 pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
-    let Command::Billing { month, tenant, out } = cmd;
+    let Command::Billing {
+        month,
+        tenant,
+        out,
+        allow_incomplete,
+    } = cmd;
     let config = g.load()?;
     let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
         .with_context(|| format!("--month {month:?}: write YYYY-MM"))?;
@@ -43,6 +53,7 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
         first,
         tenant.as_deref(),
         &out,
+        &billing::ExportOptions { allow_incomplete },
         &mut |t| eprintln!("billing {t}"),
     )?;
     for w in &done.warnings {
@@ -56,5 +67,9 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
         format_money(done.total, config.billing.minor_units),
         config.billing.currency
     );
+    if !done.complete {
+        eprintln!("the export is incomplete (exit status 3): see the warnings above");
+        return Ok(super::incomplete());
+    }
     Ok(ExitCode::SUCCESS)
 }

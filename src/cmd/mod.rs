@@ -39,7 +39,11 @@ A day's work, by hand:
   seatmeter --config site.toml report --scope tenant --granularity daily \\
             --from 2026-10-01 --to 2026-10-31 --format csv --out october.csv
 
-Try it on a generated site first: seatmeter demo";
+Try it on a generated site first: seatmeter demo
+
+Exit status: 0 done and complete; 1 error, or a report refused (incomplete or too
+large); 3 a report or export written with --allow-incomplete whose numbers are
+incomplete (it says so where the numbers are).";
 
 #[derive(Parser, Debug)]
 #[command(name = "seatmeter", version, about = ABOUT, long_about = LONG_ABOUT)]
@@ -118,6 +122,12 @@ pub enum Command {
     /// Run as a service: collect on every interval, roll up after local midnight, serve
     /// /healthz, /metrics and /reports; stops cleanly on SIGTERM or SIGINT.
     Serve,
+}
+
+/// The exit status of a report or export written with `--allow-incomplete` whose numbers
+/// are incomplete: written, but not "all is well" (0), nor an error (1).
+pub fn incomplete() -> ExitCode {
+    ExitCode::from(3)
 }
 
 /// What every command may use: where the configuration is.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::ValueEnum;
 use seatmeter::report::Request;
-use seatmeter::report::output::{self, Limits};
+use seatmeter::report::output::{self, Limits, Options};
 use seatmeter_core::{Granularity, ScopeKind, calendar};
 use seatmeter_reports::Format;
 
@@ -74,10 +74,17 @@ pub struct Args {
     /// standard output is redirected.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Write the report however large it is (past 2,000,000 rows, or 100,000 for PDF,
-    /// a report is refused without it).
+    /// Write the report however large it is (without it, a report of more than 10,000,000
+    /// rows, 1,000,000 as a table or 100,000 as a PDF is refused).
     #[arg(long)]
     pub force: bool,
+    /// Write the report even when its numbers are incomplete (license or entitlement files
+    /// that cannot be read, days not rolled up, collectors behind): it then says so where
+    /// the numbers are (first page of the PDF, first lines of the table, a side file
+    /// FILE.incomplete.json beside --out) and exits with status 3. Without it such a
+    /// report is refused (status 1).
+    #[arg(long)]
+    pub allow_incomplete: bool,
 }
 
 pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
@@ -85,10 +92,13 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
     let mut store = seatmeter_store::open(&config.store)?;
     let req = request(&args)?;
     let format = Format::from(args.format);
-    let limits = if args.force {
-        Limits::NONE
-    } else {
-        Limits::DEFAULT
+    let options = Options {
+        limits: if args.force {
+            Limits::NONE
+        } else {
+            Limits::DEFAULT
+        },
+        allow_incomplete: args.allow_incomplete,
     };
     let outcome = output::report_to(
         &config,
@@ -96,19 +106,28 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
         &req,
         format,
         args.out.as_deref(),
-        limits,
+        options,
     )?;
-    for w in &outcome.warnings {
-        eprintln!("warning: {w}");
+    for w in &outcome.gaps {
+        eprintln!("warning: incomplete: {w}");
     }
     if let Some(out) = &args.out {
         eprintln!("wrote {} row(s) to {}", outcome.rows, out.display());
+        if !outcome.gaps.is_empty() {
+            eprintln!(
+                "the report is incomplete: its gaps are in {}",
+                output::gaps_file(out).display()
+            );
+        }
     }
     if !outcome.over_use.is_empty() && format != Format::Table {
         eprintln!(
             "over-use: {} instance(s) (see the report)",
             outcome.over_use.len()
         );
+    }
+    if !outcome.gaps.is_empty() {
+        return Ok(super::incomplete());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -195,7 +195,8 @@ impl Config {
                 format!("cannot read the configuration file: {e}")
             },
         })?;
-        let file = ConfigFile::parse(path, &text)?;
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        let file = ConfigFile::parse(path, text)?;
         let bundles = file.read_bundles()?;
         file.with_bundles(bundles)
     }

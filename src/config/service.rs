@@ -20,7 +20,7 @@ pub struct ServiceConfig {
     /// The longest wait between retries of a failing collector (default "30m"); waits
     /// double from 10 s, with jitter.
     pub max_backoff: HumanDuration,
-    /// The most rows a `/reports` request may ask for (default 2,000,000; PDF reports at
+    /// The most rows a `/reports` request may ask for (default 10,000,000; PDF reports at
     /// most 100,000): beyond, the answer is 413.
     pub max_report_rows: u64,
     /// How long a client has to send a request's headers (default "10s"): a slow or
@@ -59,7 +59,7 @@ impl Default for ServiceConfig {
             retention: HumanDuration(std::time::Duration::from_secs(400 * 86_400)),
             timeout: HumanDuration(std::time::Duration::from_secs(600)),
             max_backoff: HumanDuration(std::time::Duration::from_secs(1800)),
-            max_report_rows: 2_000_000,
+            max_report_rows: 10_000_000,
             header_timeout: HumanDuration(std::time::Duration::from_secs(10)),
             max_connections: 256,
             http_store_connections: 2,

@@ -137,7 +137,9 @@ pub fn load(path: &Path) -> Result<LicenseFile, LicenseError> {
         message: format!("cannot read the license file: {e}"),
     })?;
     let text = String::from_utf8_lossy(&bytes);
-    let mut file = parse(&shown, &text)?;
+    // A byte-order mark (editors on Windows write one) is no part of the first line.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut file = parse(&shown, text)?;
     file.sha256 = seatmeter_core::hex(&Sha256::digest(&bytes));
     Ok(file)
 }

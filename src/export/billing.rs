@@ -21,6 +21,15 @@ use crate::entitlement::{self, Entitlements};
 use crate::report::{Reporter, Request, measures_of};
 use crate::rollup::{Rollup, TenantLevels, fair_peak};
 
+/// What a caller allows an export.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Write the files even when the month's numbers are incomplete (a file of the export,
+    /// `seatmeter-billing-MONTH-INCOMPLETE.txt`, then lists the gaps); without it such an
+    /// export is refused.
+    pub allow_incomplete: bool,
+}
+
 /// What an export wrote.
 #[derive(Debug, Clone, Default)]
 pub struct Exported {
@@ -28,6 +37,9 @@ pub struct Exported {
     pub tenants: usize,
     pub total: i64,
     pub warnings: Vec<String>,
+    /// False when written with `allow_incomplete` although the month had gaps (they are
+    /// among the warnings and in seatmeter-billing-MONTH-INCOMPLETE.txt).
+    pub complete: bool,
 }
 
 const HEADER: [&str; 15] = [
@@ -105,7 +117,6 @@ fn measure_period(
     from: Day,
     to: Day,
     granularity: Granularity,
-    warnings: &mut BTreeSet<String>,
 ) -> Result<HashMap<String, Vec<ItemValues>>, ExportError> {
     let req = Request {
         scope: ScopeKind::Tenant,
@@ -135,7 +146,6 @@ fn measure_period(
     if let Some(e) = &outcome.entitlement_error {
         return Err(ExportError::Entitlement(e.clone()));
     }
-    warnings.extend(outcome.warnings.iter().cloned());
     for p in &outcome.peak_at {
         if let Some(v) = out.get_mut(&p.scope_id).and_then(|v| v.get_mut(p.item)) {
             v.peak_at = p.period.clone().unwrap_or_default();
@@ -261,6 +271,23 @@ impl Files<'_> {
         Ok(())
     }
 
+    /// The file that says the export is incomplete, and why; removed when it is complete.
+    fn incomplete(&mut self, label: &str, gaps: &[String]) -> Result<(), ExportError> {
+        let name = format!("seatmeter-billing-{label}-INCOMPLETE.txt");
+        if gaps.is_empty() {
+            return match std::fs::remove_file(self.dir.join(&name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e.into()),
+                _ => Ok(()),
+            };
+        }
+        let text: String = std::iter::once(format!(
+            "The billing files of {label} are INCOMPLETE: their numbers do not cover everything they should.\n"
+        ))
+        .chain(gaps.iter().map(|g| format!("- {g}\n")))
+        .collect();
+        self.write(name, text.into_bytes())
+    }
+
     /// The manifest, written last: when it is there, every file it names is complete.
     fn finish(mut self, label: &str) -> Result<Vec<PathBuf>, ExportError> {
         let path = self
@@ -283,6 +310,26 @@ struct FairPeaks {
 }
 
 impl FairPeaks {
+    /// The levels of the month, when the billing bills fair peaks.
+    fn of_month(
+        store: &mut dyn Store,
+        config: &Config,
+        (first, last): (Day, Day),
+        tenant_ids: HashMap<String, u32>,
+        measures: usize,
+    ) -> Result<Option<FairPeaks>, ExportError> {
+        let Some(m) = config.billing.fair_peak_minutes else {
+            return Ok(None);
+        };
+        Ok(Some(FairPeaks {
+            cal: Calendar::new(config.timezone),
+            levels: Rollup::new(store, config).tenant_levels(first, last)?,
+            window: i64::from(m) * 60 * 1_000_000_000,
+            tenant_ids,
+            measures,
+        }))
+    }
+
     /// Each measure's fair peak for tenant `t` over the days `a..=b`.
     fn of(&self, t: &str, a: Day, b: Day) -> Vec<u32> {
         let id = self.tenant_ids.get(t);
@@ -332,6 +379,23 @@ fn tenants_to_bill(
     Ok((tenant_ids, ents, tenants))
 }
 
+/// What makes the month's tenant reports incomplete (see `Reporter::gaps`).
+fn month_gaps(
+    store: &mut dyn Store,
+    config: &Config,
+    first: Day,
+    last: Day,
+) -> Result<Vec<String>, ExportError> {
+    let req = Request {
+        scope: ScopeKind::Tenant,
+        id: None,
+        granularity: Granularity::Monthly,
+        from: first,
+        to: last,
+    };
+    Ok(Reporter::new(store, config)?.gaps(&req)?.to_vec())
+}
+
 /// Writes the month's files into `dir`. `month` is its first day.
 pub fn export(
     store: &mut dyn Store,
@@ -339,6 +403,7 @@ pub fn export(
     month: NaiveDate,
     only: Option<&str>,
     dir: &Path,
+    options: &ExportOptions,
     progress: &mut dyn FnMut(&str),
 ) -> Result<Exported, ExportError> {
     let billing = &config.billing;
@@ -349,6 +414,12 @@ pub fn export(
             .ok_or_else(|| ExportError::Request("month out of range".into()))?,
     ) - 1;
     let label = month.format("%Y-%m").to_string();
+    // A bill is made of the month's tenant reports: it is refused when their numbers
+    // would be incomplete, unless asked for anyway (then a file of the export says so).
+    let gaps = month_gaps(store, config, first, last)?;
+    if !gaps.is_empty() && !options.allow_incomplete {
+        return Err(ExportError::Incomplete { gaps });
+    }
     let (tenant_ids, ents, tenants) = tenants_to_bill(store, config, only)?;
     // Daily files for the days that are over (all of a past month).
     let today = day_of_date(
@@ -371,16 +442,7 @@ pub fn export(
         written: Vec::new(),
     };
     let measures = measures_of(config, ScopeKind::Tenant);
-    let fair = match billing.fair_peak_minutes {
-        Some(m) => Some(FairPeaks {
-            cal: Calendar::new(config.timezone),
-            levels: Rollup::new(store, config).tenant_levels(first, last)?,
-            window: i64::from(m) * 60 * 1_000_000_000,
-            tenant_ids,
-            measures: measures.len(),
-        }),
-        None => None,
-    };
+    let fair = FairPeaks::of_month(store, config, (first, last), tenant_ids, measures.len())?;
     let snapshots = !store.snapshots()?.is_empty();
     let mut summary = Vec::new();
     let mut total = 0i64;
@@ -393,15 +455,7 @@ pub fn export(
     for (period_label, from, to, granularity) in periods {
         progress(&period_label);
         let monthly = granularity == Granularity::Monthly;
-        let measured = measure_period(
-            store,
-            config,
-            &measures,
-            from,
-            to,
-            granularity,
-            &mut warnings,
-        )?;
+        let measured = measure_period(store, config, &measures, from, to, granularity)?;
         for t in &tenants {
             let values = match measured.get(t) {
                 Some(v) => v.clone(),
@@ -444,7 +498,11 @@ pub fn export(
         format!("seatmeter-billing-{label}-summary.csv"),
         csv_bytes(&["period", "tenant", "amount", "currency"], &summary)?,
     )?;
+    files.incomplete(&label, &gaps)?;
+    let complete = gaps.is_empty();
+    warnings.extend(gaps);
     Ok(Exported {
+        complete,
         files: files.finish(&label)?,
         tenants: tenants.len(),
         total,

@@ -26,4 +26,9 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
     #[error("writing a CSV file: {0}")]
     Csv(String),
+    #[error(
+        "the month's numbers would be incomplete:\n{}\nadd --allow-incomplete to export them anyway (the export then says so)",
+        gaps.iter().map(|g| format!("  - {g}")).collect::<Vec<_>>().join("\n")
+    )]
+    Incomplete { gaps: Vec<String> },
 }

@@ -99,6 +99,13 @@ pub enum ReportError {
         id: String,
         known: Vec<String>,
     },
+    /// The report's numbers would be incomplete (`Reporter::gaps`), and that was not
+    /// allowed.
+    #[error(
+        "the report would be incomplete:\n{}\nadd --allow-incomplete to write it anyway (it then says so where the numbers are)",
+        gaps.iter().map(|g| format!("  - {g}")).collect::<Vec<_>>().join("\n")
+    )]
+    Incomplete { gaps: Vec<String> },
     /// More rows than allowed (`output::Limits`).
     #[error(
         "this report may have up to {rows} rows, more than the {limit} allowed: ask for fewer days, a coarser granularity or one id (or add --force)"
@@ -139,8 +146,8 @@ pub struct OverUse {
 pub struct Outcome {
     pub rows: u64,
     pub over_use: Vec<OverUse>,
-    /// Things the reader must know: license files that did not load, data not rolled up.
-    pub warnings: Vec<String>,
+    /// What makes the numbers incomplete (see [`Reporter::gaps`]): empty when complete.
+    pub gaps: Vec<String>,
     pub license_files: Vec<LicenseFile>,
     pub license_errors: Vec<LicenseError>,
     /// Entitlement XML files read (path, SHA-256).
@@ -200,8 +207,12 @@ pub struct Reporter<'a> {
     dims: Dimensions,
     first_snapshot: Option<Nanos>,
     rolled: Option<(Day, Day)>,
+    /// Whether the last rollup finished (it wrote the rollups' fingerprint).
+    finished: bool,
     outcome: Outcome,
     peak_times: bool,
+    /// The request whose gaps `outcome.gaps` holds.
+    gaps_of: Option<Request>,
 }
 
 impl<'a> Reporter<'a> {
@@ -209,27 +220,19 @@ impl<'a> Reporter<'a> {
         let mut outcome = Outcome::default();
         let meta = store.rollup_meta()?;
         let rolled = store.rolled_days()?;
-        if rolled.is_some() && meta.fingerprint.as_deref() != Some(&config.rollup_fingerprint()) {
+        // A rollup that never finished has no fingerprint: its days are incomplete, not
+        // made with another configuration (see `gaps`).
+        if rolled.is_some()
+            && meta
+                .fingerprint
+                .as_deref()
+                .is_some_and(|f| f != config.rollup_fingerprint())
+        {
             return Err(ReportError::Request(
                 "the time zone, the items or the bundle definitions changed since the last rollup; run `seatmeter rollup` first".into(),
             ));
         }
-        let (pending, _) = store.dirty_days()?;
-        if rolled.is_none() && store.event_span()?.is_some() {
-            outcome.warnings.push(
-                "nothing is rolled up yet: run `seatmeter rollup`; this report shows no usage"
-                    .into(),
-            );
-        } else if !pending.is_empty() {
-            outcome.warnings.push(format!(
-                "data for {} day(s) arrived after the last rollup and is not in this report; run `seatmeter rollup`",
-                pending.len()
-            ));
-        }
         let (files, errors) = entitlement::flexnet::load_all(&config.license_files);
-        for e in &errors {
-            outcome.warnings.push(format!("license file not used: {e}"));
-        }
         let ledger = Ledger::new(&files);
         outcome.license_files = files;
         outcome.license_errors = errors;
@@ -237,9 +240,6 @@ impl<'a> Reporter<'a> {
         let ents = match entitlement::xml::load_all(&config.entitlement_files, &names) {
             Ok(e) => e,
             Err(e) => {
-                outcome.warnings.push(format!(
-                    "entitlement file not used: {e}; entitlements are those of the license files alone"
-                ));
                 outcome.entitlement_error = Some(e.to_string());
                 Entitlements::default()
             }
@@ -259,15 +259,98 @@ impl<'a> Reporter<'a> {
             dims,
             first_snapshot: meta.first_snapshot,
             rolled,
+            finished: meta.fingerprint.is_some(),
             outcome,
             peak_times: false,
+            gaps_of: None,
         })
     }
 
-    /// What the reader must know, found before the rows (data not rolled up, license or
-    /// entitlement files that did not load).
-    pub fn warnings(&self) -> &[String] {
-        &self.outcome.warnings
+    /// What makes the numbers of `req` incomplete (docs/SEMANTICS.md, "Complete reports"):
+    /// license or entitlement files that could not be read, days of the report with data
+    /// not rolled up, collectors that never collected or not since before the report
+    /// ends. Empty when the report is complete.
+    pub fn gaps(&mut self, req: &Request) -> Result<&[String], ReportError> {
+        if self.gaps_of.as_ref() == Some(req) {
+            return Ok(&self.outcome.gaps);
+        }
+        let mut gaps = Vec::new();
+        for e in &self.outcome.license_errors {
+            gaps.push(format!(
+                "license file not used: {e}; the entitlement of its features is not known, so their over-use is not judged"
+            ));
+        }
+        if let Some(e) = &self.outcome.entitlement_error {
+            gaps.push(format!(
+                "entitlement file not used: {e}; entitlements are those of the license files alone"
+            ));
+        }
+        let (d_lo, d_hi) = day_range(req);
+        if self.rolled.is_none() {
+            if self.store.event_span()?.is_some() {
+                gaps.push(
+                    "nothing is rolled up yet: run `seatmeter rollup`; this report shows no usage"
+                        .into(),
+                );
+            }
+        } else {
+            let (pending, _) = self.store.dirty_days()?;
+            let n = seatmeter_core::time::NANOS_PER_DAY;
+            let days: std::collections::BTreeSet<Day> = pending
+                .iter()
+                .flat_map(|&u| self.cal.day_of(u * n)..=self.cal.day_of((u + 1) * n - 1))
+                .filter(|d| (d_lo..=d_hi).contains(d))
+                .collect();
+            if let (Some(a), Some(b)) = (days.first(), days.last()) {
+                gaps.push(format!(
+                    "data for {} day(s) of the report ({} to {}) arrived after the last rollup and is not in this report; run `seatmeter rollup`",
+                    days.len(),
+                    Calendar::date_text(*a),
+                    Calendar::date_text(*b)
+                ));
+            } else if !self.finished {
+                gaps.push("the last rollup did not finish: run `seatmeter rollup`".into());
+            }
+        }
+        gaps.extend(self.collector_gaps(d_hi)?);
+        self.outcome.gaps = gaps;
+        self.gaps_of = Some(req.clone());
+        Ok(&self.outcome.gaps)
+    }
+
+    /// Collectors that have not collected what the report covers: never, or not since
+    /// before the report ends (or, for a report that reaches the present, not recently).
+    fn collector_gaps(&mut self, d_hi: Day) -> Result<Vec<String>, ReportError> {
+        let status = self.store.status()?;
+        let end = self.cal.day_start(d_hi + 1);
+        let now = seatmeter_core::time::now_nanos();
+        let mut out = Vec::new();
+        for c in &self.config.collectors {
+            let last = status
+                .collectors
+                .iter()
+                .find(|s| s.name == c.name())
+                .and_then(|s| s.last_success);
+            // For a report reaching the present, data of the last intervals may still come.
+            let allowance = (c.interval() * 2 + self.config.service.timeout.0).as_nanos() as Nanos;
+            let needed = end.min(now - allowance);
+            match last {
+                None => out.push(format!(
+                    "collector {} ({}) has never collected: its data is not in this report; run `seatmeter collect --once`",
+                    c.name(),
+                    c.kind()
+                )),
+                Some(t) if t < needed => out.push(format!(
+                    "collector {} ({}) last collected at {}, before the report's data ends ({}): what it has collected since is not in this report; run `seatmeter collect --once` and `seatmeter rollup`",
+                    c.name(),
+                    c.kind(),
+                    self.cal.format(t),
+                    self.cal.format(needed)
+                )),
+                Some(_) => {}
+            }
+        }
+        Ok(out)
     }
 
     /// The most rows `req` can have: its scopes × measures × periods.
@@ -345,6 +428,7 @@ impl<'a> Reporter<'a> {
         emit: &mut dyn FnMut(&Row<'_>) -> Result<(), ReportError>,
     ) -> Result<Outcome, ReportError> {
         req.check()?;
+        self.gaps(req)?;
         let scopes = self.scopes(req)?;
         let (d_lo, d_hi) = day_range(req);
         let detail =

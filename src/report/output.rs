@@ -15,20 +15,25 @@ use crate::config::Config;
 /// How large a report may be: past these, it is refused (the CLI's `--force` lifts them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Rows of a CSV, JSON or table report.
+    /// Rows of a CSV or JSON report (streamed: the limit bounds the work, not memory).
     pub rows: u64,
+    /// Rows of a table (laid out whole, to size its columns).
+    pub table_rows: u64,
     /// Rows of a PDF report (laid out whole: about 64 rows a page).
     pub pdf_rows: u64,
 }
 
 impl Limits {
-    /// A month of 10-minute rows of a few hundred scopes; a PDF of about 1,500 pages.
+    /// A month of 10-minute rows of a thousand scopes (about 1 GB of CSV); a table of
+    /// 1,000,000 rows; a PDF of about 1,500 pages.
     pub const DEFAULT: Limits = Limits {
-        rows: 2_000_000,
+        rows: 10_000_000,
+        table_rows: 1_000_000,
         pdf_rows: 100_000,
     };
     pub const NONE: Limits = Limits {
         rows: u64::MAX,
+        table_rows: u64::MAX,
         pdf_rows: u64::MAX,
     };
 
@@ -39,10 +44,10 @@ impl Limits {
         req: &Request,
         format: Format,
     ) -> Result<(), ReportError> {
-        let limit = if format == Format::Pdf {
-            self.pdf_rows
-        } else {
-            self.rows
+        let limit = match format {
+            Format::Pdf => self.pdf_rows,
+            Format::Table => self.table_rows,
+            Format::Csv | Format::Json => self.rows,
         };
         let rows = reporter.rows_at_most(req)?;
         if rows > limit {
@@ -52,14 +57,69 @@ impl Limits {
     }
 }
 
-/// Writes a report to `out` (a file, written atomically) or standard output.
+/// What a caller allows a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub limits: Limits,
+    /// Write the report even when its numbers are incomplete (it then says so where the
+    /// numbers are); without it such a report is refused.
+    pub allow_incomplete: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            limits: Limits::DEFAULT,
+            allow_incomplete: false,
+        }
+    }
+}
+
+/// The file beside a report that lists its gaps, when it is incomplete.
+pub fn gaps_file(report: &Path) -> std::path::PathBuf {
+    let mut name = report.file_name().unwrap_or_default().to_os_string();
+    name.push(".incomplete.json");
+    report.with_file_name(name)
+}
+
+/// Writes a report to `out` (a file, written atomically) or standard output. An
+/// incomplete report written to a file gets the side file [`gaps_file`] listing its
+/// gaps; a complete one removes such a file left by an earlier run.
 pub fn report_to(
     config: &Config,
     store: &mut dyn Store,
     req: &Request,
     format: Format,
     out: Option<&Path>,
-    limits: Limits,
+    options: Options,
+) -> Result<Outcome, ReportError> {
+    let outcome = write_report(config, store, req, format, out, options)?;
+    if let Some(path) = out {
+        let side = gaps_file(path);
+        if outcome.gaps.is_empty() {
+            match std::fs::remove_file(&side) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+                _ => {}
+            }
+        } else {
+            let text = serde_json::json!({
+                "report": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                "complete": false,
+                "gaps": outcome.gaps,
+            });
+            seatmeter_core::fs::write_atomically(&side, format!("{text:#}\n").as_bytes())?;
+        }
+    }
+    Ok(outcome)
+}
+
+fn write_report(
+    config: &Config,
+    store: &mut dyn Store,
+    req: &Request,
+    format: Format,
+    out: Option<&Path>,
+    options: Options,
 ) -> Result<Outcome, ReportError> {
     if format == Format::Pdf {
         if out.is_none() && std::io::stdout().is_terminal() {
@@ -67,7 +127,7 @@ pub fn report_to(
                 "a PDF report is not for the terminal: add --out FILE.pdf (or redirect standard output)".into(),
             ));
         }
-        let (bytes, outcome) = pdf_bytes(config, store, req, limits)?;
+        let (bytes, outcome) = pdf_bytes(config, store, req, options)?;
         match out {
             Some(path) => seatmeter_core::fs::write_atomically(path, &bytes)?,
             None => {
@@ -83,31 +143,40 @@ pub fn report_to(
             let stdout = std::io::stdout();
             let color = format == Format::Table && stdout.is_terminal();
             let w = std::io::BufWriter::new(stdout.lock());
-            stream(config, store, req, format, w, color, limits)
+            stream(config, store, req, format, w, color, options)
         }
         Some(path) => {
             let tmp = seatmeter_core::fs::temp_for(path)?;
             let w = std::io::BufWriter::new(tmp.as_file());
-            let outcome = stream(config, store, req, format, w, false, limits)?;
+            let outcome = stream(config, store, req, format, w, false, options)?;
             seatmeter_core::fs::publish(tmp, path)?;
             Ok(outcome)
         }
     }
 }
 
-/// A PDF report as bytes.
+/// A PDF report as bytes; an incomplete one says so on its first page.
 pub fn pdf_bytes(
     config: &Config,
     store: &mut dyn Store,
     req: &Request,
-    limits: Limits,
+    options: Options,
 ) -> Result<(Vec<u8>, Outcome), ReportError> {
-    super::pdf::render(store, config, req, limits)
+    super::pdf::render(store, config, req, options)
 }
 
-/// The rows of a report in a streaming format (CSV, JSON, table) into `w`; `warnings`
-/// hears what the reader must know before the first row is written (the service sends
-/// them as headers).
+/// Refuses a report with gaps, unless they are allowed.
+pub(super) fn check_gaps(gaps: &[String], options: Options) -> Result<(), ReportError> {
+    if gaps.is_empty() || options.allow_incomplete {
+        Ok(())
+    } else {
+        Err(ReportError::Incomplete {
+            gaps: gaps.to_vec(),
+        })
+    }
+}
+
+/// The rows of a report in a streaming format (CSV, JSON, table) into `w`.
 pub fn stream<'w, W: Write + 'w>(
     config: &Config,
     store: &mut dyn Store,
@@ -115,26 +184,34 @@ pub fn stream<'w, W: Write + 'w>(
     format: Format,
     w: W,
     color: bool,
-    limits: Limits,
+    options: Options,
 ) -> Result<Outcome, ReportError> {
-    stream_with(config, store, req, format, w, color, limits, &mut |_| {})
+    stream_with(config, store, req, format, w, color, options, &mut |_| {})
 }
 
-/// [`stream`], telling `before_rows` the warnings of the report before its first row.
+/// [`stream`], telling `before_rows` the report's gaps before its first row (the service
+/// sends them as headers). A table that is incomplete says so on its first lines.
 #[allow(clippy::too_many_arguments)]
 pub fn stream_with<'w, W: Write + 'w>(
     config: &Config,
     store: &mut dyn Store,
     req: &Request,
     format: Format,
-    w: W,
+    mut w: W,
     color: bool,
-    limits: Limits,
+    options: Options,
     before_rows: &mut dyn FnMut(&[String]),
 ) -> Result<Outcome, ReportError> {
-    let reporter = Reporter::new(store, config)?;
-    limits.check(&reporter, req, format)?;
-    before_rows(reporter.warnings());
+    let mut reporter = Reporter::new(store, config)?;
+    options.limits.check(&reporter, req, format)?;
+    let gaps = reporter.gaps(req)?.to_vec();
+    check_gaps(&gaps, options)?;
+    before_rows(&gaps);
+    if format == Format::Table {
+        for g in &gaps {
+            writeln!(w, "INCOMPLETE REPORT: {g}")?;
+        }
+    }
     let Some(mut renderer) = format.renderer(w, color)? else {
         return Err(ReportError::Request(
             "PDF reports are laid out whole: use pdf_bytes".into(),

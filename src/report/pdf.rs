@@ -55,10 +55,10 @@ pub fn build(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
-    limits: super::output::Limits,
+    options: super::output::Options,
 ) -> Result<(PdfReport, Outcome), ReportError> {
     let cal = Calendar::new(config.timezone);
-    let (groups, digest, outcome) = rows(store, config, req, limits)?;
+    let (groups, digest, outcome) = rows(store, config, req, options)?;
     let sections: Vec<Section> = groups
         .into_iter()
         .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
@@ -86,6 +86,7 @@ pub fn build(
         sections,
         anomalies,
         digest,
+        gaps: outcome.gaps.clone(),
     };
     Ok((report, outcome))
 }
@@ -96,7 +97,7 @@ fn rows(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
-    limits: super::output::Limits,
+    options: super::output::Options,
 ) -> Result<(ScopeRows, String, Outcome), ReportError> {
     let measures = super::measures_of(config, req.scope);
     // The rows, grouped by scope, and the digest of their CSV.
@@ -104,8 +105,11 @@ fn rows(
     let mut groups: ScopeRows = Vec::new();
     let outcome = {
         let mut csv: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut hasher)?);
-        let reporter = Reporter::new(store, config)?.with_peak_times();
-        limits.check(&reporter, req, seatmeter_reports::Format::Pdf)?;
+        let mut reporter = Reporter::new(store, config)?.with_peak_times();
+        options
+            .limits
+            .check(&reporter, req, seatmeter_reports::Format::Pdf)?;
+        super::output::check_gaps(reporter.gaps(req)?, options)?;
         let outcome = reporter.run(req, &mut |row| {
             csv.row(row)?;
             if groups.last().is_none_or(|g| g.0 != row.scope_id) {
@@ -304,7 +308,7 @@ fn anomalies(
             .map(|e| e.to_string())
             .collect(),
         warnings: outcome
-            .warnings
+            .gaps
             .iter()
             .filter(|w| !w.starts_with("license file not used"))
             .cloned()
@@ -438,9 +442,9 @@ pub fn render(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
-    limits: super::output::Limits,
+    options: super::output::Options,
 ) -> Result<(Vec<u8>, Outcome), ReportError> {
-    let (model, outcome) = build(store, config, req, limits)?;
+    let (model, outcome) = build(store, config, req, options)?;
     let bytes = seatmeter_reports::pdf::render(&model)?;
     Ok((bytes, outcome))
 }

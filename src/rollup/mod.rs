@@ -203,6 +203,9 @@ impl<'a> Rollup<'a> {
         }
         let (dirty_utc, watermark) = self.store.dirty_days()?;
         self.load_inputs()?;
+        // The fingerprint first: a run cut short leaves days made with this configuration
+        // and their dirty marks (watermark 0 forgets none), not days of an unknown one.
+        self.store.finish_rollup(&self.meta(), 0)?;
         let Some((lo, hi)) = self.span(rolled, days)? else {
             return Ok((None, watermark));
         };
@@ -385,12 +388,17 @@ impl<'a> Rollup<'a> {
     }
 
     fn finish(&mut self, watermark: u64) -> Result<(), StoreError> {
-        let meta = RollupMeta {
+        let meta = self.meta();
+        self.store.finish_rollup(&meta, watermark)
+    }
+
+    /// What the stored rollups are made with.
+    fn meta(&self) -> RollupMeta {
+        RollupMeta {
             fingerprint: Some(self.fingerprint.clone()),
             first_snapshot: self.snapshots.first().map(|s| s.taken),
             frozen_before: None,
-        };
-        self.store.finish_rollup(&meta, watermark)
+        }
     }
 
     /// What every day's preparation reads: the snapshots and the dimensions.

@@ -26,7 +26,7 @@ use super::metrics::{self, Metrics};
 use super::pool::{Broken, ReadPool};
 use super::schedule::Clock;
 use crate::config::Config;
-use crate::report::output::{self, Limits};
+use crate::report::output::{self, Limits, Options};
 use crate::report::{ReportError, Request};
 
 #[derive(Clone)]
@@ -93,6 +93,16 @@ impl From<ReportError> for HttpError {
             e @ ReportError::TooLarge { .. } => {
                 HttpError::new(StatusCode::PAYLOAD_TOO_LARGE, e.to_string())
             }
+            ReportError::Incomplete { gaps } => HttpError::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "the report would be incomplete:\n{}\nadd allow_incomplete=true to the query to get it anyway",
+                    gaps.iter()
+                        .map(|g| format!("  - {g}"))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                ),
+            ),
             e => HttpError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
         }
     }
@@ -208,6 +218,9 @@ pub struct ReportQuery {
     to: Option<String>,
     id: Option<String>,
     format: Option<String>,
+    /// `allow_incomplete=true`: answer even when the numbers are incomplete (the gaps
+    /// are then in `Warning` headers); without it such a request is a 409.
+    allow_incomplete: Option<bool>,
 }
 
 /// Sends what a report writes to the response body, in chunks, as it is written; a client
@@ -258,16 +271,19 @@ async fn report(
 ) -> Result<Response, HttpError> {
     let (req, format) = request(&scope, &granularity, &q)
         .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, e))?;
-    let limits = Limits {
-        rows: state.config.service.max_report_rows,
-        ..Limits::DEFAULT
+    let options = Options {
+        limits: Limits {
+            rows: state.config.service.max_report_rows,
+            ..Limits::DEFAULT
+        },
+        allow_incomplete: q.allow_incomplete.unwrap_or(false),
     };
     let config = state.config.clone();
     if format == Format::Pdf {
         let (bytes, outcome) = state
             .pool
             .with(move |store| -> Result<_, HttpError> {
-                Ok(output::pdf_bytes(&config, store, &req, limits)?)
+                Ok(output::pdf_bytes(&config, store, &req, options)?)
             })
             .await?;
         return Ok(with_warnings(
@@ -277,7 +293,7 @@ async fn report(
                 bytes,
             )
                 .into_response(),
-            &outcome.warnings,
+            &outcome.gaps,
         ));
     }
     // The rows are made on a blocking thread and streamed; the warnings, known before the
@@ -305,7 +321,7 @@ async fn report(
                     format,
                     w,
                     false,
-                    limits,
+                    options,
                     &mut started,
                 );
                 match r {

@@ -187,14 +187,15 @@ pub(crate) trait Dialect: Send {
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError>;
 
     /// Inserts rows of `columns` (of the schema's kinds) into `table`, with `conflict` (an
-    /// `ON CONFLICT …` clause or nothing), in as few statements as the database allows.
+    /// `ON CONFLICT …` clause or nothing), in as few statements as the database allows;
+    /// returns how many rows were inserted (or updated by the conflict clause).
     fn insert_rows(
         &mut self,
         table: &str,
         columns: &[(&str, Kind)],
         rows: &[Vec<Param<'_>>],
         conflict: &str,
-    ) -> Result<(), StoreError>;
+    ) -> Result<u64, StoreError>;
 
     fn begin(&mut self, kind: Begin) -> Result<(), StoreError>;
     fn commit(&mut self) -> Result<(), StoreError>;

@@ -192,13 +192,25 @@ pub(crate) fn ingest<D: Dialect>(
         &mut stats,
     )?);
     let at = now_nanos();
+    // A line kept aside is stored once (see migrations/*/0002_reject_identity.sql).
     let rejects: Vec<Vec<Param<'_>>> = batch
         .rejects
         .iter()
-        .map(|r| params![collector, &r.source, r.line, &r.reason, &r.text, at].to_vec())
+        .map(|r| {
+            let origin = if r.origin.is_empty() {
+                &r.source
+            } else {
+                &r.origin
+            };
+            params![collector, &r.source, r.line, &r.reason, &r.text, at, origin].to_vec()
+        })
         .collect();
-    d.insert_rows("reject", &columns("reject")[1..], &rejects, "")?;
-    stats.rejects = rejects.len() as u64;
+    stats.rejects = d.insert_rows(
+        "reject",
+        &columns("reject")[1..],
+        &rejects,
+        "ON CONFLICT (collector, origin, line, text) DO NOTHING",
+    )?;
     // Every ingest moves the sequence on, so dirty marks order.
     mark_dirty(d, dirty, resolved.stamp)?;
     let next = (resolved.stamp + 1).to_string();
@@ -360,7 +372,8 @@ fn mark_dirty<D: Dialect>(d: &mut D, mut days: Vec<i64>, stamp: u64) -> Result<(
         columns("dirty_day"),
         &marks,
         "ON CONFLICT (utc_day) DO UPDATE SET seq = excluded.seq",
-    )
+    )?;
+    Ok(())
 }
 
 /// Maps one batch's symbols and lists to store ids, asking the cache once per distinct

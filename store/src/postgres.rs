@@ -237,7 +237,7 @@ impl Dialect for PgDialect {
         columns: &[(&str, Kind)],
         rows: &[Vec<Param<'_>>],
         conflict: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
         let arrays: Vec<String> = columns
             .iter()
@@ -256,6 +256,7 @@ impl Dialect for PgDialect {
             names.join(", "),
             arrays.join(", ")
         );
+        let mut n = 0;
         for part in statements(rows) {
             let mut cols: Vec<Array> = columns
                 .iter()
@@ -268,7 +269,7 @@ impl Dialect for PgDialect {
                 }
             }
             let sql = sql.as_str();
-            self.run(async |c| {
+            n += self.run(async |c| {
                 let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
                 for col in cols {
                     q = match col {
@@ -277,11 +278,10 @@ impl Dialect for PgDialect {
                         Array::Blob(v) => q.bind(v),
                     };
                 }
-                q.execute(c).await?;
-                Ok(())
+                Ok(q.execute(c).await?.rows_affected())
             })?;
         }
-        Ok(())
+        Ok(n)
     }
 
     fn begin(&mut self, kind: Begin) -> Result<(), StoreError> {

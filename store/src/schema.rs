@@ -56,6 +56,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("reason", Text),
             ("text", Text),
             ("at", Int),
+            ("origin", Text),
         ],
     ),
     (

@@ -358,7 +358,8 @@ impl<D: Dialect> Store for SqlStore<D> {
                 params![rec.day, &rec.start_fp[..], &rec.end_state, rec.events, rec.sessions, rec.stray_logouts],
             )?;
             d.insert_rows("rollup_scope_day", &columns("rollup_scope_day")[1..], &rows, "")?;
-            d.insert_rows("anomaly", columns("anomaly"), &anomaly_rows, "")
+            d.insert_rows("anomaly", columns("anomaly"), &anomaly_rows, "")?;
+            Ok(())
         })
     }
 

@@ -9,7 +9,10 @@ use crate::StoreError;
 use crate::dialect::{Begin, Dialect, Param, Row, Value};
 use crate::schema::Kind;
 
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_init.sql"),
+    include_str!("../../migrations/sqlite/0002_reject_identity.sql"),
+];
 
 pub(crate) struct SqliteDialect {
     conn: Connection,
@@ -144,9 +147,9 @@ impl Dialect for SqliteDialect {
         columns: &[(&str, Kind)],
         rows: &[Vec<Param<'_>>],
         conflict: &str,
-    ) -> Result<(), StoreError> {
+    ) -> Result<u64, StoreError> {
         if rows.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
         let marks: Vec<String> = (1..=columns.len()).map(|i| format!("${i}")).collect();
@@ -156,11 +159,13 @@ impl Dialect for SqliteDialect {
             marks.join(", ")
         );
         let mut st = self.conn.prepare_cached(&sql).map_err(db)?;
+        let mut n = 0;
         for r in rows {
-            st.execute(rusqlite::params_from_iter(r.iter()))
-                .map_err(db)?;
+            n += st
+                .execute(rusqlite::params_from_iter(r.iter()))
+                .map_err(db)? as u64;
         }
-        Ok(())
+        Ok(n)
     }
 
     fn begin(&mut self, kind: Begin) -> Result<(), StoreError> {

@@ -552,3 +552,47 @@ fn both_dialects_answer_alike() {
     assert_eq!(work(a.as_mut()), work(b.as_mut()));
     let _ = SqlStore::<SqliteDialect>::new; // both are the one implementation
 }
+
+/// A store written before rejected lines were stored once is mended when it is opened:
+/// duplicates go, and the collector's count of them is the count of the rest.
+#[test]
+fn an_old_store_loses_its_duplicate_rejects_when_opened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(include_str!("../../migrations/sqlite/0001_init.sql"))
+            .unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+        for _ in 0..3 {
+            c.execute(
+                "INSERT INTO reject (collector, source, line, reason, text, at) VALUES ('e', 'a.jsonl', 2, 'bad', '{', 1)",
+                [],
+            )
+            .unwrap();
+        }
+        c.execute(
+            "INSERT INTO reject (collector, source, line, reason, text, at) VALUES ('e', 'a.jsonl', 3, 'bad', '}', 1)",
+            [],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO collector (name, kind, rejects) VALUES ('e', 'spool', 4)",
+            [],
+        )
+        .unwrap();
+    }
+    let mut s = open(&StoreConfig {
+        path: Some(path),
+        url: None,
+    })
+    .unwrap();
+    let status = s.status().unwrap();
+    assert_eq!(status.rejects, 2);
+    assert_eq!(status.collectors[0].rejects, 2);
+    // And from now on a duplicate is not stored.
+    let mut b = Batch::new();
+    b.rejects.push(Reject::new("a.jsonl", 2, "bad", "{"));
+    assert_eq!(s.ingest("e", "spool", &b, "c").unwrap().rejects, 0);
+    assert_eq!(s.status().unwrap().rejects, 2);
+}

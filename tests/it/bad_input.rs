@@ -143,11 +143,11 @@ fn a_license_file_with_a_bad_line_grants_nothing_and_says_where() {
     let (csv, outcome) = site.report_full("system", None, "daily", "2026-01-05", "2026-01-05");
     assert!(
         outcome
-            .warnings
+            .gaps
             .iter()
             .any(|w| w.contains("license.dat:2: expiry date: \"31-jun-2027\" is not a real date")),
         "{:?}",
-        outcome.warnings
+        outcome.gaps
     );
     // No entitlement from that file, not even from its good line.
     let rows = crate::support::rows(&csv);
@@ -253,4 +253,53 @@ fn names_no_store_keeps_and_impossible_instants_are_kept_aside_on_both_stores() 
     )
     .unwrap();
     check(&site, "PostgreSQL");
+}
+
+/// A line kept aside is stored once, however often its file is read: again from the start
+/// (reset-cursor), under another name (a rotation), or by two collections at once.
+#[test]
+fn a_rejected_line_is_stored_once_however_often_its_file_is_read() {
+    let site = Site::simple("UTC");
+    site.spool("a.jsonl", &jsonl("this is not json"));
+    site.spool("b.csv", &csv("2026-01-05T09:30:00Z,login,a,,,,voice"));
+    let count = |site: &Site| {
+        let config = site.config();
+        let mut store = seatmeter_store::open(&config.store).unwrap();
+        let status = store.status().unwrap();
+        (status.rejects, status.collectors[1].rejects, status.events)
+    };
+    site.collect();
+    assert_eq!(count(&site), (2, 2, 2));
+    let o = crate::support::seatmeter(site.path(), &["reset-cursor", "events"]);
+    assert!(o.status.success());
+    let runs = site.collect();
+    assert_eq!(
+        runs[0].stored.rejects, 0,
+        "read again: nothing new is kept aside"
+    );
+    assert_eq!(count(&site), (2, 2, 2));
+    // Rotated: the same content under another name.
+    std::fs::rename(
+        site.path().join("spool/a.jsonl"),
+        site.path().join("spool/a.jsonl.1.jsonl"),
+    )
+    .unwrap();
+    site.collect();
+    assert_eq!(count(&site), (2, 2, 2));
+    // Two collections at once, on a fresh store.
+    std::fs::remove_file(site.path().join("seatmeter.db")).unwrap();
+    let (a, b) = std::thread::scope(|s| {
+        let a = s.spawn(|| crate::support::seatmeter(site.path(), &["collect", "--once"]));
+        let b = s.spawn(|| crate::support::seatmeter(site.path(), &["collect", "--once"]));
+        (a.join().unwrap(), b.join().unwrap())
+    });
+    assert!(a.status.success() && b.status.success());
+    assert_eq!(count(&site), (2, 2, 2));
+    // A different file with the same bad line at the same place is another rejected line.
+    site.spool(
+        "c.jsonl",
+        &jsonl("this is not json").replace("09:00", "09:05"),
+    );
+    site.collect();
+    assert_eq!(count(&site).0, 3);
 }

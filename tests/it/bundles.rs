@@ -221,6 +221,7 @@ fn bundles_are_billed() {
         chrono::NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
         None,
         &out,
+        &Default::default(),
         &mut |_| {},
     )
     .unwrap();

@@ -259,8 +259,16 @@ fn migrate_store_copies_every_table_and_the_reports_stay_the_same() {
 fn the_password_is_never_shown() {
     // No database needed: the server is unreachable, and every message must still hide
     // the password.
+    for url in [
+        "postgres://seatmeter:Sup3rSecret@127.0.0.1:1/site",
+        "postgres://seatmeter@127.0.0.1:1/site?sslmode=disable&password=Sup3rSecret",
+    ] {
+        password_hidden(url);
+    }
+}
+
+fn password_hidden(url: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let url = "postgres://seatmeter:Sup3rSecret@127.0.0.1:1/site";
     std::fs::write(
         dir.path().join("seatmeter.toml"),
         format!(

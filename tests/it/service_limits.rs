@@ -135,7 +135,7 @@ async fn huge_report_requests_are_refused_and_healthz_never_waits() {
     )
     .await;
     assert_eq!(status, 413, "{body}");
-    assert!(body.contains("more than the 2000000 allowed"), "{body}");
+    assert!(body.contains("more than the 10000000 allowed"), "{body}");
     let (status, body) = get(
         svc.addr,
         "/reports/group/hourly?from=2026-10-22&to=2199-12-31&format=pdf",

@@ -21,9 +21,40 @@ pub(super) struct FileReader<'a> {
     pub(super) batch_events: usize,
     pub(super) state: FileState,
     pub(super) summary: &'a mut Summary,
+    /// The digest of the file's first lines, once a line is kept aside.
+    pub(super) origin: Option<String>,
 }
 
+/// How much of a file's start its origin is read from, at most.
+const ORIGIN_BYTES: usize = 64 << 10;
+
 impl FileReader<'_> {
+    /// What the file's rejected lines are part of, whatever it is called: the digest of
+    /// its first two lines (the first, while it has no second), which a renamed,
+    /// re-read or replaced-by-the-same file keeps.
+    fn origin(&mut self) -> String {
+        if let Some(o) = &self.origin {
+            return o.clone();
+        }
+        let mut head = Vec::new();
+        if let Ok(f) = std::fs::File::open(self.path) {
+            let _ = f.take(ORIGIN_BYTES as u64).read_to_end(&mut head);
+        }
+        let mut ends = memchr::memchr_iter(b'\n', &head);
+        let end = match (ends.next(), ends.next()) {
+            (_, Some(second)) => second + 1,
+            (Some(first), None) => first + 1,
+            (None, None) => head.len(),
+        };
+        let o = format!(
+            "{}:{}",
+            self.name.rsplit_once('.').map_or("", |(_, ext)| ext),
+            &seatmeter_core::hex(&Sha256::digest(&head[..end]))[..32]
+        );
+        self.origin = Some(o.clone());
+        o
+    }
+
     /// Reads what is new in the file into `batch`, calling `flush` whenever the batch is
     /// full. Returns whether the file's state moved.
     pub(super) fn read(
@@ -198,7 +229,10 @@ impl FileReader<'_> {
             count: names.len(),
         };
         if !missing.is_empty() && self.state.offset == 0 {
-            batch.rejects.push(Reject::new(
+            let origin = self.origin();
+            batch.rejects.push(Reject {
+                origin,
+                ..Reject::new(
                 self.name,
                 1,
                 format!(
@@ -207,7 +241,8 @@ impl FileReader<'_> {
                     CSV_HEADER.join(",")
                 ),
                 text,
-            ));
+            )
+            });
         }
         Ok(Some(columns))
     }
@@ -271,6 +306,11 @@ impl FileReader<'_> {
             Ok(text) => {
                 let text = text.strip_suffix('\n').unwrap_or(text);
                 let text = text.strip_suffix('\r').unwrap_or(text);
+                // A byte-order mark before the first line is no part of it.
+                let text = match line_no {
+                    1 => text.strip_prefix('\u{feff}').unwrap_or(text),
+                    _ => text,
+                };
                 if text.bytes().all(|c| c.is_ascii_whitespace()) {
                     return;
                 }
@@ -284,7 +324,10 @@ impl FileReader<'_> {
         if let Err((reason, text)) = result {
             batch
                 .rejects
-                .push(Reject::new(self.name, line_no, reason, &text));
+                .push(Reject {
+                    origin: self.origin(),
+                    ..Reject::new(self.name, line_no, reason, &text)
+                });
         }
     }
 }

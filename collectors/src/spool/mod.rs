@@ -282,6 +282,7 @@ fn parse_file(
         batch_events,
         state,
         summary: &mut summary,
+        origin: None,
     };
     let result = reader.read(&mut batch, &mut |b, st| {
         if stop.load(Ordering::Relaxed) {

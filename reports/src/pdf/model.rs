@@ -26,6 +26,9 @@ pub struct PdfReport {
     pub anomalies: Anomalies,
     /// SHA-256 (hex) of the report's rows as CSV.
     pub digest: String,
+    /// What makes the numbers incomplete, shown first on the first page; empty when the
+    /// report is complete.
+    pub gaps: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -45,6 +45,7 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
     c.y -= 10.0;
     c.line(&[(LEFT, c.y), (RIGHT, c.y)], 1.2, NAVY, None);
     c.gap(6.0);
+    incomplete(c, r);
     let cov = &r.coverage;
     kv(
         c,
@@ -81,6 +82,22 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
     );
     collectors(c, r);
     entitlement(c, r);
+}
+
+/// An incomplete report says so before any number: in red, each gap.
+fn incomplete(c: &mut Canvas, r: &PdfReport) {
+    if r.gaps.is_empty() {
+        return;
+    }
+    c.paragraph(
+        "INCOMPLETE REPORT: the numbers below do not cover everything they should.",
+        11.0,
+        RED,
+    );
+    for g in &r.gaps {
+        c.paragraph(&format!("• {g}"), 9.0, RED);
+    }
+    c.gap(6.0);
 }
 
 /// Each collector's last successful collection and last error.

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use seatmeter::config::Config;
 use seatmeter::dev::sitegen::{self, SiteSpec};
-use seatmeter::report::output::{self, Limits};
+use seatmeter::report::output::{self, Options};
 use seatmeter::report::{OverUse, Request};
 use seatmeter::rollup::Days;
 use seatmeter_core::{Calendar, Granularity, ScopeKind, calendar};
@@ -71,7 +71,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &req,
         Format::Table,
         None,
-        Limits::DEFAULT,
+        Options::default(),
     )?;
 
     println!(
@@ -84,6 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("a date"),
         None,
         &reports.join("billing"),
+        &Default::default(),
         &mut |_| {},
     )?;
     let summary = reports.join("billing/seatmeter-billing-2026-10-summary.csv");
@@ -262,8 +263,8 @@ fn write_reports(
         for &format in formats {
             let path = reports.join(format!("{scope}-{granularity}.{}", format.extension()));
             let outcome =
-                output::report_to(config, store, &req, format, Some(&path), Limits::DEFAULT)?;
-            for w in &outcome.warnings {
+                output::report_to(config, store, &req, format, Some(&path), Options::default())?;
+            for w in &outcome.gaps {
                 eprintln!("warning: {w}");
             }
             if format == Format::Csv && granularity == Granularity::Monthly {
