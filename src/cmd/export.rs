@@ -14,8 +14,9 @@ pub enum Command {
     /// Per-tenant billing files for a month and each of its days: peak concurrent seats
     /// (and when), enabled seats, entitlement, billable quantity by license model, unit
     /// price and amount from [billing] in the configuration; a summary across tenants and
-    /// a SHA-256 manifest, written last. Files are written atomically, named
-    /// seatmeter-billing-PERIOD-TENANT.csv (docs/BILLING.md).
+    /// a SHA-256 manifest, written last and verified. Files are written atomically, named
+    /// seatmeter-billing-PERIOD-tenant-TENANT.csv, distinct for distinct tenants also on
+    /// case-insensitive file systems (docs/BILLING.md).
     ///
     /// Example: seatmeter export billing --month 2026-10 --out /srv/billing
     Billing {

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use seatmeter_core::calendar::{date_of_day, day_of_date};
@@ -60,26 +60,44 @@ const HEADER: [&str; 15] = [
     "currency",
 ];
 
-/// A file name part from a tenant name: letters, digits, '-', '_' and '.' kept, the rest
-/// '_'; a name that had to change gets the start of its SHA-256, so that two tenants
-/// never share a file ("a/b" and "a_b").
+/// The longest tenant name part of a file name, in bytes (then the name is cut and hashed).
+const MAX_PART: usize = 64;
+
+/// A file name part from a tenant name, distinct for distinct tenants by construction,
+/// also on case-insensitive file systems: a name of lower-case letters, digits, '.', '_'
+/// and '-' (not starting with '.', at most 64 bytes) is kept as it is; any other name is
+/// written with those characters (upper case lowered, the rest '_'), cut to 48 bytes, then
+/// `~` and the first 16 hex digits of the name's SHA-256. A kept name never contains '~',
+/// so a hashed name is never a kept one ("Acme" → "acme~…", never "acme").
 pub fn file_part(tenant: &str) -> String {
+    let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || "-_.".contains(c);
+    if !tenant.is_empty()
+        && tenant.len() <= MAX_PART
+        && !tenant.starts_with('.')
+        && tenant.chars().all(plain)
+    {
+        return tenant.to_string();
+    }
     let safe: String = tenant
         .chars()
         .map(|c| {
-            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
-                c
-            } else {
-                '_'
-            }
+            let c = c.to_ascii_lowercase();
+            if plain(c) { c } else { '_' }
         })
+        .take(48)
         .collect();
-    if safe == tenant && !safe.starts_with('.') {
-        safe
-    } else {
-        let digest = seatmeter_core::hex(&Sha256::digest(tenant.as_bytes()));
-        format!("{safe}-{}", &digest[..8])
-    }
+    let digest = seatmeter_core::hex(&Sha256::digest(tenant.as_bytes()));
+    format!("{safe}~{}", &digest[..16])
+}
+
+/// A tenant's billing file of a period (YYYY-MM or YYYY-MM-DD): the `tenant-` between them
+/// keeps a tenant named "summary" from the summary, and tenant "05-acme"'s month file from
+/// acme's file of the 5th.
+pub fn tenant_file(period: &str, tenant: &str) -> String {
+    format!(
+        "seatmeter-billing-{period}-tenant-{}.csv",
+        file_part(tenant)
+    )
 }
 
 /// One item's measures for one tenant and period, as the tenant report gives them.
@@ -257,10 +275,19 @@ struct Files<'d> {
     dir: &'d Path,
     manifest: Vec<String>,
     written: Vec<PathBuf>,
+    /// The names written, lower-cased.
+    names: HashSet<String>,
 }
 
 impl Files<'_> {
     fn write(&mut self, name: String, bytes: Vec<u8>) -> Result<(), ExportError> {
+        // Distinct by construction (file_part); checked all the same, as a case-insensitive
+        // file system sees the names, so that no file of an export overwrites another.
+        if !self.names.insert(name.to_lowercase()) {
+            return Err(ExportError::Request(format!(
+                "two files of the export would be named {name}: nothing more is written"
+            )));
+        }
         let path = self.dir.join(&name);
         seatmeter_core::fs::write_atomically(&path, &bytes)?;
         self.manifest.push(format!(
@@ -288,15 +315,45 @@ impl Files<'_> {
         self.write(name, text.into_bytes())
     }
 
-    /// The manifest, written last: when it is there, every file it names is complete.
+    /// The manifest, written last: when it is there, every file it names is complete. It
+    /// is verified before the export says it is done: every file it names is read back
+    /// and its digest compared.
     fn finish(mut self, label: &str) -> Result<Vec<PathBuf>, ExportError> {
         let path = self
             .dir
             .join(format!("seatmeter-billing-{label}-manifest.sha256"));
         seatmeter_core::fs::write_atomically(&path, self.manifest.concat().as_bytes())?;
+        verify_manifest(&path)?;
         self.written.push(path);
         Ok(self.written)
     }
+}
+
+/// Reads a manifest (`sha256sum -c` format) back and checks every file it names, beside it.
+pub fn verify_manifest(path: &Path) -> Result<usize, ExportError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let mut checked = 0;
+    for (n, line) in text.lines().enumerate() {
+        let bad = |why: String| {
+            ExportError::Request(format!(
+                "{}:{}: the manifest does not verify: {why}",
+                path.display(),
+                n + 1
+            ))
+        };
+        let (want, name) = line
+            .split_once("  ")
+            .ok_or_else(|| bad("not DIGEST  NAME".into()))?;
+        let bytes = std::fs::read(dir.join(name)).map_err(|e| bad(format!("{name}: {e}")))?;
+        let got = seatmeter_core::hex(&Sha256::digest(&bytes));
+        if got != want {
+            return Err(bad(format!("{name} has SHA-256 {got}, not {want}")));
+        }
+        checked += 1;
+    }
+    Ok(checked)
 }
 
 /// Each tenant's fair peak of each measure: the level between the 10-minute maxima, from
@@ -440,6 +497,7 @@ pub fn export(
         dir,
         manifest: Vec::new(),
         written: Vec::new(),
+        names: HashSet::new(),
     };
     let measures = measures_of(config, ScopeKind::Tenant);
     let fair = FairPeaks::of_month(store, config, (first, last), tenant_ids, measures.len())?;
@@ -482,10 +540,7 @@ pub fn export(
                     billing.currency.clone(),
                 ]);
             }
-            files.write(
-                format!("seatmeter-billing-{period_label}-{}.csv", file_part(t)),
-                csv_bytes(&HEADER, &b.rows)?,
-            )?;
+            files.write(tenant_file(&period_label, t), csv_bytes(&HEADER, &b.rows)?)?;
         }
     }
     summary.push(vec![
@@ -517,11 +572,33 @@ mod tests {
     #[test]
     fn file_names_are_safe_and_distinct() {
         assert_eq!(file_part("acme"), "acme");
+        assert_eq!(file_part("05-acme.eu"), "05-acme.eu");
         let odd = file_part("Acme GmbH/Süd");
         assert!(
-            odd.starts_with("Acme_GmbH_S_d-") && odd.len() == 13 + 9,
+            odd.starts_with("acme_gmbh_s_d~") && odd.len() == 13 + 1 + 16,
             "{odd}"
         );
         assert_ne!(file_part("a/b"), file_part("a_b"));
+        // Case-insensitively distinct too: "Acme" is not "acme".
+        assert_ne!(file_part("Acme").to_lowercase(), file_part("acme"));
+        assert_ne!(file_part("ACME"), file_part("Acme"));
+        // A long name is cut and hashed; two that share their first 48 bytes still differ.
+        let long_a = format!("{}a", "x".repeat(300));
+        let long_b = format!("{}b", "x".repeat(300));
+        assert!(file_part(&long_a).len() <= 65);
+        assert_ne!(file_part(&long_a), file_part(&long_b));
+        for odd in ["", ".hidden", "..", "a\u{0}b", "../../etc/passwd", &long_a] {
+            let f = tenant_file("2026-10-05", odd);
+            assert!(f.len() < 255 && !f.contains(['/', '\\', '\0']), "{f}");
+            assert!(f.starts_with("seatmeter-billing-2026-10-05-tenant-"), "{f}");
+        }
+        // The reserved files and the days of the month are never a tenant's file.
+        assert_ne!(
+            tenant_file("2026-10", "05-acme"),
+            tenant_file("2026-10-05", "acme")
+        );
+        for reserved in ["summary", "manifest", "INCOMPLETE"] {
+            assert!(tenant_file("2026-10", reserved).contains("-tenant-"));
+        }
     }
 }

@@ -199,7 +199,7 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
 
     // acme: Voice peak 3 (entitled 1 then 2: the month's entitlement is the smallest, and
     // the 10th is over-used); Email named: 2 enabled seats billed at 0.10.
-    let acme = csv(&dir.join("seatmeter-billing-2026-10-acme.csv"));
+    let acme = csv(&dir.join("seatmeter-billing-2026-10-tenant-acme.csv"));
     // 3 × 12.35 + 2 × 0.10 = 37.25, topped up to the minimum.
     assert_eq!(
         lines_of(&acme),
@@ -213,12 +213,12 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
     // Summer time ended at 01:00 UTC that day: 09:30 UTC is 09:30 local.
     assert_eq!(acme[0][5], "2026-10-25 09:30–09:40 +00:00");
     // beta: 1 × 12.35, under the minimum too; zed: provisioned, no usage, its minimum.
-    let beta = csv(&dir.join("seatmeter-billing-2026-10-beta.csv"));
+    let beta = csv(&dir.join("seatmeter-billing-2026-10-tenant-beta.csv"));
     assert_eq!(
         lines_of(&beta)[0],
         ["Voice", "1", "0", "5", "false", "1", "12.35"]
     );
-    let zed = csv(&dir.join("seatmeter-billing-2026-10-zed.csv"));
+    let zed = csv(&dir.join("seatmeter-billing-2026-10-tenant-zed.csv"));
     assert_eq!(
         lines_of(&zed),
         vec![
@@ -246,7 +246,7 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
     let report = site.report("tenant", "monthly", "2026-10-01", "2026-10-31");
     for r in crate::support::rows(&report) {
         let [tenant, _, item, peak, enabled, entitled, over] = &r;
-        let file = csv(&dir.join(format!("seatmeter-billing-2026-10-{tenant}.csv")));
+        let file = csv(&dir.join(format!("seatmeter-billing-2026-10-tenant-{tenant}.csv")));
         let line = file.iter().find(|l| &l[2] == item).unwrap();
         assert_eq!(
             (&line[4], &line[7], &line[8], &line[9]),
@@ -264,12 +264,12 @@ fn monthly_and_daily_billing_from_the_tenant_reports() {
     assert_eq!(voice[5], "107");
 
     // Daily files: the 10th is over-used for acme (2 at once, entitled 1), priced daily.
-    let day = csv(&dir.join("seatmeter-billing-2026-10-10-acme.csv"));
+    let day = csv(&dir.join("seatmeter-billing-2026-10-10-tenant-acme.csv"));
     assert_eq!(
         lines_of(&day)[0],
         ["Voice", "2", "1", "1", "true", "2", "0.90"]
     );
-    let day = csv(&dir.join("seatmeter-billing-2026-10-20-acme.csv"));
+    let day = csv(&dir.join("seatmeter-billing-2026-10-20-tenant-acme.csv"));
     assert_eq!(
         lines_of(&day)[0],
         ["Voice", "2", "1", "2", "false", "2", "0.90"]
@@ -320,7 +320,7 @@ fn the_fair_peak_leaves_short_spikes_unbilled() {
     let (ok, out) = export(&site, &["--month", "2026-10", "--out", "bill"]);
     assert!(ok, "{out}");
     let dir = site.path().join("bill");
-    let acme = csv(&dir.join("seatmeter-billing-2026-10-acme.csv"));
+    let acme = csv(&dir.join("seatmeter-billing-2026-10-tenant-acme.csv"));
     // The 25th: 3 at once for 10 minutes, 2 from 09:10 to 12:00: billed 2, not 3.
     assert_eq!((acme[0][4].as_str(), acme[0][6].as_str()), ("3", "2"));
     assert_eq!(
@@ -337,15 +337,15 @@ fn the_fair_peak_leaves_short_spikes_unbilled() {
         ("enabled_seats", "2")
     );
     // The 10th: 2 at once for 40 minutes (under 45), 1 for an hour.
-    let day = csv(&dir.join("seatmeter-billing-2026-10-10-acme.csv"));
+    let day = csv(&dir.join("seatmeter-billing-2026-10-10-tenant-acme.csv"));
     assert_eq!(
         (day[0][4].as_str(), day[0][6].as_str(), day[0][11].as_str()),
         ("2", "1", "1")
     );
     // A day without use, and a tenant without data: 0.
-    let quiet = csv(&dir.join("seatmeter-billing-2026-10-11-acme.csv"));
+    let quiet = csv(&dir.join("seatmeter-billing-2026-10-11-tenant-acme.csv"));
     assert_eq!(quiet[0][6], "0");
-    let zed = csv(&dir.join("seatmeter-billing-2026-10-zed.csv"));
+    let zed = csv(&dir.join("seatmeter-billing-2026-10-tenant-zed.csv"));
     assert_eq!(zed[0][6], "0");
 
     // Once retention has deleted the month's raw events, the fair peak cannot be measured
@@ -394,4 +394,90 @@ fn one_tenant_and_bad_requests() {
     .unwrap();
     let (ok, out) = export(&site, &["--month", "2026-10", "--out", "z"]);
     assert!(!ok && out.contains("[billing.prices] \"Voice\""), "{out}");
+}
+
+/// Tenant names that collided before (issue 12): "summary" overwrote the summary,
+/// "05-acme"'s month was acme's 5th, "Acme" and "acme" are one file on a case-insensitive
+/// file system, and a name of 300 bytes aborted the export.
+#[test]
+fn tenant_names_never_share_a_file_and_the_manifest_verifies() {
+    // Names up to 256 bytes are collected (longer ones are kept aside).
+    let long = format!("{}-long", "l".repeat(250));
+    let tenants = [
+        "summary", "manifest", "05-acme", "acme", "Acme", "a/../b", &long,
+    ];
+    let site = Site::new(
+        "UTC",
+        ITEMS,
+        "INCREMENT V genesys.d 8.5 permanent 100\nINCREMENT E genesys.d 8.5 permanent 100\n",
+    );
+    let mut events = Vec::new();
+    for (i, t) in tenants.iter().enumerate() {
+        // Each tenant its own number of seats on the 5th, so that files cannot be mixed up.
+        for a in 0..=i {
+            let agent = format!("a{a}");
+            events.push(ev(
+                "2026-10-05T09:00:00Z",
+                "login",
+                t,
+                &agent,
+                &["voice"],
+                &[],
+            ));
+            events.push(ev("2026-10-05T10:00:00Z", "logout", t, &agent, &[], &[]));
+        }
+    }
+    site.spool("a.jsonl", &lines(&events));
+    site.collect_and_rollup();
+    let (ok, out) = export(&site, &["--month", "2026-10", "--out", "bills"]);
+    assert!(ok, "{out}");
+    let dir = site.path().join("bills");
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    // One month file per tenant, one per tenant per day of October (31), the summary and
+    // the manifest, none of them one another, also case-insensitively.
+    assert_eq!(names.len(), tenants.len() * 32 + 2);
+    let folded: std::collections::BTreeSet<String> =
+        names.iter().map(|n| n.to_lowercase()).collect();
+    assert_eq!(folded.len(), names.len());
+    let summary = csv(&dir.join("seatmeter-billing-2026-10-summary.csv"));
+    assert_eq!(summary.len(), tenants.len() + 1, "{summary:?}");
+    assert_eq!(summary.last().unwrap()[1], "total");
+    for (i, t) in tenants.iter().enumerate() {
+        let month = csv(&dir.join(seatmeter::export::billing::tenant_file("2026-10", t)));
+        let day = csv(&dir.join(seatmeter::export::billing::tenant_file("2026-10-05", t)));
+        for rows in [&month, &day] {
+            let voice = rows.iter().find(|r| r[2] == "Voice").unwrap();
+            assert_eq!(voice[1], *t, "the file of {t:?} holds {:?}", voice[1]);
+            assert_eq!(voice[4], (i + 1).to_string(), "{t:?}: {voice:?}");
+        }
+    }
+    // The manifest verifies, as `sha256sum -c` would check it.
+    let manifest =
+        std::fs::read_to_string(dir.join("seatmeter-billing-2026-10-manifest.sha256")).unwrap();
+    assert_eq!(manifest.lines().count(), names.len() - 1);
+    for line in manifest.lines() {
+        let (digest, name) = line.split_once("  ").unwrap();
+        let bytes = std::fs::read(dir.join(name)).unwrap();
+        assert_eq!(
+            digest,
+            seatmeter_core::hex(&Sha256::digest(&bytes)),
+            "{name}"
+        );
+    }
+    // A file changed behind the export's back: the manifest no longer verifies, and the
+    // check says which file.
+    let victim = dir.join(seatmeter::export::billing::tenant_file("2026-10", "acme"));
+    std::fs::write(&victim, "tampered").unwrap();
+    let err = seatmeter::export::billing::verify_manifest(
+        &dir.join("seatmeter-billing-2026-10-manifest.sha256"),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("seatmeter-billing-2026-10-tenant-acme.csv has SHA-256"),
+        "{err}"
+    );
 }

@@ -225,7 +225,8 @@ fn bundles_are_billed() {
         &mut |_| {},
     )
     .unwrap();
-    let text = std::fs::read_to_string(out.join("seatmeter-billing-2026-10-acme.csv")).unwrap();
+    let text =
+        std::fs::read_to_string(out.join("seatmeter-billing-2026-10-tenant-acme.csv")).unwrap();
     let line = text.lines().find(|l| l.contains(",Digital,")).unwrap();
     // Peak 2 in the month (the 5th), entitled 1, 2 × 20.00.
     assert!(
