@@ -6,6 +6,7 @@ mod billing;
 mod bundles;
 mod cases;
 mod cli;
+mod crash;
 mod incremental;
 mod oracle;
 mod pdf;
