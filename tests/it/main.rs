@@ -7,6 +7,7 @@ mod bundles;
 mod cases;
 mod cli;
 mod complete;
+mod crash;
 mod incremental;
 mod oracle;
 mod pdf;
