@@ -5,7 +5,11 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use seatmeter_collectors::{Batch, CollectError, CollectorConfig, Reject, Sink, Summary, Window};
-use seatmeter_store::{IngestStats, Store, StoreConfig, StoreError};
+use seatmeter_store::{CursorCheck, IngestStats, Store, StoreConfig, StoreError};
+
+/// How often a run reads on after another collection moved its cursor, before it gives up
+/// (and says so) until its next interval.
+const MAX_RESTARTS: usize = 5;
 
 /// How many rejected lines a run keeps to show (all are stored).
 const SHOWN_REJECTS: usize = 5;
@@ -60,14 +64,26 @@ struct StoreSink<'a> {
     rejects: Vec<Reject>,
     stop: &'a dyn Fn() -> bool,
     window: Window,
+    /// The cursor the next batch is read after, as this run last stored or read it.
+    was: Option<String>,
+    /// Another collection moved the cursor meanwhile: this run's reading is stale.
+    moved: bool,
 }
 
 impl Sink for StoreSink<'_> {
     fn deliver(&mut self, batch: Batch, cursor: &str) -> Result<(), CollectError> {
-        let stats = self
+        let check = CursorCheck::Was(self.was.as_deref());
+        let stats = match self
             .store
-            .ingest(self.name, self.kind, &batch, cursor)
-            .map_err(|e| CollectError::Deliver(e.to_string()))?;
+            .ingest_checked(self.name, self.kind, &batch, check, cursor)
+        {
+            Ok(stats) => stats,
+            Err(e) => {
+                self.moved = matches!(e, StoreError::CursorMoved { .. });
+                return Err(CollectError::Deliver(e.to_string()));
+            }
+        };
+        self.was = Some(cursor.to_string());
         self.stored += stats;
         let room = SHOWN_REJECTS.saturating_sub(self.rejects.len());
         self.rejects.extend(batch.rejects.into_iter().take(room));
@@ -101,13 +117,6 @@ pub fn run_once(
         kind: kind.to_string(),
         ..RunReport::default()
     };
-    let cursor = match store.cursor(&name) {
-        Ok(c) => c,
-        Err(e) => {
-            report.error = Some(format!("reading the cursor failed: {e}"));
-            return report;
-        }
-    };
     let mut sink = StoreSink {
         store,
         name: &name,
@@ -116,13 +125,35 @@ pub fn run_once(
         rejects: Vec::new(),
         stop,
         window,
+        was: None,
+        moved: false,
     };
-    let result = collector.collect(cursor.as_deref(), &mut sink);
+    // When another collection of the same collector stored first (two at once, or one
+    // killed while its commit still ran in a PostgreSQL server), read on from where it
+    // left the cursor: nothing of this run's stale reading was stored.
+    let mut result = Ok(Summary::default());
+    for _ in 0..MAX_RESTARTS {
+        sink.was = match sink.store.cursor(&name) {
+            Ok(c) => c,
+            Err(e) => {
+                result = Err(format!("reading the cursor failed: {e}"));
+                break;
+            }
+        };
+        sink.moved = false;
+        result = collector
+            .collect(sink.was.clone().as_deref(), &mut sink)
+            .map_err(|e| e.to_string());
+        if !sink.moved {
+            break;
+        }
+        collector = config.build();
+    }
     report.stored = sink.stored;
     report.rejects = std::mem::take(&mut sink.rejects);
     match result {
         Ok(summary) => report.summary = summary,
-        Err(e) => report.error = Some(e.to_string()),
+        Err(e) => report.error = Some(e),
     }
     report.duration = started.elapsed();
     let at = seatmeter_core::time::now_nanos();

@@ -161,6 +161,30 @@ impl DimCache {
     }
 }
 
+/// Fails with `CursorMoved` unless the collector's stored cursor is `was`. Runs inside a
+/// writing transaction, after the writers' lock, so that it sees every committed move.
+pub(crate) fn check_cursor<D: Dialect>(
+    d: &mut D,
+    collector: &str,
+    was: Option<&str>,
+) -> Result<(), StoreError> {
+    let stored = d
+        .query_row(
+            "SELECT cursor FROM collector WHERE name = $1",
+            params![collector],
+        )?
+        .map(|r| r.opt_text(0))
+        .transpose()?
+        .flatten();
+    if stored.as_deref() == was {
+        Ok(())
+    } else {
+        Err(StoreError::CursorMoved {
+            collector: collector.to_string(),
+        })
+    }
+}
+
 /// Stores a batch and the collector's cursor after it. Runs inside a writing transaction.
 pub(crate) fn ingest<D: Dialect>(
     d: &mut D,

@@ -44,6 +44,19 @@ pub enum StoreError {
     Schema(String),
     #[error("{0}")]
     Other(String),
+    /// The collector's stored cursor is no longer the one its batch was read after.
+    #[error(
+        "collector {collector}: its cursor moved while it read (another collection stored the same lines)"
+    )]
+    CursorMoved { collector: String },
+}
+
+/// What `Store::ingest_checked` checks of the stored cursor before it stores a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorCheck<'a> {
+    Unchecked,
+    /// The cursor the batch was read after (None: read from the start).
+    Was(Option<&'a str>),
 }
 
 /// `[store]`: where seatmeter keeps events, snapshots, cursors and rollups.
@@ -344,14 +357,32 @@ pub trait Store: Send {
     fn cursor(&mut self, collector: &str) -> Result<Option<String>, StoreError>;
 
     /// Stores a batch and the collector's cursor after it, in one transaction. Exact
-    /// duplicates of stored events (and snapshots) are not stored again.
+    /// duplicates of stored events (and snapshots) are not stored again. With
+    /// `CursorCheck::Was`, the stored cursor must still be the one the batch was read
+    /// after, checked under the writers' lock: when another collection (a concurrent one,
+    /// or one killed while its commit still ran in the server) moved it meanwhile, nothing
+    /// is stored and the answer is `StoreError::CursorMoved`, so that the caller reads on
+    /// from the stored cursor instead of storing lines twice.
+    fn ingest_checked(
+        &mut self,
+        collector: &str,
+        kind: &str,
+        batch: &Batch,
+        check: CursorCheck<'_>,
+        cursor: &str,
+    ) -> Result<IngestStats, StoreError>;
+
+    /// `ingest_checked` without the check, for a caller that owns the store alone (tests,
+    /// tools).
     fn ingest(
         &mut self,
         collector: &str,
         kind: &str,
         batch: &Batch,
         cursor: &str,
-    ) -> Result<IngestStats, StoreError>;
+    ) -> Result<IngestStats, StoreError> {
+        self.ingest_checked(collector, kind, batch, CursorCheck::Unchecked, cursor)
+    }
 
     /// Records the outcome of one collection run (error None: success).
     fn record_run(

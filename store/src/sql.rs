@@ -9,9 +9,9 @@ use crate::dialect::{Begin, Dialect, Param, Row, params};
 use crate::ingest::{self, DimCache};
 use crate::schema::{columns, meta};
 use crate::{
-    Anomaly, AnomalyKind, CollectorStatus, DayRecord, DaySummary, Dimensions, IngestStats,
-    RollupMeta, Scope, SlotRecord, SnapshotAgentRow, SnapshotInfo, Store, StoreError, StoreStatus,
-    StoredEvent, StoredReject, codec, scope_kind_code,
+    Anomaly, AnomalyKind, CollectorStatus, CursorCheck, DayRecord, DaySummary, Dimensions,
+    IngestStats, RollupMeta, Scope, SlotRecord, SnapshotAgentRow, SnapshotInfo, Store, StoreError,
+    StoreStatus, StoredEvent, StoredReject, codec, scope_kind_code,
 };
 
 pub(crate) struct SqlStore<D: Dialect> {
@@ -118,16 +118,20 @@ impl<D: Dialect> Store for SqlStore<D> {
             .flatten())
     }
 
-    fn ingest(
+    fn ingest_checked(
         &mut self,
         collector: &str,
         kind: &str,
         batch: &Batch,
+        check: CursorCheck<'_>,
         cursor: &str,
     ) -> Result<IngestStats, StoreError> {
         let mut cache = self.cache.take().unwrap_or_default();
         self.d.set_durable(true)?;
         let result = self.d.transaction(Begin::Write, |d| {
+            if let CursorCheck::Was(was) = check {
+                ingest::check_cursor(d, collector, was)?;
+            }
             ingest::ingest(d, &mut cache, collector, kind, batch, cursor)
         });
         // After a failure the ids the cache gave may have been rolled back.

@@ -21,10 +21,11 @@ pub(crate) struct SqliteDialect {
     full_sync: bool,
 }
 
-fn db(e: rusqlite::Error) -> StoreError {
-    StoreError::Database {
+/// An error of the store at `path`, naming the file (an operator has to find it).
+fn db(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
+    move |e| StoreError::Database {
         dialect: SqliteDialect::NAME,
-        message: e.to_string(),
+        message: format!("{}: {e}", path.display()),
     }
 }
 
@@ -50,14 +51,28 @@ impl SqliteDialect {
                 ))
             })?;
         }
-        let conn = Connection::open(path).map_err(db)?;
+        let conn = Connection::open(path).map_err(db(path))?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(db)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(db)?;
+            .map_err(db(path))?;
+        // Turning a new file to WAL needs it alone for a moment, and SQLite answers "database
+        // is locked" at once instead of waiting: two processes opening a new store together
+        // would fail. Wait as a busy handler would.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            match conn.pragma_update(None, "journal_mode", "WAL") {
+                Err(rusqlite::Error::SqliteFailure(f, _))
+                    if f.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < until =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                r => break r.map_err(db(path))?,
+            }
+        }
         conn.pragma_update(None, "synchronous", "FULL")
-            .map_err(db)?;
-        conn.pragma_update(None, "cache_size", -65536).map_err(db)?;
+            .map_err(db(path))?;
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(db(path))?;
         let mut d = SqliteDialect {
             conn,
             path: path.to_path_buf(),
@@ -74,10 +89,10 @@ impl SqliteDialect {
             let tx = self
                 .conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db)?;
+                .map_err(db(&self.path))?;
             let version: i64 = tx
                 .pragma_query_value(None, "user_version", |r| r.get(0))
-                .map_err(db)?;
+                .map_err(db(&self.path))?;
             let Some(sql) = MIGRATIONS.get(version as usize) else {
                 if version as usize > MIGRATIONS.len() {
                     return Err(StoreError::Schema(format!(
@@ -87,10 +102,10 @@ impl SqliteDialect {
                 }
                 return Ok(());
             };
-            tx.execute_batch(sql).map_err(db)?;
+            tx.execute_batch(sql).map_err(db(&self.path))?;
             tx.pragma_update(None, "user_version", version + 1)
-                .map_err(db)?;
-            tx.commit().map_err(db)?;
+                .map_err(db(&self.path))?;
+            tx.commit().map_err(db(&self.path))?;
         }
     }
 }
@@ -119,15 +134,15 @@ impl Dialect for SqliteDialect {
         params: &[Param<'_>],
         each: &mut dyn FnMut(Row) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let mut st = self.conn.prepare_cached(sql).map_err(db)?;
+        let mut st = self.conn.prepare_cached(sql).map_err(db(&self.path))?;
         let n = st.column_count();
         let mut rows = st
             .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(db)?;
-        while let Some(r) = rows.next().map_err(db)? {
+            .map_err(db(&self.path))?;
+        while let Some(r) = rows.next().map_err(db(&self.path))? {
             let mut values = Vec::with_capacity(n);
             for i in 0..n {
-                values.push(value(r.get_ref(i).map_err(db)?));
+                values.push(value(r.get_ref(i).map_err(db(&self.path))?));
             }
             each(Row(values))?;
         }
@@ -135,10 +150,10 @@ impl Dialect for SqliteDialect {
     }
 
     fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64, StoreError> {
-        let mut st = self.conn.prepare_cached(sql).map_err(db)?;
+        let mut st = self.conn.prepare_cached(sql).map_err(db(&self.path))?;
         Ok(st
             .execute(rusqlite::params_from_iter(params.iter()))
-            .map_err(db)? as u64)
+            .map_err(db(&self.path))? as u64)
     }
 
     fn insert_rows(
@@ -158,12 +173,12 @@ impl Dialect for SqliteDialect {
             names.join(", "),
             marks.join(", ")
         );
-        let mut st = self.conn.prepare_cached(&sql).map_err(db)?;
+        let mut st = self.conn.prepare_cached(&sql).map_err(db(&self.path))?;
         let mut n = 0;
         for r in rows {
             n += st
                 .execute(rusqlite::params_from_iter(r.iter()))
-                .map_err(db)? as u64;
+                .map_err(db(&self.path))? as u64;
         }
         Ok(n)
     }
@@ -174,11 +189,11 @@ impl Dialect for SqliteDialect {
                 Begin::Write => "BEGIN IMMEDIATE",
                 Begin::Read => "BEGIN",
             })
-            .map_err(db)
+            .map_err(db(&self.path))
     }
 
     fn commit(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT").map_err(db)
+        self.conn.execute_batch("COMMIT").map_err(db(&self.path))
     }
 
     fn rollback(&mut self) {
@@ -192,7 +207,7 @@ impl Dialect for SqliteDialect {
         if self.full_sync != full {
             self.conn
                 .pragma_update(None, "synchronous", if full { "FULL" } else { "NORMAL" })
-                .map_err(db)?;
+                .map_err(db(&self.path))?;
             self.full_sync = full;
         }
         Ok(())
@@ -202,7 +217,7 @@ impl Dialect for SqliteDialect {
         let get = |pragma: &str| -> Result<i64, StoreError> {
             self.conn
                 .query_row(&format!("PRAGMA {pragma}"), [], |r| r.get(0))
-                .map_err(db)
+                .map_err(db(&self.path))
         };
         Ok((get("page_count")? * get("page_size")?).max(0) as u64)
     }

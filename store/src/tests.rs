@@ -177,6 +177,45 @@ fn events_are_stored_once_with_their_cursor() {
 }
 
 #[test]
+fn a_batch_read_after_a_cursor_that_moved_is_not_stored() {
+    on_both("cursor_moved", |b| {
+        let (mut one, mut two) = (b.open(), b.open());
+        let first = batch(&[(DAY1, "login", "acme", "x", "voice", "")]);
+        let check = CursorCheck::Was(None);
+        let st = one
+            .ingest_checked("events", "spool", &first, check, "c1")
+            .unwrap();
+        assert_eq!(st.events, 1);
+        // The second connection read from the start too: its batch is stale.
+        let err = two
+            .ingest_checked("events", "spool", &first, check, "c1")
+            .unwrap_err();
+        assert!(matches!(err, StoreError::CursorMoved { .. }), "{err}");
+        let status = two.status().unwrap();
+        assert_eq!(
+            (status.collectors[0].events, status.collectors[0].duplicates),
+            (1, 0),
+            "{}: nothing of the stale batch counted",
+            b.name()
+        );
+        // Read on from the stored cursor, it stores.
+        let next = batch(&[(DAY1_LATER, "logout", "acme", "x", "", "")]);
+        let was = two.cursor("events").unwrap();
+        let st = two
+            .ingest_checked(
+                "events",
+                "spool",
+                &next,
+                CursorCheck::Was(was.as_deref()),
+                "c2",
+            )
+            .unwrap();
+        assert_eq!(st.events, 1);
+        assert_eq!(one.cursor("events").unwrap().as_deref(), Some("c2"));
+    });
+}
+
+#[test]
 fn names_get_one_id_each_whatever_the_connection() {
     on_both("ids", |b| {
         // Two connections ingest in turn, each with its own cache: ids never collide.
@@ -595,4 +634,43 @@ fn an_old_store_loses_its_duplicate_rejects_when_opened() {
     b.rejects.push(Reject::new("a.jsonl", 2, "bad", "{"));
     assert_eq!(s.ingest("e", "spool", &b, "c").unwrap().rejects, 0);
     assert_eq!(s.status().unwrap().rejects, 2);
+}
+
+/// Two processes opening a new store at once failed with "database is locked" (turning
+/// the file to WAL does not wait on SQLite's busy handler), and the error named no file.
+#[test]
+fn a_new_sqlite_store_opened_by_many_at_once_opens_for_all() {
+    for round in 0..10 {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        let barrier = std::sync::Barrier::new(6);
+        std::thread::scope(|s| {
+            let opened: Vec<_> = (0..6)
+                .map(|_| {
+                    s.spawn(|| {
+                        barrier.wait();
+                        SqliteDialect::open(&path).map(|_| ())
+                    })
+                })
+                .collect();
+            for o in opened {
+                if let Err(e) = o.join().unwrap() {
+                    panic!("round {round}: {e}");
+                }
+            }
+        });
+    }
+    // An error names the file.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-store.db");
+    std::fs::write(
+        &path,
+        "this is not a database, just text that is long enough to read",
+    )
+    .unwrap();
+    let err = SqliteDialect::open(&path)
+        .err()
+        .expect("not a database")
+        .to_string();
+    assert!(err.contains("not-a-store.db"), "{err}");
 }

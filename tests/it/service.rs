@@ -45,17 +45,28 @@ pub(crate) async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String)
     (status, body)
 }
 
+/// Status 0: the server closed the connection without an answer (over its connection
+/// limit, say).
 async fn get_with_head(addr: std::net::SocketAddr, path: &str) -> (u16, String, String) {
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: seatmeter\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .await
-    .unwrap();
     let mut buf = Vec::new();
-    s.read_to_end(&mut buf).await.unwrap();
+    let sent = s
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: seatmeter\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await;
+    if sent.is_ok() {
+        let _ = s.read_to_end(&mut buf).await;
+    }
     let text = String::from_utf8_lossy(&buf).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return (
+            0,
+            String::new(),
+            format!("closed without an answer: {text:?}"),
+        );
+    };
     let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
     let body = if head
         .to_ascii_lowercase()
