@@ -90,8 +90,12 @@ impl Collector for ConfigXmlCollector {
         mut seen: Cursor,
         sink: &mut Delivery<'_, Cursor>,
     ) -> Result<Summary, CollectError> {
-        let mut summary = Summary::default();
-        for (name, path) in crate::list_files(&self.config.path, &["xml"])? {
+        let listing = crate::list_files(&self.config.path, &["xml"])?;
+        let mut summary = Summary {
+            notes: listing.notes,
+            ..Summary::default()
+        };
+        for (name, path) in listing.files {
             if sink.should_stop() {
                 return Err(CollectError::Stopped);
             }

@@ -273,13 +273,31 @@ pub(crate) fn resolve(base: &Path, p: &mut std::path::PathBuf) {
     }
 }
 
-/// Lists the files of `dir` whose extension is one of `exts` (lower case), in name order.
-pub(crate) fn list_files(
-    dir: &Path,
-    exts: &[&str],
-) -> Result<Vec<(String, std::path::PathBuf)>, CollectError> {
+/// The files of a source folder a collector reads, in name order, and what it should
+/// say about the entries it does not read.
+pub(crate) struct Listing {
+    pub files: Vec<(String, std::path::PathBuf)>,
+    pub notes: Vec<String>,
+}
+
+/// Lists the files of `dir` whose extension is one of `exts` (any case), in name order.
+/// Hidden files (`.name`) are skipped. A symbolic link is followed: a link to a file is
+/// read under the link's name, unless it points to a file of the same folder that is read
+/// anyway (then it is skipped, so that nothing is read twice); a link to nothing or to a
+/// folder is skipped with a note. A `dir` that is a file is an error that says so.
+pub(crate) fn list_files(dir: &Path, exts: &[&str]) -> Result<Listing, CollectError> {
+    if dir.is_file() {
+        return Err(CollectError::Source(format!(
+            "{} is a file, not a folder: set the collector's path to the folder its files are in",
+            dir.display()
+        )));
+    }
     let rd = std::fs::read_dir(dir).map_err(|e| CollectError::io(dir, e))?;
-    let mut out = Vec::new();
+    let mut listing = Listing {
+        files: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut links = Vec::new();
     for entry in rd {
         let entry = entry.map_err(|e| CollectError::io(dir, e))?;
         let path = entry.path();
@@ -296,18 +314,53 @@ pub(crate) fn list_files(
         if !ext.is_some_and(|e| exts.contains(&e.as_str())) {
             continue;
         }
-        if entry.file_type().map(|t| t.is_file()).unwrap_or(false) {
-            out.push((name.to_string(), path));
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_file() {
+            listing.files.push((name.to_string(), path));
+        } else if kind.is_symlink() {
+            links.push((name.to_string(), path));
         }
     }
-    out.sort();
-    Ok(out)
+    for (name, path) in links {
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => {
+                let target = std::fs::canonicalize(&path).ok();
+                let same = target.as_ref().and_then(|t| {
+                    listing
+                        .files
+                        .iter()
+                        .find(|(_, p)| std::fs::canonicalize(p).ok().as_ref() == Some(t))
+                });
+                match same {
+                    Some((other, _)) => listing.notes.push(format!(
+                        "{name} is a link to {other}, which is read under its own name"
+                    )),
+                    None => listing.files.push((name, path)),
+                }
+            }
+            Ok(_) => listing
+                .notes
+                .push(format!("{name} is a link to a folder: not read")),
+            Err(e) => listing
+                .notes
+                .push(format!("{name} is a link to nothing ({e}): not read")),
+        }
+    }
+    listing.files.sort();
+    Ok(listing)
 }
 
 /// A folder a collector reads, for `init`'s warnings.
 pub(crate) fn folder_warnings(path: &Path) -> Vec<String> {
     if path.is_dir() {
         Vec::new()
+    } else if path.exists() {
+        vec![format!(
+            "{} is a file, not a folder: set the collector's path to the folder its files are in",
+            path.display()
+        )]
     } else {
         vec![format!("folder {} does not exist yet", path.display())]
     }

@@ -1,7 +1,10 @@
 //! CSV exactly as section 7 of usage-semantics.md: its header, one row per (scope, period,
-//! item), empty fields for "empty", `unlimited` for an uncounted entitlement.
+//! item), empty fields for "empty", `unlimited` for an uncounted entitlement. Names that a
+//! spreadsheet would take for a formula get a `'` before them (`seatmeter_core::csv_text`).
 
 use std::io::Write;
+
+use seatmeter_core::csv_text;
 
 use crate::{COLUMNS, RenderError, Renderer, Row};
 
@@ -31,14 +34,15 @@ impl<W: Write> Renderer for CsvRenderer<W> {
         let mut peak = itoa::Buffer::new();
         let mut enabled = itoa::Buffer::new();
         let entitled = r.entitled.map(|e| e.to_string()).unwrap_or_default();
+        let (scope_id, item) = (csv_text(r.scope_id), csv_text(r.item));
         self.out
             .write_record([
                 r.scope.as_str(),
-                r.scope_id,
+                &scope_id,
                 r.granularity.as_str(),
                 r.period_start,
                 r.period_end,
-                r.item,
+                &item,
                 peak.format(r.peak_concurrent),
                 r.enabled_seats.map(|n| enabled.format(n)).unwrap_or(""),
                 &entitled,

@@ -22,6 +22,21 @@ pub struct BillingConfig {
     /// Bill concurrent items and bundles by their fair peak: the highest level held for
     /// at least this many minutes, so that short spikes are not billed.
     pub fair_peak_minutes: Option<u32>,
+    /// What to do with a tenant seen in events that no entitlement file provisions, when
+    /// entitlement files provision tenants: "bill" it (the default) or "skip" it. Either
+    /// way the export names it.
+    pub unprovisioned: Option<Unprovisioned>,
+}
+
+/// `[billing] unprovisioned`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Unprovisioned {
+    /// Billed like any tenant (its usage, and the minimum).
+    #[default]
+    Bill,
+    /// No billing files; the export's warnings name it.
+    Skip,
 }
 
 /// `[billing]`, checked: money in minor units.
@@ -34,6 +49,7 @@ pub struct Billing {
     pub prices: Vec<Option<i64>>,
     pub daily_prices: Vec<Option<i64>>,
     pub fair_peak_minutes: Option<u32>,
+    pub unprovisioned: Unprovisioned,
 }
 
 impl Default for Billing {
@@ -45,6 +61,7 @@ impl Default for Billing {
             prices: Vec::new(),
             daily_prices: Vec::new(),
             fair_peak_minutes: None,
+            unprovisioned: Unprovisioned::Bill,
         }
     }
 }
@@ -91,6 +108,7 @@ impl BillingConfig {
                 Some(0) => return Err("[billing] fair_peak_minutes must be at least 1".into()),
                 m => m,
             },
+            unprovisioned: self.unprovisioned.unwrap_or_default(),
         })
     }
 }

@@ -380,6 +380,9 @@ fn store(
     Ok(store)
 }
 
+/// The shortest collection interval a configuration may give.
+const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
 fn collectors(
     place: &Place<'_>,
     raw: Vec<Spanned<CollectorConfig>>,
@@ -404,6 +407,17 @@ fn collectors(
         }
         c.validate()
             .map_err(|e| place.err(at, format!("collector {:?}: {e}", c.name())))?;
+        // "0s" would collect in a busy loop.
+        if c.interval() < MIN_INTERVAL {
+            return Err(place.err(
+                at,
+                format!(
+                    "collector {:?}: interval {:?} is shorter than the 100ms minimum (the default is 5m)",
+                    c.name(),
+                    c.interval()
+                ),
+            ));
+        }
         c.resolve_paths(base);
         out.push(c);
     }

@@ -69,6 +69,13 @@ fn errors_name_file_line_and_key() {
             Some(1),
             "unknown field `speed`",
         ),
+        (
+            format!(
+                "[[collector]]\nname = \"e\"\nkind = \"spool\"\npath = \"s\"\ninterval = \"0s\"\n{ITEM}"
+            ),
+            Some(1),
+            "interval 0ns is shorter than the 100ms minimum",
+        ),
     ];
     for (text, line, want) in cases {
         let e = parse(&text).unwrap_err();

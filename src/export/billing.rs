@@ -15,7 +15,7 @@ use seatmeter_store::Store;
 use sha2::{Digest, Sha256};
 
 use super::ExportError;
-use crate::config::billing::{Billing, format_money};
+use crate::config::billing::{Billing, Unprovisioned, format_money};
 use crate::config::{Config, Measure, Model};
 use crate::entitlement::{self, Entitlements};
 use crate::report::{Reporter, Request, measures_of};
@@ -265,7 +265,10 @@ fn csv_bytes(header: &[&str], rows: &[Vec<String>]) -> Result<Vec<u8>, ExportErr
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(header).map_err(csv)?;
     for r in rows {
-        w.write_record(r).map_err(csv)?;
+        // No field of a billing file is a number that may begin with '-': every field that
+        // could be read as a formula is text, and is neutralised.
+        w.write_record(r.iter().map(|f| seatmeter_core::csv_text(f).into_owned()))
+            .map_err(csv)?;
     }
     w.into_inner().map_err(|e| ExportError::Csv(e.to_string()))
 }
@@ -401,8 +404,13 @@ impl FairPeaks {
 }
 
 /// The tenants of an export: their store ids (tenants with data), the entitlement files,
-/// and the names to bill.
-type Tenants = (HashMap<String, u32>, Entitlements, BTreeSet<String>);
+/// the names to bill, and what to say about tenants no entitlement file provisions.
+type Tenants = (
+    HashMap<String, u32>,
+    Entitlements,
+    BTreeSet<String>,
+    Vec<String>,
+);
 
 /// The tenants to bill: every tenant with data (with its store id, for the fair peak),
 /// and every tenant the entitlement files provision; or only `only`.
@@ -422,9 +430,8 @@ fn tenants_to_bill(
     let ents = crate::entitlement::xml::load_all(&config.entitlement_files, &config.item_names())
         .map_err(|e| ExportError::Request(e.to_string()))?;
     let mut tenants: BTreeSet<String> = tenant_ids.keys().cloned().collect();
-    for f in &ents.files {
-        tenants.extend(f.tenants.keys().cloned());
-    }
+    let provisioned: BTreeSet<&String> = ents.files.iter().flat_map(|f| f.tenants.keys()).collect();
+    tenants.extend(provisioned.iter().map(|t| (*t).clone()));
     if let Some(t) = only {
         if !tenants.contains(t) {
             return Err(ExportError::Request(format!(
@@ -433,7 +440,29 @@ fn tenants_to_bill(
         }
         tenants.retain(|x| x == t);
     }
-    Ok((tenant_ids, ents, tenants))
+    // A tenant name seen in events that no entitlement file provisions (a new customer
+    // not provisioned yet, or a typo at the source) is named, and billed or skipped as
+    // [billing] unprovisioned says.
+    let mut notes = Vec::new();
+    if !provisioned.is_empty() {
+        let skip = config.billing.unprovisioned == Unprovisioned::Skip;
+        let strays: Vec<String> = tenants
+            .iter()
+            .filter(|t| !provisioned.contains(t))
+            .cloned()
+            .collect();
+        for t in &strays {
+            notes.push(if skip {
+                format!("tenant {t:?} has data but no entitlement file provisions it: not billed ([billing] unprovisioned = \"skip\")")
+            } else {
+                format!("tenant {t:?} has data but no entitlement file provisions it: billed like any tenant (set [billing] unprovisioned = \"skip\" to leave such tenants out)")
+            });
+            if skip {
+                tenants.remove(t);
+            }
+        }
+    }
+    Ok((tenant_ids, ents, tenants, notes))
 }
 
 /// What makes the month's tenant reports incomplete (see `Reporter::gaps`).
@@ -477,7 +506,7 @@ pub fn export(
     if !gaps.is_empty() && !options.allow_incomplete {
         return Err(ExportError::Incomplete { gaps });
     }
-    let (tenant_ids, ents, tenants) = tenants_to_bill(store, config, only)?;
+    let (tenant_ids, ents, tenants, notes) = tenants_to_bill(store, config, only)?;
     // Daily files for the days that are over (all of a past month).
     let today = day_of_date(
         chrono::Utc::now()
@@ -485,7 +514,7 @@ pub fn export(
             .date_naive(),
     );
     let upto = last.min(today - 1);
-    let mut warnings = BTreeSet::new();
+    let mut warnings: BTreeSet<String> = notes.into_iter().collect();
     if today <= last {
         warnings.insert(format!(
             "{label} is not over: its monthly files cover the month so far, daily files the days before today"

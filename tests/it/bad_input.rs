@@ -303,3 +303,66 @@ fn a_rejected_line_is_stored_once_however_often_its_file_is_read() {
     site.collect();
     assert_eq!(count(&site).0, 3);
 }
+
+/// Names a spreadsheet would run as formulas (CSV injection) are neutralised in every CSV
+/// seatmeter writes (reports, billing) with a leading `'`, and left as they are in JSON.
+#[test]
+fn names_that_look_like_formulas_are_neutralised_in_csv() {
+    let site = Site::simple("UTC");
+    let evil = "=HYPERLINK(\"http://evil.example\",\"x\")";
+    site.spool(
+        "a.jsonl",
+        &crate::support::lines(&[
+            crate::support::ev(
+                "2026-01-05T09:00:00Z",
+                "login",
+                evil,
+                "a",
+                &["voice"],
+                &["@grp"],
+            ),
+            crate::support::ev("2026-01-05T10:00:00Z", "logout", evil, "a", &[], &[]),
+        ]),
+    );
+    site.collect_and_rollup();
+    let csv = site.report("group", "daily", "2026-01-05", "2026-01-05");
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let first = rows.records().next().unwrap().unwrap();
+    assert_eq!(&first[1], format!("'{evil}/@grp"), "{csv}");
+    let tenant = site.report("tenant", "daily", "2026-01-05", "2026-01-05");
+    assert!(tenant.contains("\"'=HYPERLINK("), "{tenant}");
+    assert!(
+        !tenant.contains(",=HYPERLINK") && !tenant.contains(",\"=HYPERLINK"),
+        "{tenant}"
+    );
+    // JSON keeps the name as it is.
+    let o = crate::support::seatmeter(
+        site.path(),
+        &[
+            "report",
+            "--scope",
+            "tenant",
+            "--granularity",
+            "daily",
+            "--from",
+            "2026-01-05",
+            "--format",
+            "json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let rows = json.as_array().or_else(|| json["rows"].as_array()).unwrap();
+    assert_eq!(rows[0]["scope_id"], evil);
+    // Billing files too.
+    let o = crate::support::seatmeter(
+        site.path(),
+        &["export", "billing", "--month", "2026-01", "--out", "bills"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary = std::fs::read_to_string(
+        site.path()
+            .join("bills/seatmeter-billing-2026-01-summary.csv"),
+    )
+    .unwrap();
+    assert!(summary.contains("\"'=HYPERLINK("), "{summary}");
+}

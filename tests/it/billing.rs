@@ -481,3 +481,64 @@ fn tenant_names_never_share_a_file_and_the_manifest_verifies() {
         "{err}"
     );
 }
+
+/// A tenant name seen in events that no entitlement file provisions (a typo at the
+/// source, a customer not provisioned yet) is named by the export, and billed or left out
+/// as `[billing] unprovisioned` says.
+#[test]
+fn a_tenant_no_entitlement_file_provisions_is_named_and_billed_or_skipped() {
+    let site = site();
+    site.spool(
+        "stray.jsonl",
+        &lines(&[
+            ev(
+                "2026-10-12T08:00:00Z",
+                "login",
+                "acmee",
+                "t1",
+                &["voice"],
+                &[],
+            ),
+            ev("2026-10-12T09:00:00Z", "logout", "acmee", "t1", &[], &[]),
+        ]),
+    );
+    site.collect_and_rollup();
+    let (ok, out) = export(&site, &["--month", "2026-10", "--out", "billed"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("tenant \"acmee\" has data but no entitlement file provisions it: billed"),
+        "{out}"
+    );
+    let billed = site
+        .path()
+        .join("billed/seatmeter-billing-2026-10-tenant-acmee.csv");
+    let rows = csv(&billed);
+    assert_eq!(rows.last().unwrap()[13], "40.00", "the minimum: {rows:?}");
+    let cfg = std::fs::read_to_string(site.config_path()).unwrap();
+    std::fs::write(
+        site.config_path(),
+        cfg.replace(
+            "minimum = \"40.00\"",
+            "minimum = \"40.00\"\nunprovisioned = \"skip\"",
+        ),
+    )
+    .unwrap();
+    let (ok, out) = export(&site, &["--month", "2026-10", "--out", "skipped"]);
+    assert!(ok, "{out}");
+    assert!(
+        out.contains("\"acmee\" has data but no entitlement file provisions it: not billed"),
+        "{out}"
+    );
+    let dir = site.path().join("skipped");
+    assert!(
+        !dir.join("seatmeter-billing-2026-10-tenant-acmee.csv")
+            .exists()
+    );
+    assert!(
+        dir.join("seatmeter-billing-2026-10-tenant-acme.csv")
+            .exists()
+    );
+    let summary =
+        std::fs::read_to_string(dir.join("seatmeter-billing-2026-10-summary.csv")).unwrap();
+    assert!(!summary.contains("acmee"), "{summary}");
+}

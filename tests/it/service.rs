@@ -380,7 +380,7 @@ fn killed_at_random_moments_neither_loses_nor_doubles_an_event() {
         )
         .unwrap();
     }
-    fast(&site, "50ms");
+    fast(&site, "100ms");
     let mut files: Vec<_> = std::fs::read_dir(source.path().join("spool"))
         .unwrap()
         .map(|e| e.unwrap().path())

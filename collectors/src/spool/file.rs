@@ -78,13 +78,16 @@ impl FileReader<'_> {
             return Ok(self.state != start_state);
         }
         self.summary.sources += 1;
-        let settled = meta
+        let age = meta
             .modified()
             .ok()
-            .and_then(|m| SystemTime::now().duration_since(m).ok())
-            .is_some_and(|age| age >= self.settle);
+            .and_then(|m| SystemTime::now().duration_since(m).ok());
+        let settled = Settled {
+            settled: age.is_some_and(|age| age >= self.settle),
+            abandoned: age.is_some_and(|age| age >= self.settle.max(ABANDONED)),
+        };
         let columns = match self.format {
-            Format::Csv => match self.csv_columns(&mut file, batch, settled)? {
+            Format::Csv => match self.csv_columns(&mut file, batch, settled.settled)? {
                 Some(c) => Some(c),
                 None => {
                     self.summary.notes.push(format!(
@@ -107,6 +110,9 @@ impl FileReader<'_> {
                 .read_to_end(&mut buf)
                 .map_err(io)?;
             eof = n == 0;
+            if std::mem::take(&mut self.state.open_line) {
+                self.end_open_line(&mut buf);
+            }
             let complete = match memchr::memrchr(b'\n', &buf) {
                 Some(i) => i + 1,
                 None => 0,
@@ -148,29 +154,58 @@ impl FileReader<'_> {
         Ok(())
     }
 
-    /// A last line without its newline: read it if it is certainly complete.
+    /// The first bytes read after a last line that was read without its newline: the
+    /// newline the writer adds ends that line (it is no line of its own); anything else
+    /// continues it, so it keeps that line's number.
+    fn end_open_line(&mut self, buf: &mut Vec<u8>) {
+        let eol = if buf.starts_with(b"\r\n") {
+            2
+        } else if buf.starts_with(b"\n") {
+            1
+        } else {
+            0
+        };
+        if eol > 0 {
+            buf.drain(..eol);
+            self.state.offset += eol as u64;
+        } else if !buf.is_empty() {
+            self.state.line = self.state.line.saturating_sub(1);
+        } else {
+            self.state.open_line = true;
+        }
+    }
+
+    /// A last line without its newline: read it if it is certainly complete. One cut inside
+    /// a UTF-8 character, a JSON object not closed yet, a CSV record that does not parse or
+    /// lacks columns, waits for the rest, until the file is abandoned.
     fn last_line(
         &mut self,
         tail: &[u8],
         columns: Option<Columns>,
-        settled: bool,
+        settled: Settled,
         batch: &mut Batch,
     ) {
         let line_no = self.state.line + 1;
-        let complete = match self.format {
-            // A JSON object cannot be the prefix of a longer valid line: if it parses to its
-            // end, it is complete; if it ends early, the writer is still writing it.
-            Format::JsonLines => match std::str::from_utf8(tail) {
-                Ok(text) => !matches!(
-                    serde_json::from_str::<serde::de::IgnoredAny>(text),
-                    Err(e) if e.is_eof()
-                ),
-                Err(_) => settled,
-            },
-            Format::Csv => settled,
-        };
+        let complete = settled.abandoned
+            || match std::str::from_utf8(tail) {
+                // Cut inside a character: surely more to come.
+                Err(e) if e.error_len().is_none() => false,
+                // Bytes that are no UTF-8 whatever follows: bad once settled.
+                Err(_) => settled.settled,
+                Ok(text) => match columns {
+                    // A JSON object cannot be the prefix of a longer valid line: if it
+                    // parses to its end, it is complete; if it ends early, the writer is
+                    // still writing it. Any other error is there whatever follows.
+                    None => !matches!(
+                        serde_json::from_str::<serde::de::IgnoredAny>(text),
+                        Err(e) if e.is_eof()
+                    ),
+                    Some(cols) => settled.settled && csv_complete(text, cols),
+                },
+            };
         if complete {
             self.take_lines(tail, columns, batch);
+            self.state.open_line = true;
         } else {
             self.summary.notes.push(format!(
                 "{}:{}: the last line has no newline yet; it will be read once it is complete",
@@ -330,6 +365,25 @@ impl FileReader<'_> {
                 });
         }
     }
+}
+
+/// How long a file must stay unchanged before a last line without its newline that does
+/// not look complete is read as it is (and kept aside if it is bad).
+pub(super) const ABANDONED: Duration = Duration::from_secs(24 * 3600);
+
+/// How long the file has stayed unchanged: `settle` or more, `ABANDONED` or more.
+#[derive(Clone, Copy)]
+struct Settled {
+    settled: bool,
+    abandoned: bool,
+}
+
+/// Whether a CSV line without its newline looks whole: every column of the header, and a
+/// record that parses into an event (a cut line may still lack a column, or a quote).
+fn csv_complete(text: &str, cols: Columns) -> bool {
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    split_csv_record(text).is_some_and(|r| r.len() >= cols.count)
+        && push_csv(&mut Batch::default(), text, cols).is_ok()
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {

@@ -7,9 +7,12 @@
 //! name is read again from its start (duplicates are stored once by the store).
 //!
 //! A line is read once it ends with a newline. A last line without one is read when it is
-//! a complete JSON object (JSON Lines), or once the file has not changed for `settle`
-//! (CSV, whose half-written line can look complete); until then the collection says it
-//! is waiting for it.
+//! a complete JSON object (JSON Lines), or a CSV record of every column that parses, once
+//! the file has not changed for `settle` (a half-written CSV line can look complete); a
+//! last line cut inside a UTF-8 character, or one that does not parse yet, waits for its
+//! writer, however long it pauses, and the collection says it is waiting for it. Only when
+//! the file has not changed for a day (`ABANDONED`, or `settle` if longer) is such a line
+//! read as it is, and kept aside if it is bad: nothing waits for ever unseen.
 
 mod file;
 mod line;
@@ -105,6 +108,10 @@ pub struct FileState {
     /// SHA-256 (hex) of the first `head_len` bytes.
     head: String,
     head_len: u64,
+    /// The last line read had no newline (it was complete without one): a newline the
+    /// writer adds after it ends that line, and is no line of its own.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    open_line: bool,
 }
 
 pub struct SpoolCollector {
@@ -140,7 +147,8 @@ impl Collector for SpoolCollector {
         mut cur: Cursor,
         sink: &mut Delivery<'_, Cursor>,
     ) -> Result<Summary, CollectError> {
-        let files = crate::list_files(&self.config.path, &["jsonl", "csv"])?;
+        let listing = crate::list_files(&self.config.path, &["jsonl", "csv"])?;
+        let (files, listing_notes) = (listing.files, listing.notes);
         // Forget files that are gone, so that the cursor stays small; one that comes back
         // is read again and its duplicates are stored once.
         let before = cur.files.len();
@@ -165,7 +173,7 @@ impl Collector for SpoolCollector {
         let ahead = ReadAhead::default();
         let accept = sink.window();
         let (settle, batch_events) = (self.config.settle.0, self.batch_events);
-        std::thread::scope(|scope| {
+        let result = std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| {
                     loop {
@@ -198,6 +206,10 @@ impl Collector for SpoolCollector {
             ahead.took(0, true);
             drop(receivers);
             result
+        });
+        result.map(|mut summary| {
+            summary.notes.splice(0..0, listing_notes);
+            summary
         })
     }
 }

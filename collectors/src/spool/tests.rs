@@ -232,3 +232,137 @@ fn csv_record_splitting() {
     assert!(split_csv_record("a,\"b").is_none());
     assert!(split_csv_record("\"a\"b").is_none());
 }
+
+const CSV_HEAD: &str = "ts,event,tenant,agent,place,groups,media\n";
+
+fn settled_now(dir: &Path) -> SpoolCollector {
+    let mut c = collector(dir);
+    c.config.settle = HumanDuration(Duration::ZERO);
+    c
+}
+
+fn age(path: &Path, by: Duration) {
+    let f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - by).unwrap();
+}
+
+/// Issue 12 #10: a line cut inside a UTF-8 character was taken as complete, both halves
+/// kept aside, the event lost.
+#[test]
+fn a_last_line_cut_inside_a_character_waits_for_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.jsonl");
+    let line = r#"{"ts":"2026-10-25T00:30:00Z","event":"login","tenant":"acme","agent":"Jürgen"}"#;
+    let cut = line.find('ü').unwrap() + 1; // the first byte of 'ü' only
+    std::fs::write(&p, &line.as_bytes()[..cut]).unwrap();
+    for mut c in [collector(dir.path()), settled_now(dir.path())] {
+        let (sink, summary) = run(&mut c, None);
+        assert!(sink.events().is_empty() && sink.rejects().is_empty());
+        assert!(summary.notes[0].contains("a.jsonl:1: the last line has no newline yet"));
+    }
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    f.write_all(&line.as_bytes()[cut..]).unwrap();
+    f.write_all(b"\n").unwrap();
+    let (sink, _) = run(&mut settled_now(dir.path()), None);
+    assert_eq!(sink.events().len(), 1);
+    assert_eq!(sink.events()[0].3, "Jürgen");
+    assert!(sink.rejects().is_empty());
+}
+
+/// Issue 12 #10: a CSV writer that paused longer than `settle` mid-line had both halves
+/// of its line kept aside.
+#[test]
+fn a_csv_line_paused_mid_line_past_settle_waits_for_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("e.csv");
+    let whole = "2026-10-25T00:30:00Z,login,acme,x,,\"G1;G2\",voice";
+    for cut in ["2026-10-25T00:30:00Z,login,ac", "2026-10-25T00:30:00Z,login,acme,x,,\"G1;"] {
+        std::fs::write(&p, format!("{CSV_HEAD}{cut}")).unwrap();
+        let mut c = settled_now(dir.path());
+        let (sink, summary) = run(&mut c, None);
+        assert!(sink.events().is_empty(), "{cut}");
+        assert!(sink.rejects().is_empty(), "{cut}: {:?}", sink.rejects());
+        assert!(summary.notes[0].contains("e.csv:2: the last line has no newline yet"));
+        // The rest comes: one event, nothing kept aside.
+        std::fs::write(&p, format!("{CSV_HEAD}{whole}\n")).unwrap();
+        let (more, _) = run(&mut c, sink.cursor.as_deref());
+        assert_eq!(more.events().len(), 1, "{cut}");
+        assert!(more.rejects().is_empty());
+    }
+}
+
+/// A bad last line without its newline in a file nobody writes any more is kept aside,
+/// not waited for for ever.
+#[test]
+fn a_bad_last_line_of_an_abandoned_file_is_kept_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("e.csv");
+    std::fs::write(&p, format!("{CSV_HEAD}2026-10-25T00:30:00Z,login,ac")).unwrap();
+    age(&p, Duration::from_secs(2 * 24 * 3600));
+    let (sink, _) = run(&mut settled_now(dir.path()), None);
+    let rejects = sink.rejects();
+    assert_eq!(rejects.len(), 1, "{rejects:?}");
+    assert_eq!(rejects[0].line, 2);
+}
+
+/// Issue 12 (low): after a last line read without its newline, the newline that follows
+/// made every later rejected line's number one too high.
+#[test]
+fn line_numbers_stay_true_after_a_last_line_without_newline() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.jsonl");
+    std::fs::write(&p, L1).unwrap();
+    let mut c = collector(dir.path());
+    let (sink, _) = run(&mut c, None);
+    assert_eq!(sink.events().len(), 1, "a complete JSON object is read at once");
+    let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+    write!(f, "\nnot json\n{L2}\n").unwrap();
+    let (more, _) = run(&mut c, sink.cursor.as_deref());
+    assert_eq!(more.events().len(), 1);
+    let rejects = more.rejects();
+    assert_eq!(rejects.len(), 1);
+    assert_eq!(rejects[0].line, 2, "'not json' is the file's second line");
+    // CRLF files too.
+    let q = dir.path().join("b.jsonl");
+    std::fs::write(&q, L1).unwrap();
+    let (sink, _) = run(&mut c, None);
+    let mut f = std::fs::OpenOptions::new().append(true).open(&q).unwrap();
+    write!(f, "\r\nnot json\r\n").unwrap();
+    let (more, _) = run(&mut c, sink.cursor.as_deref());
+    let b: Vec<_> = more.rejects().into_iter().filter(|r| r.source == "b.jsonl").collect();
+    assert_eq!(b[0].line, 2);
+}
+
+#[cfg(unix)]
+#[test]
+fn symbolic_links_are_followed_once_and_broken_ones_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("real.jsonl"), format!("{L1}\n")).unwrap();
+    std::fs::write(dir.path().join("a.jsonl"), format!("{L2}\n")).unwrap();
+    let link = |target: &Path, name: &str| {
+        std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap()
+    };
+    link(&outside.path().join("real.jsonl"), "linked.jsonl");
+    link(&dir.path().join("a.jsonl"), "also-a.jsonl");
+    link(&dir.path().join("gone.jsonl"), "broken.jsonl");
+    let (sink, summary) = run(&mut collector(dir.path()), None);
+    let kinds: Vec<_> = sink.events().iter().map(|e| e.1).collect();
+    assert_eq!(kinds, ["logout", "login"], "a.jsonl, then linked.jsonl; a.jsonl once");
+    let notes = summary.notes.join("\n");
+    assert!(notes.contains("also-a.jsonl is a link to a.jsonl"), "{notes}");
+    assert!(notes.contains("broken.jsonl is a link to nothing"), "{notes}");
+}
+
+#[test]
+fn a_spool_path_that_is_a_file_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("events.jsonl");
+    std::fs::write(&p, format!("{L1}\n")).unwrap();
+    let mut c = collector(&p);
+    let err = AnyCollector::collect(&mut c, None, &mut VecSink::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("is a file, not a folder"), "{err}");
+    assert!(crate::folder_warnings(&p)[0].contains("is a file, not a folder"));
+}
