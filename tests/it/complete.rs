@@ -280,3 +280,60 @@ fn a_collector_that_never_collected_makes_reports_and_bills_incomplete() {
     assert!(run(site.path(), &["collect", "--once"]).0 == 0);
     assert!(report(&site, &[]).0 == 0);
 }
+
+/// Issue 12 (low): after an interrupted first rollup, `report` claimed that the time zone
+/// or the items had changed. Now it says what is true: days of the report are not rolled
+/// up yet; and the next rollup completes them.
+#[test]
+fn an_interrupted_first_rollup_leaves_an_incomplete_report_not_a_changed_configuration() {
+    let site = Site::simple("UTC");
+    let mut events = Vec::new();
+    for day in ["2026-01-05", "2026-01-06", "2026-01-07"] {
+        events.push(ev(
+            &format!("{day}T09:00:00Z"),
+            "login",
+            "a",
+            "x",
+            &["voice"],
+            &[],
+        ));
+        events.push(ev(
+            &format!("{day}T10:00:00Z"),
+            "logout",
+            "a",
+            "x",
+            &[],
+            &[],
+        ));
+    }
+    site.spool("a.jsonl", &lines(&events));
+    assert_eq!(run(site.path(), &["collect", "--once"]).0, 0);
+    // The first rollup stops (as if killed) after its first day is stored.
+    let config = site.config();
+    let cut = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut store = seatmeter_store::open(&config.store).unwrap();
+        seatmeter::rollup::Rollup::new(store.as_mut(), &config)
+            .run(seatmeter::rollup::Days::Changed, &mut |_| panic!("killed"))
+            .unwrap();
+    }));
+    assert!(cut.is_err());
+    let week = [
+        "report",
+        "--scope",
+        "system",
+        "--granularity",
+        "daily",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-07",
+    ];
+    let (code, _, err) = run(site.path(), &week);
+    assert_eq!(code, 1, "{err}");
+    assert!(!err.contains("changed since the last rollup"), "{err}");
+    assert!(err.contains("run `seatmeter rollup`"), "{err}");
+    assert_eq!(run(site.path(), &["rollup"]).0, 0);
+    let (code, csv, err) = run(site.path(), &week);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(csv.lines().count(), 1 + 3 * 2, "three days of two items: {csv}");
+}
