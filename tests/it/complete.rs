@@ -335,5 +335,9 @@ fn an_interrupted_first_rollup_leaves_an_incomplete_report_not_a_changed_configu
     assert_eq!(run(site.path(), &["rollup"]).0, 0);
     let (code, csv, err) = run(site.path(), &week);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(csv.lines().count(), 1 + 3 * 2, "three days of two items: {csv}");
+    assert_eq!(
+        csv.lines().count(),
+        1 + 3 * 2,
+        "three days of two items: {csv}"
+    );
 }
