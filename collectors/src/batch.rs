@@ -171,6 +171,9 @@ pub struct Reject {
     /// first lines, or of the snapshot document (empty: the source's name). The same
     /// text at the same line of the same origin is one rejected line, stored once.
     pub origin: String,
+    /// The tenant the line names, when it can be read from it (a tenant's documents list
+    /// its own rejected lines only); None when the line names none that can be read.
+    pub tenant: Option<String>,
 }
 
 impl Reject {
@@ -189,6 +192,7 @@ impl Reject {
             reason: clean(&reason.into()),
             text: clean(&text[..cut]),
             origin: String::new(),
+            tenant: None,
         }
     }
 }

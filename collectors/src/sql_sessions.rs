@@ -299,8 +299,26 @@ fn instant(row: &PgRow, name: &str) -> Result<Option<String>, String> {
     })
 }
 
-/// Turns one row into its events, or keeps it aside with its key and why.
+/// Turns one row into its events, or keeps it aside with its key and why; a row kept
+/// aside carries the tenant it names (`default` when none), so that tenant's documents
+/// list it.
 fn take_row(row: &PgRow, source: &str, batch: &mut Batch) {
+    let kept = batch.rejects.len();
+    take_row_events(row, source, batch);
+    if batch.rejects.len() > kept {
+        let tenant = match text(row, "tenant") {
+            Ok(Some(t)) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            Ok(_) => Some(crate::batch::DEFAULT_TENANT.to_string()),
+            Err(_) => None,
+        }
+        .filter(|t| crate::batch::check_name("tenant", t).is_ok());
+        for r in &mut batch.rejects[kept..] {
+            r.tenant = tenant.clone();
+        }
+    }
+}
+
+fn take_row_events(row: &PgRow, source: &str, batch: &mut Batch) {
     let key: i64 = row.try_get("key").unwrap_or(0);
     let line = key.max(0) as u64;
     let fields = (|| -> Result<_, String> {

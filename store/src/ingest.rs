@@ -226,7 +226,17 @@ pub(crate) fn ingest<D: Dialect>(
             } else {
                 &r.origin
             };
-            params![collector, &r.source, r.line, &r.reason, &r.text, at, origin].to_vec()
+            params![
+                collector,
+                &r.source,
+                r.line,
+                &r.reason,
+                &r.text,
+                at,
+                origin,
+                r.tenant.as_deref()
+            ]
+            .to_vec()
         })
         .collect();
     stats.rejects = d.insert_rows(

@@ -304,6 +304,8 @@ pub struct StoredReject {
     pub reason: String,
     pub text: String,
     pub at: Nanos,
+    /// The tenant the line names, when it can be read from it.
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -412,6 +414,13 @@ pub trait Store: Send {
     fn snapshot_agents(&mut self, id: u32) -> Result<Vec<SnapshotAgentRow>, StoreError>;
 
     fn rejects(&mut self, limit: Option<u64>) -> Result<Vec<StoredReject>, StoreError>;
+
+    /// The first `limit` lines kept aside that name `tenant`, and how many there are.
+    fn tenant_rejects(
+        &mut self,
+        tenant: &str,
+        limit: u64,
+    ) -> Result<(Vec<StoredReject>, u64), StoreError>;
 
     // --- rollup ---------------------------------------------------------------------
 

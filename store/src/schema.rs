@@ -57,6 +57,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("text", Text),
             ("at", Int),
             ("origin", Text),
+            ("tenant", Text),
         ],
     ),
     (

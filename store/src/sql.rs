@@ -253,23 +253,35 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     fn rejects(&mut self, limit: Option<u64>) -> Result<Vec<StoredReject>, StoreError> {
-        self.d
-            .query(
-                "SELECT collector, source, line, reason, text, at FROM reject ORDER BY id LIMIT $1",
-                params![limit.unwrap_or(i64::MAX as u64)],
+        let rows = self.d.query(
+            "SELECT collector, source, line, reason, text, at, tenant FROM reject ORDER BY id LIMIT $1",
+            params![limit.unwrap_or(i64::MAX as u64)],
+        )?;
+        rows.iter().map(stored_reject).collect()
+    }
+
+    fn tenant_rejects(
+        &mut self,
+        tenant: &str,
+        limit: u64,
+    ) -> Result<(Vec<StoredReject>, u64), StoreError> {
+        let rows = self.d.query(
+            "SELECT collector, source, line, reason, text, at, tenant FROM reject WHERE tenant = $1 ORDER BY id LIMIT $2",
+            params![tenant, limit],
+        )?;
+        let total = self
+            .d
+            .query_row(
+                "SELECT count(*) FROM reject WHERE tenant = $1",
+                params![tenant],
             )?
-            .iter()
-            .map(|r| {
-                Ok(StoredReject {
-                    collector: r.text(0)?,
-                    source: r.text(1)?,
-                    line: r.u64(2)?,
-                    reason: r.text(3)?,
-                    text: r.text(4)?,
-                    at: r.i64(5)?,
-                })
-            })
-            .collect()
+            .map(|r| r.u64(0))
+            .transpose()?
+            .unwrap_or(0);
+        Ok((
+            rows.iter().map(stored_reject).collect::<Result<_, _>>()?,
+            total,
+        ))
     }
 
     fn dirty_days(&mut self) -> Result<(Vec<i64>, u64), StoreError> {
@@ -542,4 +554,16 @@ fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecord>)> {
         out[i].1.push(s);
     }
     out
+}
+
+fn stored_reject(r: &Row) -> Result<StoredReject, StoreError> {
+    Ok(StoredReject {
+        collector: r.text(0)?,
+        source: r.text(1)?,
+        line: r.u64(2)?,
+        reason: r.text(3)?,
+        text: r.text(4)?,
+        at: r.i64(5)?,
+        tenant: r.opt_text(6)?,
+    })
 }

@@ -12,6 +12,7 @@ use crate::schema::Kind;
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_init.sql"),
     include_str!("../../migrations/sqlite/0002_reject_identity.sql"),
+    include_str!("../../migrations/sqlite/0003_reject_tenant.sql"),
 ];
 
 pub(crate) struct SqliteDialect {

@@ -153,8 +153,12 @@ fn events_are_stored_once_with_their_cursor() {
             (DAY1_LATER, "login", "acme", "y", "chat", ""),
         ]);
         again.rejects.push(Reject::new("a.jsonl", 7, "bad", "{"));
+        again.rejects.push(Reject {
+            tenant: Some("acme".into()),
+            ..Reject::new("a.jsonl", 8, "bad", "{\"tenant\":\"acme\"")
+        });
         let st = s.ingest("events", "spool", &again, "c2").unwrap();
-        assert_eq!((st.events, st.duplicates, st.rejects), (1, 2, 1));
+        assert_eq!((st.events, st.duplicates, st.rejects), (1, 2, 2));
         assert_eq!(s.cursor("events").unwrap().as_deref(), Some("c2"));
         let day = t(DAY1).div_euclid(seatmeter_core::time::NANOS_PER_DAY);
         let mut evs = s.events_on_utc_day(day).unwrap();
@@ -163,13 +167,18 @@ fn events_are_stored_once_with_their_cursor() {
         assert!(evs.windows(2).all(|w| w[0].seq < w[1].seq), "receive order");
         assert_eq!(s.event_span().unwrap(), Some((t(DAY1), t(DAY2))));
         let rejects = s.rejects(None).unwrap();
-        assert_eq!(rejects.len(), 1);
+        assert_eq!(rejects.len(), 2);
         assert_eq!(
             (rejects[0].source.as_str(), rejects[0].line),
             ("a.jsonl", 7)
         );
+        // A tenant's own rejected lines, and how many there are.
+        let (own, total) = s.tenant_rejects("acme", 10).unwrap();
+        assert_eq!((own.len(), total), (1, 1));
+        assert_eq!((own[0].line, own[0].tenant.as_deref()), (8, Some("acme")));
+        assert_eq!(s.tenant_rejects("beta", 10).unwrap().1, 0);
         let status = s.status().unwrap();
-        assert_eq!((status.events, status.rejects, status.tenants), (4, 1, 2));
+        assert_eq!((status.events, status.rejects, status.tenants), (4, 2, 2));
         assert_eq!(status.agents, 3, "x of acme, x of beta, y of acme");
         assert_eq!(status.collectors[0].events, 4);
         assert_eq!(status.collectors[0].duplicates, 3);

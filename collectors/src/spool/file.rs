@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
-use super::line::{Columns, push_csv, push_json, split_csv_record};
+use super::line::{Columns, push_csv, push_json, split_csv_record, tenant_of};
 use super::{CSV_HEADER, FileState, Format, HEAD_BYTES, READ_BLOCK};
 use crate::batch::{Batch, Reject};
 use crate::{CollectError, Summary};
@@ -357,12 +357,11 @@ impl FileReader<'_> {
             }
         };
         if let Err((reason, text)) = result {
-            batch
-                .rejects
-                .push(Reject {
-                    origin: self.origin(),
-                    ..Reject::new(self.name, line_no, reason, &text)
-                });
+            batch.rejects.push(Reject {
+                origin: self.origin(),
+                tenant: tenant_of(&text, columns),
+                ..Reject::new(self.name, line_no, reason, &text)
+            });
         }
     }
 }

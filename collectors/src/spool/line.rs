@@ -76,6 +76,32 @@ pub(super) fn push_csv(batch: &mut Batch, text: &str, cols: Columns) -> Result<(
     batch.push(&fields)
 }
 
+/// The tenant a line that was kept aside names, when it can be read: its `tenant` field,
+/// or `default` when the line is readable and names none (as an event of it would have
+/// been counted). None when the line cannot be split into fields, or the name is one the
+/// store refuses; such a line is listed to the site operator only.
+pub(super) fn tenant_of(text: &str, columns: Option<Columns>) -> Option<String> {
+    let named: Option<String> = match columns {
+        None => {
+            let v: serde_json::Value = serde_json::from_str(text).ok()?;
+            match v.as_object()?.get("tenant") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(t) => Some(t.as_str()?.to_string()),
+            }
+        }
+        Some(cols) => {
+            let record = split_csv_record(text)?;
+            cols.idx[2].and_then(|i| record.get(i).map(|t| t.to_string()))
+        }
+    };
+    let tenant = match named.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => t.to_string(),
+        _ => crate::batch::DEFAULT_TENANT.to_string(),
+    };
+    crate::batch::check_name("tenant", &tenant).ok()?;
+    Some(tenant)
+}
+
 /// Splits one CSV record (RFC 4180: fields separated by commas, optionally quoted, with
 /// `""` for a quote inside quotes). Returns None on an unterminated quote. Fields borrow
 /// from the line unless they were quoted; up to 8 fields need no allocation.

@@ -85,6 +85,45 @@ fn bad_lines_are_kept_aside_with_file_and_line() {
     assert!(rejects[1].starts_with("a.jsonl:3: unknown event \"sign-in\""));
     assert_eq!(rejects[2], "a.jsonl:4: missing agent");
     assert_eq!(rejects[3], "a.jsonl:5: truncated JSON line");
+    // Lines that name no tenant belong to `default`; a truncated line to nobody.
+    let tenants: Vec<_> = sink.rejects().iter().map(|r| r.tenant.clone()).collect();
+    let default = Some("default".to_string());
+    assert_eq!(tenants, [default.clone(), default.clone(), default, None]);
+}
+
+#[test]
+fn a_line_kept_aside_carries_the_tenant_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = [
+        r#"{"ts":"yesterday","event":"login","tenant":"acme","agent":"a"}"#,
+        r#"{"ts":"yesterday","event":"login","tenant":"be\u0000ta","agent":"a"}"#,
+        r#"{"ts":"yesterday","event":"login","tenant":7,"agent":"a"}"#,
+    ]
+    .join("\n");
+    std::fs::write(dir.path().join("a.jsonl"), json + "\n").unwrap();
+    std::fs::write(
+        dir.path().join("b.csv"),
+        "ts,event,tenant,agent\nyesterday,login,globex,b\n\"open,login,globex,b\n",
+    )
+    .unwrap();
+    let (sink, _) = run(&mut collector(dir.path()), None);
+    let mut got: Vec<_> = sink
+        .rejects()
+        .iter()
+        .map(|r| (r.source.clone(), r.line, r.tenant.clone()))
+        .collect();
+    got.sort();
+    let t = |s: &str| Some(s.to_string());
+    assert_eq!(
+        got,
+        [
+            ("a.jsonl".into(), 1, t("acme")),
+            ("a.jsonl".into(), 2, None), // a name the store refuses is no tenant's
+            ("a.jsonl".into(), 3, None),
+            ("b.csv".into(), 2, t("globex")),
+            ("b.csv".into(), 3, None), // fields cannot be told apart
+        ]
+    );
 }
 
 #[test]
