@@ -117,7 +117,7 @@ impl Collector for ConfigXmlCollector {
                 // one rejected file.
                 Err(reject) => batch.rejects.push(Reject {
                     origin: format!("xml:{hex}"),
-                    ..reject
+                    ..*reject
                 }),
             }
             seen.insert(name, hex);
@@ -156,7 +156,13 @@ impl Lines<'_> {
 }
 
 /// Parses one snapshot document, interning its strings in `batch`.
-pub fn parse_snapshot(name: &str, bytes: &[u8], batch: &mut Batch) -> Result<Snapshot, Reject> {
+/// A document that cannot be read is one rejected line (boxed: a snapshot is returned far
+/// more often than an error).
+pub fn parse_snapshot(
+    name: &str,
+    bytes: &[u8],
+    batch: &mut Batch,
+) -> Result<Snapshot, Box<Reject>> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         Reject::new(
             name,
@@ -211,12 +217,12 @@ pub fn parse_snapshot(name: &str, bytes: &[u8], batch: &mut Batch) -> Result<Sna
         }
     }
     if let Some(open) = doc.stack.last() {
-        return Err(Reject::new(
+        return Err(Box::new(Reject::new(
             name,
             line_of(bytes, bytes.len() as u64),
             format!("not well-formed XML: <{open}> is not closed"),
             "",
-        ));
+        )));
     }
     let taken = doc
         .taken
@@ -342,7 +348,7 @@ mod tests {
     use super::*;
     use crate::testutil::VecSink;
 
-    fn parse(xml: &str) -> Result<(Snapshot, Batch), Reject> {
+    fn parse(xml: &str) -> Result<(Snapshot, Batch), Box<Reject>> {
         let mut b = Batch::new();
         parse_snapshot("s.xml", xml.as_bytes(), &mut b).map(|s| (s, b))
     }
