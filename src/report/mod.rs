@@ -158,6 +158,14 @@ pub struct Outcome {
     /// With [`Reporter::with_peak_times`]: per scope id and item index, the peak over the
     /// report's periods and the 10-minute period in which it was first reached.
     pub peak_at: Vec<PeakAt>,
+    /// Who the report is for (see [`Reporter::audience`]).
+    pub audience: Audience,
+    /// Whether tenant and group rows compare with tenant grants rather than the site's
+    /// license (see [`Reporter::run`]).
+    pub tenant_grants: bool,
+    /// For a tenant's document with tenant grants: its grants per measure and day of the
+    /// report (its own entitlement, which its document shows instead of the site's).
+    pub own_grants: Vec<Vec<Option<Entitled>>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -167,6 +175,39 @@ pub struct PeakAt {
     pub peak: u64,
     /// `start – end` of the 10-minute period, local time; None when the peak is 0.
     pub period: Option<String>,
+}
+
+/// Who a document is for (docs/SEMANTICS.md, "Tenant documents"): the site operator, or
+/// one tenant — a tenant report narrowed to it, or a group report narrowed to it or to one
+/// of its groups. A tenant's document holds its own data only.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Audience {
+    #[default]
+    Site,
+    Tenant(String),
+}
+
+impl Audience {
+    pub fn tenant(&self) -> Option<&str> {
+        match self {
+            Audience::Site => None,
+            Audience::Tenant(t) => Some(t),
+        }
+    }
+}
+
+/// The file name of a configured path: what a tenant's document names a file by (with its
+/// SHA-256), never the server's path.
+pub fn file_name(path: &std::path::Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
+
+/// A collector as a tenant's document names it: by its kind and place in the
+/// configuration, since the site's names for its collectors are the operator's.
+pub fn collector_label(index: usize, kind: &str) -> String {
+    format!("collector {} ({kind})", index + 1)
 }
 
 /// The values of one item on one day in one scope.
@@ -275,14 +316,34 @@ impl<'a> Reporter<'a> {
             return Ok(&self.outcome.gaps);
         }
         let mut gaps = Vec::new();
-        for e in &self.outcome.license_errors {
-            gaps.push(format!(
-                "license file not used: {e}; the entitlement of its features is not known, so their over-use is not judged"
-            ));
+        let audience = self.audience(req);
+        let tenant_view = audience.tenant().is_some();
+        // A tenant judged by its grants is not judged by the site's license files.
+        if !(tenant_view && self.tenant_grants()) {
+            for e in &self.outcome.license_errors {
+                let file = match tenant_view {
+                    true => format!(
+                        "{}:{}: {}",
+                        file_name(std::path::Path::new(&e.path)),
+                        e.line,
+                        e.message
+                    ),
+                    false => e.to_string(),
+                };
+                gaps.push(format!(
+                    "license file not used: {file}; the entitlement of its features is not known, so their over-use is not judged"
+                ));
+            }
         }
         if let Some(e) = &self.outcome.entitlement_error {
+            let mut e = e.clone();
+            if tenant_view {
+                for p in &self.config.entitlement_files {
+                    e = e.replace(&p.display().to_string(), &file_name(p));
+                }
+            }
             gaps.push(format!(
-                "entitlement file not used: {e}; entitlements are those of the license files alone"
+                "entitlement file not used: {e}; system rows compare with the license files alone, and tenant and group rows have no entitlement"
             ));
         }
         let (d_lo, d_hi) = day_range(req);
@@ -312,7 +373,7 @@ impl<'a> Reporter<'a> {
                 gaps.push("the last rollup did not finish: run `seatmeter rollup`".into());
             }
         }
-        gaps.extend(self.collector_gaps(d_hi)?);
+        gaps.extend(self.collector_gaps(d_hi, tenant_view)?);
         self.outcome.gaps = gaps;
         self.gaps_of = Some(req.clone());
         Ok(&self.outcome.gaps)
@@ -320,12 +381,16 @@ impl<'a> Reporter<'a> {
 
     /// Collectors that have not collected what the report covers: never, or not since
     /// before the report ends (or, for a report that reaches the present, not recently).
-    fn collector_gaps(&mut self, d_hi: Day) -> Result<Vec<String>, ReportError> {
+    fn collector_gaps(&mut self, d_hi: Day, tenant_view: bool) -> Result<Vec<String>, ReportError> {
         let status = self.store.status()?;
         let end = self.cal.day_start(d_hi + 1);
         let now = seatmeter_core::time::now_nanos();
         let mut out = Vec::new();
-        for c in &self.config.collectors {
+        for (i, c) in self.config.collectors.iter().enumerate() {
+            let named = match tenant_view {
+                true => collector_label(i, c.kind()),
+                false => format!("collector {} ({})", c.name(), c.kind()),
+            };
             let last = status
                 .collectors
                 .iter()
@@ -336,14 +401,10 @@ impl<'a> Reporter<'a> {
             let needed = end.min(now - allowance);
             match last {
                 None => out.push(format!(
-                    "collector {} ({}) has never collected: its data is not in this report; run `seatmeter collect --once`",
-                    c.name(),
-                    c.kind()
+                    "{named} has never collected: its data is not in this report; run `seatmeter collect --once`"
                 )),
                 Some(t) if t < needed => out.push(format!(
-                    "collector {} ({}) last collected at {}, before the report's data ends ({}): what it has collected since is not in this report; run `seatmeter collect --once` and `seatmeter rollup`",
-                    c.name(),
-                    c.kind(),
+                    "{named} last collected at {}, before the report's data ends ({}): what it has collected since is not in this report; run `seatmeter collect --once` and `seatmeter rollup`",
                     self.cal.format(t),
                     self.cal.format(needed)
                 )),
@@ -351,6 +412,35 @@ impl<'a> Reporter<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// Who the document of `req` is for: one tenant when a tenant or group report is
+    /// narrowed by its id to one tenant or to one of its groups; the site otherwise.
+    pub fn audience(&self, req: &Request) -> Audience {
+        let Some(id) = &req.id else {
+            return Audience::Site;
+        };
+        match req.scope {
+            ScopeKind::System => Audience::Site,
+            ScopeKind::Tenant => Audience::Tenant(id.clone()),
+            ScopeKind::Group => {
+                let of_group = (1..self.dims.groups.len())
+                    .find(|&g| self.dims.group_label(g as u32) == *id)
+                    .map(|g| self.dims.tenants[self.dims.groups[g].0 as usize].clone());
+                Audience::Tenant(of_group.unwrap_or_else(|| {
+                    id.split_once('/')
+                        .map_or(id.as_str(), |(t, _)| t)
+                        .to_string()
+                }))
+            }
+        }
+    }
+
+    /// Whether tenant and group rows compare with tenant grants: when an entitlement file
+    /// grants anything to a tenant, or when an entitlement file could not be read (then
+    /// the grants are not known, and those rows have no entitlement rather than the site's).
+    pub fn tenant_grants(&self) -> bool {
+        self.ents.has_tenants() || self.outcome.entitlement_error.is_some()
     }
 
     /// The most rows `req` can have: its scopes × measures × periods.
@@ -435,13 +525,27 @@ impl<'a> Reporter<'a> {
             self.peak_times || matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
         let items = &measures_of(self.config, req.scope);
         let system_ent = self.system_entitlement(items.len(), d_lo, d_hi);
-        // With tenant grants, tenant rows compare with the tenant's own.
-        let per_tenant = req.scope == ScopeKind::Tenant && self.ents.has_tenants();
+        // With tenant grants, tenant rows compare with the tenant's own, and group rows
+        // with their tenant's (a group holds part of its tenant's seats).
+        let per_tenant = req.scope != ScopeKind::System && self.tenant_grants();
+        self.outcome.audience = self.audience(req);
+        self.outcome.tenant_grants = self.tenant_grants();
+        if let (Some(t), true) = (self.outcome.audience.tenant(), self.tenant_grants()) {
+            let n = measures_of(self.config, ScopeKind::Tenant).len();
+            self.outcome.own_grants = self.tenant_entitlement(t, n, d_lo, d_hi);
+        }
         let windows = periods::windows(req.granularity, d_lo, d_hi);
         for (scope, label) in &scopes {
             let tenant_ent;
             let ent = if per_tenant {
-                tenant_ent = self.tenant_entitlement(label, items.len(), d_lo, d_hi);
+                let tenant = match scope.kind {
+                    ScopeKind::Group => {
+                        let t = self.dims.groups[scope.id as usize].0;
+                        self.dims.tenants[t as usize].as_str()
+                    }
+                    _ => label.as_str(),
+                };
+                tenant_ent = self.tenant_entitlement(tenant, items.len(), d_lo, d_hi);
                 &tenant_ent
             } else {
                 &system_ent

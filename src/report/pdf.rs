@@ -6,7 +6,7 @@ use std::io::Write;
 
 use chrono::TimeZone;
 use seatmeter_core::calendar::{self, date_of_day};
-use seatmeter_core::{Calendar, Day, Entitled, Granularity, ScopeKind};
+use seatmeter_core::{Calendar, Day, Entitled, Granularity, Nanos, ScopeKind};
 use seatmeter_reports::Renderer;
 use seatmeter_reports::csv::CsvRenderer;
 use seatmeter_reports::pdf::{
@@ -66,10 +66,24 @@ pub fn build(
     let status = store.status()?;
     let (d_lo, d_hi) = (req.from, req.to);
     let days = store.day_summaries(d_lo, d_hi)?;
-    let coverage = coverage(config, &cal, &status, &days);
-    let licenses = sources(config, &outcome);
-    let entitlement = entitlement_lines(config, &outcome, d_lo, d_hi);
-    let anomalies = anomalies(store, &cal, (d_lo, d_hi), &status, &days, &outcome)?;
+    let (coverage, licenses, entitlement, anomalies) = match outcome.audience.tenant() {
+        None => (
+            coverage(config, &cal, &status, &days),
+            sources(config, &outcome),
+            entitlement_lines(config, &outcome, d_lo, d_hi),
+            anomalies(store, &cal, (d_lo, d_hi), &status, &days, &outcome)?,
+        ),
+        Some(tenant) => {
+            let tenant = tenant.to_string();
+            let view = TenantView::read(store, &cal, req, &tenant, &status, &days)?;
+            (
+                view.coverage(config, &cal, &status),
+                tenant_sources(config, &outcome),
+                tenant_entitlement_lines(config, req, &outcome),
+                view.anomalies(store, &cal, &outcome)?,
+            )
+        }
+    };
     let report = PdfReport {
         site: config.site.clone(),
         scope: Some(req.scope),
@@ -87,6 +101,7 @@ pub fn build(
         anomalies,
         digest,
         gaps: outcome.gaps.clone(),
+        tenant: outcome.audience.tenant().map(str::to_string),
     };
     Ok((report, outcome))
 }
@@ -156,8 +171,8 @@ fn coverage(
         first_event: status.first_event.map(fmt_utc),
         last_event: status.last_event.map(fmt_utc),
         events: days.iter().map(|d| d.events).sum(),
-        sessions: days.iter().map(|d| d.sessions).sum(),
-        snapshots: status.snapshots,
+        sessions: Some(days.iter().map(|d| d.sessions).sum()),
+        snapshots: Some(status.snapshots),
         rolled: match status.rolled {
             Some((a, b)) => format!("{} to {}", Calendar::date_text(a), Calendar::date_text(b)),
             None => "nothing yet".into(),
@@ -316,20 +331,270 @@ fn anomalies(
     })
 }
 
-/// What the license files grant `features` over `from..=to`, as text.
-fn granted(ledger: &Ledger, features: &[entitlement::FeatureRef], from: Day, to: Day) -> String {
+/// What a tenant's document says about the data: from the tenant's own events of the
+/// report's days (read from the stored events; days whose events retention has deleted
+/// are named, not guessed).
+struct TenantView {
+    tenant: String,
+    /// The tenant's id in the store; None when it has no data (a provisioned tenant).
+    id: Option<u32>,
+    events: u64,
+    first: Option<Nanos>,
+    last: Option<Nanos>,
+    /// Local days of the report with an event of the tenant.
+    with_events: std::collections::BTreeSet<Day>,
+    /// Local days of the report whose raw events are no longer stored (retention).
+    purged: Vec<Day>,
+    d_lo: Day,
+    d_hi: Day,
+}
+
+impl TenantView {
+    fn read(
+        store: &mut dyn Store,
+        cal: &Calendar,
+        req: &Request,
+        tenant: &str,
+        status: &StoreStatus,
+        days: &[DaySummary],
+    ) -> Result<TenantView, ReportError> {
+        let dims = store.dimensions()?;
+        let id = dims
+            .tenants
+            .iter()
+            .position(|t| t == tenant)
+            .map(|i| i as u32);
+        let (d_lo, d_hi) = (req.from, req.to);
+        let (start, end) = (cal.day_start(d_lo), cal.day_start(d_hi + 1));
+        // Days that had events when rolled up but whose events are gone: retention.
+        let purged: Vec<Day> = days
+            .iter()
+            .filter(|d| {
+                d.events > 0
+                    && status
+                        .first_event
+                        .is_none_or(|f| cal.day_start(d.day + 1) <= f)
+            })
+            .map(|d| d.day)
+            .collect();
+        let mut view = TenantView {
+            tenant: tenant.to_string(),
+            id,
+            events: 0,
+            first: None,
+            last: None,
+            with_events: Default::default(),
+            purged,
+            d_lo,
+            d_hi,
+        };
+        let Some(id) = id else {
+            return Ok(view);
+        };
+        let n = seatmeter_core::time::NANOS_PER_DAY;
+        for utc_day in start.div_euclid(n)..=(end - 1).div_euclid(n) {
+            for e in store.events_on_utc_day(utc_day)? {
+                let own = dims.agents.get(e.agent as usize).is_some_and(|a| a.0 == id);
+                if !own || e.ts < start || e.ts >= end {
+                    continue;
+                }
+                view.events += 1;
+                view.first = Some(view.first.map_or(e.ts, |f| f.min(e.ts)));
+                view.last = Some(view.last.map_or(e.ts, |l| l.max(e.ts)));
+                view.with_events.insert(cal.day_of(e.ts));
+            }
+        }
+        Ok(view)
+    }
+
+    /// The cover's account of the tenant's data; collectors by kind and place only, with
+    /// no error text (it may name the server's files).
+    fn coverage(&self, config: &Config, cal: &Calendar, status: &StoreStatus) -> Coverage {
+        let in_days =
+            |t: Option<Nanos>| t.map(|t| format!("{} (in the report's days)", cal.format(t)));
+        Coverage {
+            first_event: in_days(self.first),
+            last_event: in_days(self.last),
+            events: self.events,
+            sessions: None,
+            snapshots: None,
+            rolled: match status.rolled {
+                Some((a, b)) => format!("{} to {}", Calendar::date_text(a), Calendar::date_text(b)),
+                None => "nothing yet".into(),
+            },
+            collectors: config
+                .collectors
+                .iter()
+                .enumerate()
+                .map(|(i, c)| CollectorLine {
+                    name: format!("collector {}", i + 1),
+                    kind: c.kind().to_string(),
+                    last_success: status
+                        .collectors
+                        .iter()
+                        .find(|s| s.name == c.name())
+                        .and_then(|s| s.last_success)
+                        .map(|t| cal.format(t)),
+                    last_error: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// The tenant's stray logouts and rejected lines, its days without data, and the
+    /// report's gaps as the tenant may read them.
+    fn anomalies(
+        &self,
+        store: &mut dyn Store,
+        cal: &Calendar,
+        outcome: &Outcome,
+    ) -> Result<Anomalies, ReportError> {
+        let dims = store.dimensions()?;
+        let stray: Vec<_> = store
+            .anomalies(self.d_lo, self.d_hi)?
+            .into_iter()
+            .filter(|(_, a)| {
+                self.id.is_some() && dims.agents.get(a.agent as usize).map(|x| x.0) == self.id
+            })
+            .collect();
+        let stray_logouts = stray
+            .iter()
+            .take(LISTED)
+            .map(|(_, a)| {
+                let agent = dims.agents[a.agent as usize].1.clone();
+                (cal.format(a.ts), self.tenant.clone(), agent)
+            })
+            .collect();
+        let (rejects, rejects_total) = store.tenant_rejects(&self.tenant, LISTED as u64)?;
+        let rejects = rejects
+            .into_iter()
+            .map(|r| {
+                let source = super::file_name(std::path::Path::new(&r.source));
+                format!("{source}:{}: {}", r.line, r.reason)
+            })
+            .collect();
+        let days_without_data = (self.d_lo..=self.d_hi)
+            .filter(|d| !self.with_events.contains(d) && !self.purged.contains(d))
+            .map(Calendar::date_text)
+            .collect();
+        let mut warnings: Vec<String> = outcome
+            .gaps
+            .iter()
+            .filter(|w| !w.starts_with("license file not used"))
+            .cloned()
+            .collect();
+        if let (Some(a), Some(b)) = (self.purged.first(), self.purged.last()) {
+            warnings.push(format!(
+                "the events of {} day(s) from {} to {} are no longer stored (retention): the event counts and days without data above leave them out; the usage rows, from the rollups, include them",
+                self.purged.len(),
+                Calendar::date_text(*a),
+                Calendar::date_text(*b)
+            ));
+        }
+        Ok(Anomalies {
+            stray_logouts,
+            stray_logouts_total: stray.len() as u64,
+            rejects,
+            rejects_total,
+            days_without_data,
+            license_errors: match outcome.tenant_grants {
+                true => Vec::new(),
+                false => outcome
+                    .license_errors
+                    .iter()
+                    .map(|e| {
+                        let file = super::file_name(std::path::Path::new(&e.path));
+                        format!("{file}:{}: {}", e.line, e.message)
+                    })
+                    .collect(),
+            },
+            warnings,
+        })
+    }
+}
+
+/// The files a tenant's entitlement comes from, by file name and SHA-256: the entitlement
+/// files when it is judged by tenant grants, else the license files (the site's license is
+/// then every tenant's entitlement) and the entitlement files.
+fn tenant_sources(config: &Config, outcome: &Outcome) -> Vec<LicenseSource> {
+    let mut out = sources(config, outcome);
+    if outcome.tenant_grants {
+        out.drain(..config.license_files.len());
+    }
+    for (s, p) in out.iter_mut().zip(
+        config
+            .license_files
+            .iter()
+            .skip(if outcome.tenant_grants {
+                config.license_files.len()
+            } else {
+                0
+            })
+            .chain(&config.entitlement_files),
+    ) {
+        s.path = super::file_name(p);
+        if s.error.is_some() {
+            // The reason, without the server's path (it is in the operator's report).
+            s.error = Some("could not be read: this report says so where it matters".into());
+        }
+    }
+    out
+}
+
+/// What a tenant is entitled to over the report's days: its grants (per measure, bundles
+/// included) when it is judged by tenant grants, else the site's license.
+fn tenant_entitlement_lines(
+    config: &Config,
+    req: &Request,
+    outcome: &Outcome,
+) -> Vec<ItemEntitlement> {
+    if !outcome.tenant_grants {
+        return entitlement_lines(config, outcome, req.from, req.to);
+    }
+    let (d_lo, _) = super::periods::day_range(req);
+    super::measures_of(config, ScopeKind::Tenant)
+        .iter()
+        .enumerate()
+        .map(|(ii, m)| {
+            let per_day = outcome.own_grants.get(ii).map(Vec::as_slice).unwrap_or(&[]);
+            let from = (req.from - d_lo).max(0) as usize;
+            let to = ((req.to - d_lo).max(0) as usize + 1).min(per_day.len());
+            let days: Vec<(Day, Option<Entitled>)> = per_day[from.min(to)..to]
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (req.from + i as Day, *e))
+                .collect();
+            ItemEntitlement {
+                item: m.name.clone(),
+                model: match m.model {
+                    Model::Concurrent => "concurrent".into(),
+                    Model::Named => "named".into(),
+                },
+                features: if m.bundle {
+                    "tenant grants (bundle)".into()
+                } else {
+                    "tenant grants".into()
+                },
+                granted: runs_text(&days, "none (no grant to this tenant)"),
+            }
+        })
+        .collect()
+}
+
+/// Per-day entitlements as runs of equal values, as text.
+fn runs_text(days: &[(Day, Option<Entitled>)], none: &str) -> String {
     let mut runs: Vec<(Day, Option<Entitled>)> = Vec::new();
-    for d in from..=to {
-        let e = ledger.entitled(features, date_of_day(d));
+    for &(d, e) in days {
         if runs.last().is_none_or(|r| r.1 != e) {
             runs.push((d, e));
         }
     }
     let text = |e: Option<Entitled>| match e {
-        None => "none (no license line names its features)".to_string(),
+        None => none.to_string(),
         Some(e) => e.to_string(),
     };
     match runs.as_slice() {
+        [] => text(None),
         [(_, e)] => text(*e),
         _ => runs
             .iter()
@@ -337,6 +602,14 @@ fn granted(ledger: &Ledger, features: &[entitlement::FeatureRef], from: Day, to:
             .collect::<Vec<_>>()
             .join("; "),
     }
+}
+
+/// What the license files grant `features` over `from..=to`, as text.
+fn granted(ledger: &Ledger, features: &[entitlement::FeatureRef], from: Day, to: Day) -> String {
+    let days: Vec<(Day, Option<Entitled>)> = (from..=to)
+        .map(|d| (d, ledger.entitled(features, date_of_day(d))))
+        .collect();
+    runs_text(&days, "none (no license line names its features)")
 }
 
 fn section(

@@ -16,4 +16,5 @@ mod service;
 mod service_limits;
 mod sql_sessions;
 mod support;
+mod tenant_boundary;
 mod worked_example;

@@ -9,26 +9,7 @@ use seatmeter_core::Granularity;
 use seatmeter_reports::pdf::period_label;
 use sha2::{Digest, Sha256};
 
-use crate::support::{Site, split};
-
-fn pdftotext(pdf: &Path) -> Option<String> {
-    match Command::new("pdftotext")
-        .args(["-layout", "-enc", "UTF-8"])
-        .arg(pdf)
-        .arg("-")
-        .output()
-    {
-        Ok(o) if o.status.success() => Some(String::from_utf8(o.stdout).unwrap()),
-        Ok(o) => panic!("pdftotext failed: {}", String::from_utf8_lossy(&o.stderr)),
-        Err(_) => {
-            seatmeter_core::testing::skip(
-                "a PDF test",
-                "pdftotext (poppler-utils) is not installed",
-            );
-            None
-        }
-    }
-}
+use crate::support::{Site, pdftotext, split};
 
 fn site() -> Site {
     let site = Site::simple("UTC");

@@ -159,6 +159,27 @@ impl Site {
     }
 }
 
+/// The text of a PDF file by `pdftotext` (Debian's poppler-utils; `.ci/run` installs it):
+/// None, said loudly (and a failure under `CI=true`), when it is not installed.
+pub fn pdftotext(pdf: &Path) -> Option<String> {
+    match std::process::Command::new("pdftotext")
+        .args(["-layout", "-enc", "UTF-8"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(String::from_utf8(o.stdout).unwrap()),
+        Ok(o) => panic!("pdftotext failed: {}", String::from_utf8_lossy(&o.stderr)),
+        Err(_) => {
+            seatmeter_core::testing::skip(
+                "a PDF test",
+                "pdftotext (poppler-utils) is not installed",
+            );
+            None
+        }
+    }
+}
+
 /// Runs the `seatmeter` binary in `dir`, as a user does.
 pub fn seatmeter(dir: &Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_seatmeter"))

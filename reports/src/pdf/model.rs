@@ -29,6 +29,9 @@ pub struct PdfReport {
     /// What makes the numbers incomplete, shown first on the first page; empty when the
     /// report is complete.
     pub gaps: Vec<String>,
+    /// The tenant the document is for, when it is one tenant's: it then holds that
+    /// tenant's data only, and says so on its cover.
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -36,8 +39,10 @@ pub struct Coverage {
     pub first_event: Option<String>,
     pub last_event: Option<String>,
     pub events: u64,
-    pub sessions: u64,
-    pub snapshots: u64,
+    /// None in a tenant's document (sessions are counted for the site).
+    pub sessions: Option<u64>,
+    /// None in a tenant's document (a snapshot lists the whole site).
+    pub snapshots: Option<u64>,
     /// Days of the report that are rolled up, as text.
     pub rolled: String,
     pub collectors: Vec<CollectorLine>,

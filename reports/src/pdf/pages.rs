@@ -47,39 +47,42 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
     c.gap(6.0);
     incomplete(c, r);
     let cov = &r.coverage;
-    kv(
-        c,
-        &[
-            ("Site", r.site.clone()),
-            ("Scope", r.scope_label()),
-            (
-                "Granularity",
-                r.granularity
-                    .map(|g| g.as_str().to_string())
-                    .unwrap_or_default(),
+    let mut pairs = vec![("Site", r.site.clone())];
+    if let Some(t) = &r.tenant {
+        pairs.push((
+            "Prepared for",
+            format!(
+                "tenant {t}: this document holds this tenant's data only (its events, anomalies, rejected lines and entitlement)"
             ),
-            ("Dates", format!("{} to {} (inclusive)", r.from, r.to)),
-            ("Time zone", r.timezone.clone()),
-            (
-                "Generated",
-                format!("{} by {}", r.generated_at, r.generator),
-            ),
-            ("First event", opt(cov.first_event.clone())),
-            ("Last event", opt(cov.last_event.clone())),
-            (
-                "Events, sessions",
-                format!(
-                    "{} events, {} sessions (in the report's days)",
-                    cov.events, cov.sessions
-                ),
-            ),
-            (
-                "Snapshots",
-                format!("{} configuration snapshot(s) stored", cov.snapshots),
-            ),
-            ("Rolled up", cov.rolled.clone()),
-        ],
-    );
+        ));
+    }
+    let events = match cov.sessions {
+        Some(n) => format!("{} events, {n} sessions (in the report's days)", cov.events),
+        None => format!("{} events (in the report's days)", cov.events),
+    };
+    pairs.extend([
+        ("Scope", r.scope_label()),
+        (
+            "Granularity",
+            r.granularity
+                .map(|g| g.as_str().to_string())
+                .unwrap_or_default(),
+        ),
+        ("Dates", format!("{} to {} (inclusive)", r.from, r.to)),
+        ("Time zone", r.timezone.clone()),
+        (
+            "Generated",
+            format!("{} by {}", r.generated_at, r.generator),
+        ),
+        ("First event", opt(cov.first_event.clone())),
+        ("Last event", opt(cov.last_event.clone())),
+        ("Events, sessions", events),
+    ]);
+    if let Some(n) = cov.snapshots {
+        pairs.push(("Snapshots", format!("{n} configuration snapshot(s) stored")));
+    }
+    pairs.push(("Rolled up", cov.rolled.clone()));
+    kv(c, &pairs);
     collectors(c, r);
     entitlement(c, r);
 }
