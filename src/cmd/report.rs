@@ -126,6 +126,15 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
             outcome.over_use.len()
         );
     }
+    if outcome.restated_total > 0 {
+        eprintln!(
+            "note: {} value(s) of this report's days changed after they were first rolled up (late data); reports and bills made before show the old values:",
+            outcome.restated_total
+        );
+        for r in outcome.restated.iter().take(10) {
+            eprintln!("  {r}");
+        }
+    }
     if !outcome.gaps.is_empty() {
         return Ok(super::incomplete());
     }

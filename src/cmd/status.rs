@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use seatmeter::config::Config;
-use seatmeter_core::Calendar;
 use seatmeter_core::time::format_utc;
+use seatmeter_core::{Calendar, Day};
 use seatmeter_store::Store;
 
 use super::Global;
@@ -86,6 +86,26 @@ fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result
             "waiting for the rollup: data of {} UTC day(s)",
             s.pending_days
         )?;
+    }
+    if s.restatements > 0 {
+        // Late data changed days already rolled up: what was reported or billed before.
+        writeln!(
+            out,
+            "\nrestated values: {} (the last at {}): reports and bills made before show the old values; reissue them",
+            s.restatements,
+            when(s.last_restatement)
+        )?;
+        let dims = store.dimensions()?;
+        let cal = Calendar::new(config.timezone);
+        let mut all = store.restatements(Day::MIN, Day::MAX)?;
+        all.sort_by_key(|r| std::cmp::Reverse(r.at));
+        for r in all.iter().take(5) {
+            writeln!(
+                out,
+                "  {}",
+                seatmeter::report::restatement_line(r, &dims, config, &cal)
+            )?;
+        }
     }
     writeln!(out, "\nlines kept aside: {}", s.rejects)?;
     for r in store.rejects(Some(5))? {

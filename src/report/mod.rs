@@ -166,7 +166,16 @@ pub struct Outcome {
     /// For a tenant's document with tenant grants: its grants per measure and day of the
     /// report (its own entitlement, which its document shows instead of the site's).
     pub own_grants: Vec<Vec<Option<Entitled>>>,
+    /// Values of the report's days and scopes that changed after they were first rolled
+    /// up (late data), as text, oldest day first: what a report or bill made before showed
+    /// differently (docs/SEMANTICS.md, "Restatements").
+    pub restated: Vec<String>,
+    /// How many there are (`restated` lists the first [`RESTATED_LISTED`]).
+    pub restated_total: u64,
 }
+
+/// How many restatements a report lists (all are counted).
+pub const RESTATED_LISTED: usize = 200;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeakAt {
@@ -534,6 +543,7 @@ impl<'a> Reporter<'a> {
             let n = measures_of(self.config, ScopeKind::Tenant).len();
             self.outcome.own_grants = self.tenant_entitlement(t, n, d_lo, d_hi);
         }
+        self.restated(req, &scopes)?;
         let windows = periods::windows(req.granularity, d_lo, d_hi);
         for (scope, label) in &scopes {
             let tenant_ent;
@@ -594,6 +604,23 @@ impl<'a> Reporter<'a> {
             }
         }
         Ok(self.outcome)
+    }
+
+    /// The restatements of the report's own days and scopes, into the outcome.
+    fn restated(&mut self, req: &Request, scopes: &[(Scope, String)]) -> Result<(), ReportError> {
+        let labels: HashMap<Scope, &str> = scopes.iter().map(|(s, l)| (*s, l.as_str())).collect();
+        let restated = self.store.restatements(req.from, req.to)?;
+        let own: Vec<_> = restated
+            .iter()
+            .filter(|r| labels.contains_key(&r.scope))
+            .collect();
+        self.outcome.restated_total = own.len() as u64;
+        self.outcome.restated = own
+            .iter()
+            .take(RESTATED_LISTED)
+            .map(|r| restatement_line(r, &self.dims, self.config, &self.cal))
+            .collect();
+        Ok(())
     }
 
     /// Entitlement of each measure on each day of the range: the license files' and the
@@ -702,6 +729,42 @@ impl<'a> Reporter<'a> {
         }
         Ok(out)
     }
+}
+
+/// One restatement as people read it: "2026-10-14 tenant acme, Voice: peak 41 → 43,
+/// enabled 50 → 50 (rolled up again at …)".
+pub fn restatement_line(
+    r: &seatmeter_store::Restatement,
+    dims: &Dimensions,
+    config: &Config,
+    cal: &Calendar,
+) -> String {
+    let scope = match r.scope.kind {
+        ScopeKind::System => "system".to_string(),
+        ScopeKind::Tenant => format!(
+            "tenant {}",
+            dims.tenants
+                .get(r.scope.id as usize)
+                .map_or("?", |t| t.as_str())
+        ),
+        ScopeKind::Group if (r.scope.id as usize) < dims.groups.len() => {
+            format!("group {}", dims.group_label(r.scope.id))
+        }
+        ScopeKind::Group => "group ?".to_string(),
+    };
+    let measures = config.measures();
+    let item = measures
+        .get(r.item as usize)
+        .map_or("?", |m| m.name.as_str());
+    format!(
+        "{} {scope}, {item}: peak {} → {}, enabled {} → {} (rolled up again at {})",
+        Calendar::date_text(r.day),
+        r.old_peak,
+        r.new_peak,
+        r.old_enabled,
+        r.new_enabled,
+        cal.format(r.at)
+    )
 }
 
 /// The rows of one scope, period by period.

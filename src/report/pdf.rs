@@ -328,6 +328,8 @@ fn anomalies(
             .filter(|w| !w.starts_with("license file not used"))
             .cloned()
             .collect(),
+        restated: outcome.restated.clone(),
+        restated_total: outcome.restated_total,
     })
 }
 
@@ -509,6 +511,8 @@ impl TenantView {
                     .collect(),
             },
             warnings,
+            restated: outcome.restated.clone(),
+            restated_total: outcome.restated_total,
         })
     }
 }

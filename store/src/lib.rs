@@ -336,8 +336,27 @@ pub struct StoreStatus {
     pub groups: u64,
     /// UTC days with data that the rollup has not taken in yet.
     pub pending_days: u64,
+    /// Values of days already rolled up that changed when they were rolled up again.
+    pub restatements: u64,
+    /// When the last of them was recorded.
+    pub last_restatement: Option<Nanos>,
     pub rolled: Option<(Day, Day)>,
     pub size_bytes: u64,
+}
+
+/// A day already rolled up whose values changed when it was rolled up again (late data):
+/// what a report or bill made before showed, and what it shows now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Restatement {
+    pub day: Day,
+    pub scope: Scope,
+    pub item: u16,
+    pub old_peak: u32,
+    pub new_peak: u32,
+    pub old_enabled: u32,
+    pub new_enabled: u32,
+    /// When it was rolled up again.
+    pub at: Nanos,
 }
 
 /// Per-day counts kept by the rollup, for report coverage.
@@ -467,6 +486,9 @@ pub trait Store: Send {
     ) -> Result<Vec<(Day, SlotRecord)>, StoreError>;
 
     fn day_summaries(&mut self, from: Day, to: Day) -> Result<Vec<DaySummary>, StoreError>;
+
+    /// The restatements of days `from..=to`, by day, scope and item, oldest first.
+    fn restatements(&mut self, from: Day, to: Day) -> Result<Vec<Restatement>, StoreError>;
 
     fn anomalies(&mut self, from: Day, to: Day) -> Result<Vec<(Day, Anomaly)>, StoreError>;
 

@@ -103,6 +103,21 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
         "anomaly",
         &[("day", Int), ("ts", Int), ("agent", Int), ("kind", Text)],
     ),
+    (
+        "restatement",
+        &[
+            ("id", Int),
+            ("day", Int),
+            ("scope_kind", Int),
+            ("scope_id", Int),
+            ("item", Int),
+            ("old_peak", Int),
+            ("new_peak", Int),
+            ("old_enabled", Int),
+            ("new_enabled", Int),
+            ("at", Int),
+        ],
+    ),
 ];
 
 /// The columns of `table`, in the order [`TABLES`] gives them.

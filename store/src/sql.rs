@@ -10,8 +10,9 @@ use crate::ingest::{self, DimCache};
 use crate::schema::{columns, meta};
 use crate::{
     Anomaly, AnomalyKind, CollectorStatus, CursorCheck, DayRecord, DaySummary, Dimensions,
-    IngestStats, RollupMeta, Scope, SlotRecord, SnapshotAgentRow, SnapshotInfo, Store, StoreError,
-    StoreStatus, StoredEvent, StoredReject, codec, scope_kind_code,
+    IngestStats, Restatement, RollupMeta, Scope, SlotRecord, SnapshotAgentRow, SnapshotInfo, Store,
+    StoreError, StoreStatus, StoredEvent, StoredReject, codec, scope_kind_code,
+    scope_kind_from_code,
 };
 
 pub(crate) struct SqlStore<D: Dialect> {
@@ -360,7 +361,32 @@ impl<D: Dialect> Store for SqlStore<D> {
             .map(|(a, k)| params![rec.day, a.ts, a.agent, *k].to_vec())
             .collect();
         self.d.set_durable(false)?;
+        let at = seatmeter_core::time::now_nanos();
         self.d.transaction(Begin::Write, |d| {
+            let restated = restatements_of(d, rec.day, slots)?;
+            let restated_rows: Vec<Vec<Param<'_>>> = restated
+                .iter()
+                .map(|r| {
+                    params![
+                        r.day,
+                        scope_kind_code(r.scope.kind),
+                        r.scope.id,
+                        r.item as u32,
+                        r.old_peak,
+                        r.new_peak,
+                        r.old_enabled,
+                        r.new_enabled,
+                        at
+                    ]
+                    .to_vec()
+                })
+                .collect();
+            d.insert_rows(
+                "restatement",
+                &columns("restatement")[1..],
+                &restated_rows,
+                "",
+            )?;
             d.execute(
                 "DELETE FROM rollup_scope_day WHERE day = $1",
                 params![rec.day],
@@ -400,6 +426,8 @@ impl<D: Dialect> Store for SqlStore<D> {
                 "DELETE FROM rollup_scope_day",
                 "DELETE FROM rollup_day",
                 "DELETE FROM anomaly",
+                // They describe rollups made with another configuration (other items).
+                "DELETE FROM restatement",
             ] {
                 d.execute(sql, &[])?;
             }
@@ -464,6 +492,32 @@ impl<D: Dialect> Store for SqlStore<D> {
             },
         )?;
         Ok(out)
+    }
+
+    fn restatements(&mut self, from: Day, to: Day) -> Result<Vec<Restatement>, StoreError> {
+        self.d
+            .query(
+                "SELECT day, scope_kind, scope_id, item, old_peak, new_peak, old_enabled, new_enabled, at
+                 FROM restatement WHERE day BETWEEN $1 AND $2 ORDER BY day, scope_kind, scope_id, item, id",
+                params![from, to],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(Restatement {
+                    day: r.i32(0)?,
+                    scope: Scope {
+                        kind: scope_kind_from_code(r.i64(1)?)?,
+                        id: r.u32(2)?,
+                    },
+                    item: r.u32(3)? as u16,
+                    old_peak: r.u32(4)?,
+                    new_peak: r.u32(5)?,
+                    old_enabled: r.u32(6)?,
+                    new_enabled: r.u32(7)?,
+                    at: r.i64(8)?,
+                })
+            })
+            .collect()
     }
 
     fn day_summaries(&mut self, from: Day, to: Day) -> Result<Vec<DaySummary>, StoreError> {
@@ -536,6 +590,13 @@ impl<D: Dialect> Store for SqlStore<D> {
             agents: self.count("SELECT count(*) FROM agent")?,
             groups: self.count("SELECT count(*) FROM grp")?,
             pending_days: self.count("SELECT count(*) FROM dirty_day")?,
+            restatements: self.count("SELECT count(*) FROM restatement")?,
+            last_restatement: self
+                .d
+                .query_row("SELECT max(at) FROM restatement", &[])?
+                .map(|r| r.opt_i64(0))
+                .transpose()?
+                .flatten(),
             rolled: self.rolled_days()?,
             size_bytes: self.d.size_bytes()?,
         })
@@ -554,6 +615,63 @@ fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecord>)> {
         out[i].1.push(s);
     }
     out
+}
+
+/// What rolling up `day` again with `slots` changes, when the day was rolled up before:
+/// every scope and item whose day peak or enabled seats differ (a value not stored is 0).
+fn restatements_of<D: Dialect>(
+    d: &mut D,
+    day: Day,
+    slots: &[SlotRecord],
+) -> Result<Vec<Restatement>, StoreError> {
+    let before = d.query_row("SELECT 1 FROM rollup_day WHERE day = $1", params![day])?;
+    if before.is_none() {
+        return Ok(Vec::new());
+    }
+    let mut values: std::collections::BTreeMap<(i64, u32, u16), [u32; 4]> = Default::default();
+    let mut records = Vec::new();
+    d.query_each(
+        "SELECT scope_kind, scope_id, data FROM rollup_scope_day WHERE day = $1",
+        params![day],
+        &mut |r| {
+            let scope = Scope {
+                kind: scope_kind_from_code(r.i64(0)?)?,
+                id: r.u32(1)?,
+            };
+            records.clear();
+            codec::decode_scope_day(r.blob(2)?, scope, false, &mut records)?;
+            for rec in &records {
+                let v = values.entry((r.i64(0)?, scope.id, rec.item)).or_default();
+                (v[0], v[2]) = (rec.day_peak, rec.day_enabled);
+            }
+            Ok(())
+        },
+    )?;
+    for rec in slots {
+        let v = values
+            .entry((scope_kind_code(rec.scope.kind), rec.scope.id, rec.item))
+            .or_default();
+        (v[1], v[3]) = (rec.day_peak, rec.day_enabled);
+    }
+    values
+        .into_iter()
+        .filter(|(_, v)| v[0] != v[1] || v[2] != v[3])
+        .map(|((kind, id, item), v)| {
+            Ok(Restatement {
+                day,
+                scope: Scope {
+                    kind: scope_kind_from_code(kind)?,
+                    id,
+                },
+                item,
+                old_peak: v[0],
+                new_peak: v[1],
+                old_enabled: v[2],
+                new_enabled: v[3],
+                at: 0,
+            })
+        })
+        .collect()
 }
 
 fn stored_reject(r: &Row) -> Result<StoredReject, StoreError> {

@@ -421,6 +421,71 @@ fn a_rolled_up_day_is_written_whole_and_read_back() {
     });
 }
 
+/// Rolling a day up again with other values records each change, in the transaction that
+/// replaces the day; the same values again record nothing.
+#[test]
+fn a_day_rolled_up_again_with_other_values_is_a_restatement() {
+    on_both("restatement", |b| {
+        let mut s = b.open();
+        let tenant = Scope {
+            kind: ScopeKind::Tenant,
+            id: 2,
+        };
+        let rec = DayRecord {
+            day: 20_390,
+            start_fp: [1; 32],
+            end_state: vec![],
+            events: 4,
+            sessions: 2,
+            stray_logouts: 0,
+        };
+        let first = vec![
+            record(0, Scope::SYSTEM, vec![1, 3]),
+            record(0, tenant, vec![1, 2]),
+        ];
+        s.write_day(&rec, &first, &[]).unwrap();
+        assert!(
+            s.restatements(rec.day, rec.day).unwrap().is_empty(),
+            "a first rollup"
+        );
+        s.write_day(&rec, &first, &[]).unwrap();
+        assert!(
+            s.restatements(rec.day, rec.day).unwrap().is_empty(),
+            "the same values"
+        );
+        // Late data: the system's peak rises to 4, the tenant's item 1 appears.
+        let again = vec![
+            record(0, Scope::SYSTEM, vec![1, 4]),
+            record(0, tenant, vec![1, 2]),
+            record(1, tenant, vec![1]),
+        ];
+        s.write_day(&rec, &again, &[]).unwrap();
+        let r = s.restatements(rec.day - 1, rec.day + 1).unwrap();
+        assert_eq!(r.len(), 2, "{}: {r:?}", b.name());
+        assert_eq!(
+            (r[0].scope, r[0].item, r[0].old_peak, r[0].new_peak),
+            (Scope::SYSTEM, 0, 3, 4)
+        );
+        assert_eq!((r[0].old_enabled, r[0].new_enabled), (2, 2));
+        assert_eq!(
+            (
+                r[1].scope,
+                r[1].item,
+                r[1].old_peak,
+                r[1].new_peak,
+                r[1].old_enabled
+            ),
+            (tenant, 1, 0, 1, 0)
+        );
+        assert!(r[0].at > 0);
+        assert!(s.restatements(rec.day + 1, rec.day + 9).unwrap().is_empty());
+        assert_eq!(s.status().unwrap().restatements, 2);
+        // Rollups made anew with another configuration describe other items.
+        s.reset_rollups().unwrap();
+        assert!(s.restatements(rec.day, rec.day).unwrap().is_empty());
+    });
+}
+
 #[test]
 fn retention_deletes_old_events_and_freezes_their_days() {
     on_both("retention", |b| {

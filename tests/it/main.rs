@@ -12,6 +12,7 @@ mod incremental;
 mod oracle;
 mod pdf;
 mod postgres;
+mod restatement;
 mod service;
 mod service_limits;
 mod sql_sessions;

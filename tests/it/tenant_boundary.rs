@@ -103,7 +103,12 @@ fn site_facts(dir: &Path, config: &str, days: (&str, &str)) -> (Option<[u64; 3]>
         vec![
             abs.display().to_string(),
             // The temporary folder the site is in.
-            abs.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned(),
+            abs.parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
         ],
     )
 }

@@ -137,6 +137,10 @@ pub struct Anomalies {
     pub license_errors: Vec<String>,
     /// Anything else the reader must know (data not rolled up yet, …).
     pub warnings: Vec<String>,
+    /// Values of the report's days that changed after they were first rolled up, as
+    /// "day scope, item: old → new" lines, and how many there are.
+    pub restated: Vec<String>,
+    pub restated_total: u64,
 }
 
 /// A period as people read it, from the RFC 3339 local start and end of a report row:

@@ -460,6 +460,35 @@ pub(super) fn anomalies(c: &mut Canvas, r: &PdfReport) {
     } else {
         c.paragraph(&a.days_without_data.join(", "), 8.5, INK);
     }
+    c.heading(&format!("Restated values ({})", a.restated_total), 2);
+    if a.restated.is_empty() {
+        c.paragraph(
+            "None: no value of this report changed after its day was first rolled up.",
+            9.0,
+            MUTED,
+        );
+    } else {
+        c.paragraph(
+            "Late data changed these days after they were first rolled up: a report or bill made before shows the old value and must be reissued.",
+            8.0,
+            RED,
+        );
+        let rows = a.restated.iter().map(|x| Row::new(vec![Cell::new(x)]));
+        table(
+            c,
+            "Restated values",
+            &[col("Day, scope, item: old → new", 1.0, Align::Left)],
+            rows,
+            7.5,
+        );
+        if a.restated_total > a.restated.len() as u64 {
+            c.paragraph(
+                &format!("… and {} more.", a.restated_total - a.restated.len() as u64),
+                8.0,
+                MUTED,
+            );
+        }
+    }
 }
 
 pub(super) fn contents(
