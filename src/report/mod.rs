@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+mod limits;
 pub mod output;
 pub mod pdf;
 mod periods;

@@ -55,7 +55,7 @@ pub fn build(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
-    options: super::output::Options,
+    options: super::limits::Options,
 ) -> Result<(PdfReport, Outcome), ReportError> {
     let cal = Calendar::new(config.timezone);
     let (groups, digest, outcome) = rows(store, config, req, options)?;
@@ -112,7 +112,7 @@ fn rows(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
-    options: super::output::Options,
+    options: super::limits::Options,
 ) -> Result<(ScopeRows, String, Outcome), ReportError> {
     let measures = super::measures_of(config, req.scope);
     // The rows, grouped by scope, and the digest of their CSV.
@@ -124,7 +124,7 @@ fn rows(
         options
             .limits
             .check(&reporter, req, seatmeter_reports::Format::Pdf)?;
-        super::output::check_gaps(reporter.gaps(req)?, options)?;
+        super::limits::check_gaps(reporter.gaps(req)?, options)?;
         let outcome = reporter.run(req, &mut |row| {
             csv.row(row)?;
             if groups.last().is_none_or(|g| g.0 != row.scope_id) {
@@ -719,7 +719,7 @@ pub fn render(
     store: &mut dyn Store,
     config: &Config,
     req: &Request,
-    options: super::output::Options,
+    options: super::limits::Options,
 ) -> Result<(Vec<u8>, Outcome), ReportError> {
     let (model, outcome) = build(store, config, req, options)?;
     let bytes = seatmeter_reports::pdf::render(&model)?;
