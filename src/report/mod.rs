@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+mod audience;
+mod error;
 mod limits;
 pub mod output;
 pub mod pdf;
@@ -22,6 +24,8 @@ use seatmeter_store::{Dimensions, Scope, SlotRecord, Store, StoreError};
 
 use crate::config::{Config, Measure, Model};
 use crate::entitlement::{self, Entitlements, Ledger, LicenseError, LicenseFile};
+pub use audience::{Audience, collector_label, file_name, restatement_line};
+pub use error::ReportError;
 use periods::{Period, day_range};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,55 +81,6 @@ impl Request {
             Granularity::Monthly => days.div_ceil(28),
         }
     }
-}
-
-/// Why a report could not be made.
-#[derive(Debug, thiserror::Error)]
-pub enum ReportError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    /// The request cannot be answered as asked (an unknown id, dates the wrong way round,
-    /// rollups made with another configuration): the caller's to change.
-    #[error("{0}")]
-    Request(String),
-    #[error(transparent)]
-    Render(#[from] seatmeter_reports::RenderError),
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    /// No scope of the store has the id asked for. `known` are those that do: the command
-    /// line shows the first few, the service none.
-    #[error("no {scope} {id:?} in the store{}", known_text(known))]
-    UnknownId {
-        scope: ScopeKind,
-        id: String,
-        known: Vec<String>,
-    },
-    /// The report's numbers would be incomplete (`Reporter::gaps`), and that was not
-    /// allowed.
-    #[error(
-        "the report would be incomplete:\n{}\nadd --allow-incomplete to write it anyway (it then says so where the numbers are)",
-        gaps.iter().map(|g| format!("  - {g}")).collect::<Vec<_>>().join("\n")
-    )]
-    Incomplete { gaps: Vec<String> },
-    /// More rows than allowed (`output::Limits`).
-    #[error(
-        "this report may have up to {rows} rows, more than the {limit} allowed: ask for fewer days, a coarser granularity or one id (or add --force)"
-    )]
-    TooLarge { rows: u64, limit: u64 },
-}
-
-/// " (known: a, b, … and N more)" of up to ten ids, or nothing.
-fn known_text(known: &[String]) -> String {
-    if known.is_empty() {
-        return String::new();
-    }
-    let more = if known.len() > 10 {
-        format!(" and {} more", known.len() - 10)
-    } else {
-        String::new()
-    };
-    let shown: Vec<&str> = known.iter().take(10).map(String::as_str).collect();
-    format!(" (known: {}{more})", shown.join(", "))
 }
 
 /// One over-use instance: an item above its entitlement in one scope and period.
@@ -185,39 +140,6 @@ pub struct PeakAt {
     pub peak: u64,
     /// `start – end` of the 10-minute period, local time; None when the peak is 0.
     pub period: Option<String>,
-}
-
-/// Who a document is for (docs/SEMANTICS.md, "Tenant documents"): the site operator, or
-/// one tenant — a tenant report narrowed to it, or a group report narrowed to it or to one
-/// of its groups. A tenant's document holds its own data only.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Audience {
-    #[default]
-    Site,
-    Tenant(String),
-}
-
-impl Audience {
-    pub fn tenant(&self) -> Option<&str> {
-        match self {
-            Audience::Site => None,
-            Audience::Tenant(t) => Some(t),
-        }
-    }
-}
-
-/// The file name of a configured path: what a tenant's document names a file by (with its
-/// SHA-256), never the server's path.
-pub fn file_name(path: &std::path::Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| path.display().to_string())
-}
-
-/// A collector as a tenant's document names it: by its kind and place in the
-/// configuration, since the site's names for its collectors are the operator's.
-pub fn collector_label(index: usize, kind: &str) -> String {
-    format!("collector {} ({kind})", index + 1)
 }
 
 /// The values of one item on one day in one scope.
@@ -730,42 +652,6 @@ impl<'a> Reporter<'a> {
         }
         Ok(out)
     }
-}
-
-/// One restatement as people read it: "2026-10-14 tenant acme, Voice: peak 41 → 43,
-/// enabled 50 → 50 (rolled up again at …)".
-pub fn restatement_line(
-    r: &seatmeter_store::Restatement,
-    dims: &Dimensions,
-    config: &Config,
-    cal: &Calendar,
-) -> String {
-    let scope = match r.scope.kind {
-        ScopeKind::System => "system".to_string(),
-        ScopeKind::Tenant => format!(
-            "tenant {}",
-            dims.tenants
-                .get(r.scope.id as usize)
-                .map_or("?", |t| t.as_str())
-        ),
-        ScopeKind::Group if (r.scope.id as usize) < dims.groups.len() => {
-            format!("group {}", dims.group_label(r.scope.id))
-        }
-        ScopeKind::Group => "group ?".to_string(),
-    };
-    let measures = config.measures();
-    let item = measures
-        .get(r.item as usize)
-        .map_or("?", |m| m.name.as_str());
-    format!(
-        "{} {scope}, {item}: peak {} → {}, enabled {} → {} (rolled up again at {})",
-        Calendar::date_text(r.day),
-        r.old_peak,
-        r.new_peak,
-        r.old_enabled,
-        r.new_enabled,
-        cal.format(r.at)
-    )
 }
 
 /// The rows of one scope, period by period.
