@@ -67,6 +67,11 @@ impl Keyword {
     }
 }
 
+/// The most seats one license line or grant may carry (u32::MAX). Each count is at most
+/// this, so sums of them in u64 are exact for any realistic number of lines; sums still
+/// saturate rather than wrap (docs/SEMANTICS.md, "Seat counts").
+pub const MAX_SEATS: u64 = u32::MAX as u64;
+
 /// Until when a line is valid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Expiry {
@@ -176,6 +181,10 @@ pub fn parse(path: &str, text: &str) -> Result<LicenseFile, LicenseError> {
             message,
         };
         let tokens = tokenize(&logical).map_err(err)?;
+        // A lone `\` (continued onto a blank line or the end of the file) is a blank line.
+        if tokens.is_empty() {
+            continue;
+        }
         let keyword = Keyword::parse(&tokens[0]).ok_or_else(|| {
             err(format!(
                 "unknown line type {:?}; expected FEATURE, INCREMENT, SERVER, VENDOR, DAEMON, USE_SERVER, PACKAGE or UPGRADE",
@@ -252,6 +261,12 @@ fn feature_line(increment: bool, t: &[String]) -> Result<FeatureLine, String> {
         "uncounted" => None,
         c => match c.parse::<u64>() {
             Ok(0) => None,
+            // Larger counts are refused, not summed: every sum of counts stays exact.
+            Ok(n) if n > MAX_SEATS => {
+                return Err(format!(
+                    "count {n} is more seats than seatmeter accepts on one line (at most {MAX_SEATS})"
+                ));
+            }
             Ok(n) => Some(n),
             Err(_) => {
                 return Err(format!(
@@ -748,5 +763,51 @@ mod tests {
         let ledger = Ledger::new(&[f]);
         let days = ledger.change_days(&[FeatureRef::parse("E")]);
         assert_eq!(days, vec![date("2026-01-01"), date("2026-11-01")]);
+    }
+
+    /// Regression (issue 12, fuzzing): a `\` continued onto a blank line or the end of the
+    /// file panicked (no word on the logical line).
+    #[test]
+    fn a_continuation_onto_nothing_is_no_panic() {
+        for text in [
+            "INCREMENT a vendor 1.0 permanent 5 \\\n\n",
+            "INCREMENT a vendor 1.0 permanent 5 \\",
+            "\\\n\n",
+            "\\",
+            "\\\n",
+            " \\ \n\\\n\nFEATURE b vendor 1.0 permanent 2\n",
+        ] {
+            let f = parse("x.lic", text).unwrap_or_else(|e| panic!("{text:?}: {e}"));
+            assert!(f.lines.len() <= 1, "{text:?}");
+        }
+        let f = parse("x.lic", "INCREMENT a vendor 1.0 permanent 5 \\\n\n").unwrap();
+        assert_eq!(f.lines[0].feature.as_ref().unwrap().count, Some(5));
+    }
+
+    /// Regression (issue 12, fuzzing): counts are at most u32::MAX each, refused with the
+    /// file and line above it, so a sum of counts is exact.
+    #[test]
+    fn a_count_above_the_maximum_is_refused_with_its_line() {
+        let ok = "INCREMENT a v 1.0 permanent 4294967295\nINCREMENT a v 1.0 permanent 1\n";
+        let f = parse("x.lic", ok).unwrap();
+        assert_eq!(f.lines.len(), 2);
+        let total: u64 = f
+            .lines
+            .iter()
+            .map(|l| l.feature.as_ref().unwrap().count.unwrap())
+            .sum();
+        assert_eq!(total, 4294967296, "exact, not wrapped at u32");
+        let e = parse("x.lic", "# c\nINCREMENT a v 1.0 permanent 4294967296\n").unwrap_err();
+        assert_eq!(e.line, 2);
+        assert!(
+            e.to_string().starts_with("x.lic:2: count 4294967296"),
+            "{e}"
+        );
+        let e = parse(
+            "x.lic",
+            "INCREMENT a v 1.0 permanent 99999999999999999999\n",
+        )
+        .unwrap_err();
+        assert!(e.to_string().starts_with("x.lic:1: "), "{e}");
     }
 }

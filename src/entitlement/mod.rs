@@ -7,13 +7,15 @@ pub mod xml;
 
 use seatmeter_core::Entitled;
 
-pub use flexnet::{FeatureRef, Ledger, LicenseError, LicenseFile};
+pub use flexnet::{FeatureRef, Ledger, LicenseError, LicenseFile, MAX_SEATS};
 pub use xml::{Bundle, BundleDef, Entitlements, XmlError};
 
 /// Two entitlements of one item on one day, from different sources: grants add up.
 pub fn add(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
     match (a, b) {
-        (Some(Entitled::Seats(x)), Some(Entitled::Seats(y))) => Some(Entitled::Seats(x + y)),
+        (Some(Entitled::Seats(x)), Some(Entitled::Seats(y))) => {
+            Some(Entitled::Seats(x.saturating_add(y)))
+        }
         (Some(Entitled::Unlimited), _) | (_, Some(Entitled::Unlimited)) => {
             Some(Entitled::Unlimited)
         }

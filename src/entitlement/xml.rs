@@ -114,7 +114,7 @@ fn sum(grants: &[Grant], item: usize, day: NaiveDate) -> Option<Entitled> {
     for g in grants.iter().filter(|g| g.item == item) {
         named = true;
         if g.valid_on(day) {
-            seats += g.quantity;
+            seats = seats.saturating_add(g.quantity);
         }
     }
     named.then_some(Entitled::Seats(seats))
@@ -423,6 +423,15 @@ impl Parser<'_> {
                     ),
                 )
             })?;
+        if quantity > super::MAX_SEATS {
+            return Err(self.err(
+                a.pos,
+                format!(
+                    "quantity {quantity} is more seats than seatmeter accepts in one grant (at most {})",
+                    super::MAX_SEATS
+                ),
+            ));
+        }
         let (start, end) = self.dates(a, "Entitlement")?;
         self.only(
             a,
@@ -609,5 +618,30 @@ mod tests {
         assert_eq!(e.line, 3, "{e}");
         let e = bad("<Licenses/>");
         assert!(e.message.contains("must start with <Entitlements>"), "{e}");
+    }
+
+    /// Regression (issue 12, fuzzing): summing grants overflowed; a quantity above
+    /// u32::MAX is refused with its line, and sums of accepted ones are exact.
+    #[test]
+    fn huge_quantities_are_refused_and_sums_are_exact() {
+        let doc = "<Entitlements>\n<System>\n<Entitlement item=\"Voice\" quantity=\"4294967295\" start=\"2026-01-01\"/>\n<Entitlement item=\"Voice\" quantity=\"1\" start=\"2026-01-01\"/>\n</System></Entitlements>";
+        let f = parse("e.xml", doc, &items()).unwrap();
+        let all = Entitlements {
+            files: vec![f.clone(), f],
+            bundles: Vec::new(),
+        };
+        assert_eq!(
+            all.system(0, d("2026-10-01")),
+            Some(Entitled::Seats(2 * 4294967296))
+        );
+        let bad = "<Entitlements>\n<System>\n<Entitlement item=\"Voice\" quantity=\"18446744073709551615\" start=\"2026-01-01\"/>\n</System></Entitlements>";
+        let e = parse("e.xml", bad, &items()).unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.to_string().contains("at most 4294967295"), "{e}");
+        assert_eq!(
+            crate::entitlement::add(Some(Entitled::Seats(u64::MAX)), Some(Entitled::Seats(1))),
+            Some(Entitled::Seats(u64::MAX)),
+            "saturates, never wraps or panics"
+        );
     }
 }
