@@ -8,6 +8,7 @@ mod cases;
 mod cli;
 mod complete;
 mod crash;
+mod fuzz;
 mod incremental;
 mod oracle;
 mod pdf;

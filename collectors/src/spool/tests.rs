@@ -405,3 +405,40 @@ fn a_spool_path_that_is_a_file_says_so() {
     assert!(err.contains("is a file, not a folder"), "{err}");
     assert!(crate::folder_warnings(&p)[0].contains("is a file, not a folder"));
 }
+
+/// Spool lines fuzzed (docs/TESTING.md, "Fuzzing"): a JSON line or CSV record mutated from
+/// real ones is an event or a reason, never a panic; a line kept aside reads its tenant
+/// without a panic too.
+#[test]
+fn fuzzed_spool_lines_never_panic() {
+    use super::line::{Columns, push_csv, push_json, tenant_of};
+    let json = br#"{"ts":"2026-10-25T00:30:00Z","event":"login","tenant":"acme","agent":"a1","place":"desk 4","groups":["Sales","Support"],"media":["voice","email"]}"#;
+    let csv = b"2026-10-25T00:30:00Z,login,acme,x,\"desk, 4\",Sales;Support,voice;email";
+    let cols = Columns {
+        idx: [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5), Some(6)],
+        count: 7,
+    };
+    let mut m = seatmeter_core::testing::Mutator::new(seatmeter_core::testing::fuzz_seed());
+    let n = seatmeter_core::testing::fuzz_iterations(4000);
+    let (mut events, mut kept) = (0, 0);
+    for i in 0..n {
+        let seed: &[u8] = if i % 2 == 0 { json } else { csv };
+        let bytes = m.mutate(seed);
+        let text = String::from_utf8_lossy(&bytes);
+        let mut batch = Batch::default();
+        let columns = (i % 2 == 1).then_some(cols);
+        let result = match columns {
+            None => push_json(&mut batch, &text),
+            Some(c) => push_csv(&mut batch, &text, c),
+        };
+        match result {
+            Ok(()) => events += 1,
+            Err(reason) => {
+                assert!(!reason.is_empty(), "iteration {i}: {text:?}");
+                let _ = tenant_of(&text, columns);
+                kept += 1;
+            }
+        }
+    }
+    assert!(events > 0 && kept > 0, "{events} events, {kept} kept aside");
+}
