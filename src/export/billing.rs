@@ -487,7 +487,7 @@ fn tenants_to_bill(
         let skip = config.billing.unprovisioned == Unprovisioned::Skip;
         let strays: Vec<String> = tenants
             .iter()
-            .filter(|t| !provisioned.contains(t))
+            .filter(|t| !provisioned.contains(*t))
             .cloned()
             .collect();
         for t in &strays {
@@ -537,7 +537,7 @@ fn minimum_of(minimum: i64, ents: &Entitlements, tenant: &str, from: Day, to: Da
     let inside = (from..=to)
         .filter(|&d| ents.in_contract(tenant, date_of_day(d)))
         .count() as i64;
-    prorate(minimum, inside, to - from + 1)
+    prorate(minimum, inside, i64::from(to - from + 1))
 }
 
 /// `amount × part / whole`, rounded half up (amounts are never negative).
