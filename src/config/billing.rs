@@ -22,6 +22,12 @@ pub struct BillingConfig {
     /// Bill concurrent items and bundles by their fair peak: the highest level held for
     /// at least this many minutes, so that short spikes are not billed.
     pub fair_peak_minutes: Option<u32>,
+    /// Price of one seat above the entitlement for a month, for every item and bundle
+    /// without one of its own in `overage_prices` (docs/BILLING.md, rule 5).
+    pub overage: Option<String>,
+    /// Price of one seat above the entitlement for a month, per item or bundle name.
+    #[serde(default)]
+    pub overage_prices: std::collections::BTreeMap<String, String>,
     /// What to do with a tenant seen in events that no entitlement file provisions, when
     /// entitlement files provision tenants: "bill" it (the default) or "skip" it. Either
     /// way the export names it.
@@ -48,6 +54,8 @@ pub struct Billing {
     /// Per configured item.
     pub prices: Vec<Option<i64>>,
     pub daily_prices: Vec<Option<i64>>,
+    /// Per measure: the price of a seat above the entitlement (monthly files).
+    pub overage_prices: Vec<Option<i64>>,
     pub fair_peak_minutes: Option<u32>,
     pub unprovisioned: Unprovisioned,
 }
@@ -60,6 +68,7 @@ impl Default for Billing {
             minimum: 0,
             prices: Vec::new(),
             daily_prices: Vec::new(),
+            overage_prices: Vec::new(),
             fair_peak_minutes: None,
             unprovisioned: Unprovisioned::Bill,
         }
@@ -104,6 +113,19 @@ impl BillingConfig {
             },
             prices: table("prices", &self.prices)?,
             daily_prices: table("daily_prices", &self.daily_prices)?,
+            overage_prices: {
+                let default = match &self.overage {
+                    Some(m) => Some(
+                        parse_money(m, minor_units)
+                            .map_err(|e| format!("[billing] overage: {e}"))?,
+                    ),
+                    None => None,
+                };
+                table("overage_prices", &self.overage_prices)?
+                    .into_iter()
+                    .map(|p| p.or(default))
+                    .collect()
+            },
             fair_peak_minutes: match self.fair_peak_minutes {
                 Some(0) => return Err("[billing] fair_peak_minutes must be at least 1".into()),
                 m => m,
@@ -198,6 +220,21 @@ mod tests {
         let b = c.check(&items).unwrap();
         assert_eq!(b.prices, vec![Some(1235), None]);
         assert_eq!(b.minimum, 10000);
+        assert_eq!(b.overage_prices, vec![None, None]);
+        // An item's own overage price, else the default.
+        c.overage = Some("2.5".into());
+        c.overage_prices.insert("Email".into(), "4.00".into());
+        assert_eq!(
+            c.check(&items).unwrap().overage_prices,
+            vec![Some(250), Some(400)]
+        );
+        c.overage = Some("x".into());
+        assert!(
+            c.check(&items)
+                .unwrap_err()
+                .starts_with("[billing] overage:")
+        );
+        c.overage = None;
         c.prices.insert("Fax".into(), "1".into());
         assert!(
             c.check(&items)

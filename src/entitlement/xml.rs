@@ -71,6 +71,10 @@ pub struct BundleDef {
     /// Bit i: item i.
     pub include: u128,
     pub exclude: u128,
+    /// Whether, where the bundle has a price, the items it includes are billed only for
+    /// the seats beyond it (`replaces_items`, default true; docs/BILLING.md, rule 2). Not
+    /// part of what the rollup measures.
+    pub replaces_items: bool,
     pub line: usize,
     /// Which file (index in the list) and where in it: the later wins a tie of `issued`.
     pub order: (usize, usize),
@@ -126,6 +130,8 @@ pub struct Entitlements {
     pub files: Vec<EntitlementFile>,
     /// Bundles in the order first defined.
     pub bundles: Vec<Bundle>,
+    /// How many configured items there are: measures from here on are bundles.
+    pub items: usize,
 }
 
 impl Entitlements {
@@ -142,18 +148,65 @@ impl Entitlements {
             .fold(None, |acc, f| add(acc, sum(&f.system, item, day)))
     }
 
-    /// A tenant's grants of `item` on `day`, over every file.
+    /// A tenant's entitlement of `item` on `day`: the sum of its grants of it over every
+    /// file. A provisioned tenant (see [`Entitlements::provisioned`]) with no grant of an
+    /// item has 0 of it, so that any use is over-use (docs/BILLING.md, rule 3), unless a
+    /// bundle it has a grant of includes the item that day: then the bundle's row judges
+    /// it, and the item has none of its own. Bundles without a grant have none.
     pub fn tenant(&self, tenant: &str, item: usize, day: NaiveDate) -> Option<Entitled> {
-        self.files.iter().fold(None, |acc, f| {
+        let own = self.files.iter().fold(None, |acc, f| {
             add(acc, f.tenants.get(tenant).and_then(|g| sum(g, item, day)))
-        })
+        });
+        if own.is_some() || item >= self.items || !self.provisioned(tenant) {
+            return own;
+        }
+        let in_a_bundle = self.grants_of(tenant).any(|g| {
+            g.item >= self.items
+                && self.bundles.get(g.item - self.items).is_some_and(|b| {
+                    b.in_force(day)
+                        .is_some_and(|d| d.include & (1u128 << item) != 0)
+                })
+        });
+        (!in_a_bundle).then_some(Entitled::Seats(0))
+    }
+
+    /// Every grant of a tenant, over every file.
+    fn grants_of<'a>(&'a self, tenant: &'a str) -> impl Iterator<Item = &'a Grant> + 'a {
+        self.files
+            .iter()
+            .filter_map(move |f| f.tenants.get(tenant))
+            .flatten()
+    }
+
+    /// Whether a tenant is provisioned: an entitlement file gives it at least one grant.
+    pub fn provisioned(&self, tenant: &str) -> bool {
+        self.grants_of(tenant).next().is_some()
+    }
+
+    /// The provisioned tenants, by name.
+    pub fn provisioned_tenants(&self) -> std::collections::BTreeSet<&str> {
+        self.files
+            .iter()
+            .flat_map(|f| f.tenants.iter())
+            .filter(|(_, g)| !g.is_empty())
+            .map(|(t, _)| t.as_str())
+            .collect()
+    }
+
+    /// Whether `day` is inside the tenant's contract: one of its grants (of an item or a
+    /// bundle) is valid that day (docs/BILLING.md, rule 1).
+    pub fn in_contract(&self, tenant: &str, day: NaiveDate) -> bool {
+        self.grants_of(tenant).any(|g| g.valid_on(day))
     }
 }
 
 /// Reads every file; errors name the file and line. Bundle grants get their measure
 /// index (the number of items plus the bundle's position).
 pub fn load_all(paths: &[PathBuf], items: &[String]) -> Result<Entitlements, XmlError> {
-    let mut out = Entitlements::default();
+    let mut out = Entitlements {
+        items: items.len(),
+        ..Entitlements::default()
+    };
     for (i, p) in paths.iter().enumerate() {
         let mut f = load(p, items)?;
         for d in &mut f.bundles {
@@ -371,7 +424,11 @@ impl Parser<'_> {
     }
 
     fn bundle(&mut self, a: &Attrs) -> Result<(), XmlError> {
-        self.only(a, &["name", "issued", "start", "end"], "Bundle")?;
+        self.only(
+            a,
+            &["name", "issued", "start", "end", "replaces_items"],
+            "Bundle",
+        )?;
         let name = a
             .get("name")
             .filter(|n| !n.trim().is_empty())
@@ -383,6 +440,16 @@ impl Parser<'_> {
         let issued = self
             .date(a, "issued")?
             .ok_or_else(|| self.err(a.pos, "<Bundle> needs an issued date".into()))?;
+        let replaces_items = match a.get("replaces_items").map(str::trim) {
+            None | Some("true") => true,
+            Some("false") => false,
+            Some(v) => {
+                return Err(self.err(
+                    a.pos,
+                    format!("replaces_items {v:?} is neither \"true\" nor \"false\""),
+                ));
+            }
+        };
         let line = self.line_of(a.pos);
         self.out.bundles.push(BundleDef {
             name: name.to_string(),
@@ -391,6 +458,7 @@ impl Parser<'_> {
             end,
             include: 0,
             exclude: 0,
+            replaces_items,
             line,
             order: (0, line),
         });
@@ -509,6 +577,7 @@ mod tests {
         let all = Entitlements {
             files: vec![f],
             bundles: Vec::new(),
+            items: 2,
         };
         assert!(all.has_tenants());
         assert_eq!(all.system(0, d("2026-10-01")), Some(Entitled::Seats(100)));
@@ -554,6 +623,65 @@ mod tests {
             smallest(Some(Entitled::Seats(0)), None),
             Some(Entitled::Seats(0))
         );
+    }
+
+    /// docs/BILLING.md, rules 1 and 3: the contract is the days of the tenant's grants;
+    /// an item it has no grant of is 0 unless a bundle it holds includes it.
+    #[test]
+    fn provisioned_tenants_have_nothing_they_were_not_granted() {
+        let doc = r#"<Entitlements>
+  <Bundle name="B" issued="2026-01-01" start="2026-10-10" replaces_items="false"><Include item="Email"/></Bundle>
+  <Tenant name="acme">
+    <Entitlement item="Voice" quantity="2" start="2026-10-05" end="2026-10-20"/>
+    <Entitlement bundle="B" quantity="1" start="2026-10-25"/>
+  </Tenant>
+  <Tenant name="empty"></Tenant>
+</Entitlements>"#;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("e.xml");
+        std::fs::write(&path, doc).unwrap();
+        let all = load_all(&[path], &items()).unwrap();
+        assert!(!all.bundles[0].defs[0].replaces_items);
+        assert!(all.provisioned("acme"));
+        // A <Tenant> without grants provisions nothing.
+        assert!(!all.provisioned("empty") && !all.provisioned("nobody"));
+        assert_eq!(
+            all.provisioned_tenants().into_iter().collect::<Vec<_>>(),
+            ["acme"]
+        );
+        // Email: no grant of it; B includes it from the 10th (its definition's start), and
+        // acme has a grant of B (valid from the 25th, but named): judged on B's row.
+        assert_eq!(
+            all.tenant("acme", 1, d("2026-10-09")),
+            Some(Entitled::Seats(0))
+        );
+        assert_eq!(all.tenant("acme", 1, d("2026-10-10")), None);
+        // B itself: acme's grant, 0 before it is valid; a tenant without a grant of a
+        // bundle has no entitlement of it.
+        assert_eq!(
+            all.tenant("acme", 2, d("2026-10-24")),
+            Some(Entitled::Seats(0))
+        );
+        assert_eq!(
+            all.tenant("acme", 2, d("2026-10-25")),
+            Some(Entitled::Seats(1))
+        );
+        assert_eq!(all.tenant("empty", 1, d("2026-10-09")), None);
+        // The contract: the 5th to the 20th (Voice), and from the 25th (B).
+        let inside: Vec<u32> = (1..=31)
+            .filter(|&n| all.in_contract("acme", d(&format!("2026-10-{n:02}"))))
+            .collect();
+        let want: Vec<u32> = (5..=20).chain(25..=31).collect();
+        assert_eq!(inside, want);
+        assert!(!all.in_contract("empty", d("2026-10-10")));
+        let bad = parse(
+            "e.xml",
+            "<Entitlements>\n<Bundle name=\"B\" issued=\"2026-01-01\" start=\"2026-01-01\" replaces_items=\"yes\"></Bundle></Entitlements>",
+            &items(),
+        )
+        .unwrap_err();
+        assert_eq!(bad.line, 2, "{bad}");
+        assert!(bad.message.contains("replaces_items \"yes\""), "{bad}");
     }
 
     #[test]

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use super::ExportError;
 use crate::config::billing::{Billing, Unprovisioned, format_money};
 use crate::config::{Config, Measure, Model};
-use crate::entitlement::{self, Entitlements};
+use crate::entitlement::Entitlements;
 use crate::report::{Reporter, Request, measures_of};
 use crate::rollup::{Rollup, TenantLevels, fair_peak};
 
@@ -109,6 +109,9 @@ struct ItemValues {
     enabled: Option<u64>,
     entitled: Option<Entitled>,
     over_use: bool,
+    /// The most seats by which a 10-minute period exceeded the entitlement of its day:
+    /// the over-use the report flags (0 when none).
+    excess: u64,
 }
 
 /// One tenant's billing for one period, from the tenant report of that period.
@@ -121,9 +124,14 @@ struct TenantBill {
 struct Period<'a> {
     label: &'a str,
     prices: &'a [Option<i64>],
+    /// The tenant's minimum for the period (prorated by the days of its contract).
     minimum: i64,
     /// Each measure's fair peak in the period, when billed by it.
     fair: Option<&'a [u32]>,
+    /// Per measure: the priced bundles that replace it (docs/BILLING.md, rule 2).
+    replaced_by: &'a [Vec<usize>],
+    /// Per measure: the price of a seat above the entitlement, when the period bills it.
+    overage: Option<&'a [Option<i64>]>,
 }
 
 /// Every tenant's measures in one period, from one tenant report over all tenants (the
@@ -164,33 +172,18 @@ fn measure_period(
     if let Some(e) = &outcome.entitlement_error {
         return Err(ExportError::Entitlement(e.clone()));
     }
+    for o in &outcome.over_use {
+        let ii = measures.iter().position(|m| m.name == o.item);
+        if let Some(v) = out.get_mut(&o.scope_id).and_then(|v| v.get_mut(ii?)) {
+            v.excess = v.excess.max(o.measured.saturating_sub(o.entitled));
+        }
+    }
     for p in &outcome.peak_at {
         if let Some(v) = out.get_mut(&p.scope_id).and_then(|v| v.get_mut(p.item)) {
             v.peak_at = p.period.clone().unwrap_or_default();
         }
     }
     Ok(out)
-}
-
-/// A provisioned tenant with no data: zeros, its entitlement still shown; enabled seats
-/// are 0 once a snapshot is known (empty before, as in reports).
-fn unused(
-    measures: usize,
-    ents: &Entitlements,
-    snapshots: bool,
-    tenant: &str,
-    from: Day,
-    to: Day,
-) -> Vec<ItemValues> {
-    (0..measures)
-        .map(|ii| ItemValues {
-            enabled: snapshots.then_some(0),
-            entitled: (from..=to)
-                .map(|d| ents.tenant(tenant, ii, date_of_day(d)))
-                .fold(None, entitlement::smallest),
-            ..ItemValues::default()
-        })
-        .collect()
 }
 
 /// A tenant's billing lines for one period, from its measures.
@@ -202,18 +195,38 @@ fn bill(
     period: &Period<'_>,
 ) -> TenantBill {
     let (prices, minimum, fair) = (period.prices, period.minimum, period.fair);
+    let (replaced_by, overage) = (period.replaced_by, period.overage);
     let period = period.label;
     let money = |v: i64| format_money(v, billing.minor_units);
+    let model = |m: Model| -> String {
+        match m {
+            Model::Concurrent => "concurrent".into(),
+            Model::Named => "named".into(),
+        }
+    };
+    // Each measure's own billable quantity, by its model.
+    let own: Vec<(&str, u64)> = measures
+        .iter()
+        .enumerate()
+        .map(|(ii, it)| {
+            let v = &values[ii];
+            match (it.model, fair.map(|f| u64::from(f[ii]))) {
+                (Model::Concurrent, Some(f)) => ("fair_peak", f),
+                (Model::Concurrent, None) => ("peak_concurrent", v.peak),
+                (Model::Named, _) => ("enabled_seats", v.enabled.unwrap_or(0)),
+            }
+        })
+        .collect();
     let mut out = Vec::new();
     let mut amount = 0i64;
     for (ii, it) in measures.iter().enumerate() {
         let v = &values[ii];
         let fair_peak = fair.map(|f| u64::from(f[ii]));
-        let (basis, quantity) = match (it.model, fair_peak) {
-            (Model::Concurrent, Some(f)) => ("fair_peak", f),
-            (Model::Concurrent, None) => ("peak_concurrent", v.peak),
-            (Model::Named, _) => ("enabled_seats", v.enabled.unwrap_or(0)),
-        };
+        let (basis, own_quantity) = own[ii];
+        // An item is billed only for the seats beyond the priced bundles that include it.
+        let quantity = replaced_by[ii]
+            .iter()
+            .fold(own_quantity, |q, &b| q.saturating_sub(own[b].1));
         let price = prices[ii];
         let line = price.map(|p| p * quantity as i64);
         amount += line.unwrap_or(0);
@@ -221,10 +234,7 @@ fn bill(
             period.to_string(),
             tenant.to_string(),
             it.name.clone(),
-            match it.model {
-                Model::Concurrent => "concurrent".into(),
-                Model::Named => "named".into(),
-            },
+            model(it.model),
             v.peak.to_string(),
             v.peak_at.clone(),
             fair_peak.map(|f| f.to_string()).unwrap_or_default(),
@@ -237,6 +247,30 @@ fn bill(
             line.map(money).unwrap_or_default(),
             billing.currency.clone(),
         ]);
+        // The seats above the entitlement, at the overage price, on a line of their own:
+        // the over-use the report flags, no more than the billable seats above the
+        // period's entitlement.
+        if let Some(price) = overage.and_then(|o| o[ii]) {
+            let seats = match v.entitled {
+                Some(Entitled::Seats(n)) => v.excess.min(own_quantity.saturating_sub(n)),
+                _ => 0,
+            };
+            let line = price * seats as i64;
+            amount += line;
+            let mut row = vec![String::new(); HEADER.len()];
+            row[0] = period.to_string();
+            row[1] = tenant.to_string();
+            row[2] = format!("{} overage", it.name);
+            row[3] = model(it.model);
+            row[8] = v.entitled.map(|e| e.to_string()).unwrap_or_default();
+            row[9] = v.over_use.to_string();
+            row[10] = "over_use".into();
+            row[11] = seats.to_string();
+            row[12] = money(price);
+            row[13] = money(line);
+            row[14] = billing.currency.clone();
+            out.push(row);
+        }
     }
     // Lines with an amount only: the minimum's top-up, the total.
     let amount_line = |line: &str, value: i64| -> Vec<String> {
@@ -430,8 +464,13 @@ fn tenants_to_bill(
     let ents = crate::entitlement::xml::load_all(&config.entitlement_files, &config.item_names())
         .map_err(|e| ExportError::Request(e.to_string()))?;
     let mut tenants: BTreeSet<String> = tenant_ids.keys().cloned().collect();
-    let provisioned: BTreeSet<&String> = ents.files.iter().flat_map(|f| f.tenants.keys()).collect();
-    tenants.extend(provisioned.iter().map(|t| (*t).clone()));
+    // Provisioned: given a grant (the tenant report names the same tenants).
+    let provisioned: BTreeSet<String> = ents
+        .provisioned_tenants()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    tenants.extend(provisioned.iter().cloned());
     if let Some(t) = only {
         if !tenants.contains(t) {
             return Err(ExportError::Request(format!(
@@ -448,7 +487,7 @@ fn tenants_to_bill(
         let skip = config.billing.unprovisioned == Unprovisioned::Skip;
         let strays: Vec<String> = tenants
             .iter()
-            .filter(|t| !provisioned.contains(t))
+            .filter(|t| !provisioned.contains(*t))
             .cloned()
             .collect();
         for t in &strays {
@@ -463,6 +502,48 @@ fn tenants_to_bill(
         }
     }
     Ok((tenant_ids, ents, tenants, notes))
+}
+
+/// Per measure, the bundles (measure indices) that replace it in `from..=to`: bundles with
+/// a price in `prices` whose definition in force on a day of the period includes the item
+/// and has `replaces_items` (docs/BILLING.md, rule 2).
+fn replaced_by(config: &Config, prices: &[Option<i64>], from: Day, to: Day) -> Vec<Vec<usize>> {
+    let items = config.items.len();
+    let mut out = vec![Vec::new(); items + config.bundles.len()];
+    for (bi, b) in config.bundles.iter().enumerate() {
+        if prices.get(items + bi).copied().flatten().is_none() {
+            continue;
+        }
+        let include = (from..=to)
+            .filter_map(|d| b.in_force(date_of_day(d)))
+            .filter(|d| d.replaces_items)
+            .fold(0u128, |acc, d| acc | d.include);
+        for (ii, by) in out.iter_mut().enumerate().take(items) {
+            if include & (1u128 << ii) != 0 {
+                by.push(items + bi);
+            }
+        }
+    }
+    out
+}
+
+/// A tenant's minimum for `from..=to`: for a provisioned tenant, the share of the days
+/// inside its contract, in minor units rounded half up (docs/BILLING.md, rule 1); for a
+/// tenant without grants, the whole minimum.
+fn minimum_of(minimum: i64, ents: &Entitlements, tenant: &str, from: Day, to: Day) -> i64 {
+    if !ents.provisioned(tenant) {
+        return minimum;
+    }
+    let inside = (from..=to)
+        .filter(|&d| ents.in_contract(tenant, date_of_day(d)))
+        .count() as i64;
+    prorate(minimum, inside, i64::from(to - from + 1))
+}
+
+/// `amount × part / whole`, rounded half up (amounts are never negative).
+fn prorate(amount: i64, part: i64, whole: i64) -> i64 {
+    let (a, p, w) = (i128::from(amount), i128::from(part), i128::from(whole));
+    ((2 * a * p + w) / (2 * w)) as i64
 }
 
 /// What makes the month's tenant reports incomplete (see `Reporter::gaps`).
@@ -530,7 +611,6 @@ pub fn export(
     };
     let measures = measures_of(config, ScopeKind::Tenant);
     let fair = FairPeaks::of_month(store, config, (first, last), tenant_ids, measures.len())?;
-    let snapshots = !store.snapshots()?.is_empty();
     let mut summary = Vec::new();
     let mut total = 0i64;
     // The month, then each day that is over: one tenant report each, for every tenant.
@@ -543,21 +623,30 @@ pub fn export(
         progress(&period_label);
         let monthly = granularity == Granularity::Monthly;
         let measured = measure_period(store, config, &measures, from, to, granularity)?;
+        let prices = if monthly {
+            &billing.prices
+        } else {
+            &billing.daily_prices
+        };
+        let replaced_by = replaced_by(config, prices, from, to);
         for t in &tenants {
-            let values = match measured.get(t) {
-                Some(v) => v.clone(),
-                None => unused(measures.len(), &ents, snapshots, t, from, to),
-            };
+            // The tenant report has every tenant billed (rule 4); zeros all the same.
+            let values = measured
+                .get(t)
+                .cloned()
+                .unwrap_or_else(|| vec![ItemValues::default(); measures.len()]);
             let fair_peaks = fair.as_ref().map(|f| f.of(t, from, to));
             let period = Period {
                 label: &period_label,
-                prices: if monthly {
-                    &billing.prices
+                prices,
+                minimum: if monthly {
+                    minimum_of(billing.minimum, &ents, t, from, to)
                 } else {
-                    &billing.daily_prices
+                    0
                 },
-                minimum: if monthly { billing.minimum } else { 0 },
                 fair: fair_peaks.as_deref(),
+                replaced_by: &replaced_by,
+                overage: monthly.then_some(billing.overage_prices.as_slice()),
             };
             let b = bill(&measures, billing, t, &values, &period);
             if monthly {
@@ -597,6 +686,19 @@ pub fn export(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_minimum_is_prorated_half_up() {
+        // 50.00 × 22 / 31 = 110000 / 31 = 3548.39 cents: 3548.
+        assert_eq!(prorate(5000, 22, 31), 3548);
+        // 40.00 × 17 / 31 = 68000 / 31 = 2193.55 cents: 2194.
+        assert_eq!(prorate(4000, 17, 31), 2194);
+        // 0.01 × 1 / 2 = 0.5 cents: half up, 1; 0.01 × 1 / 3 = 0.33: 0.
+        assert_eq!(prorate(1, 1, 2), 1);
+        assert_eq!(prorate(1, 1, 3), 0);
+        assert_eq!(prorate(5000, 31, 31), 5000);
+        assert_eq!(prorate(5000, 0, 31), 0);
+    }
 
     #[test]
     fn file_names_are_safe_and_distinct() {

@@ -419,6 +419,18 @@ impl<'a> Reporter<'a> {
                 })
                 .collect(),
         };
+        if req.scope == ScopeKind::Tenant {
+            // Every provisioned tenant, with zeros where it has no data (docs/BILLING.md,
+            // rule 4): the tenant report names the tenants the bill names.
+            let provisioned: Vec<String> = self
+                .ents
+                .provisioned_tenants()
+                .into_iter()
+                .filter(|t| !scopes.iter().any(|(_, l)| l == t))
+                .map(String::from)
+                .collect();
+            scopes.extend(provisioned.into_iter().map(|t| (NO_DATA, t)));
+        }
         if let Some(id) = &req.id {
             let all = scopes.clone();
             scopes.retain(|(s, label)| match s.kind {
@@ -610,7 +622,8 @@ impl<'a> Reporter<'a> {
         }
     }
 
-    /// Values of every item on every day of `d_lo..=d_hi`, for one scope.
+    /// Values of every item on every day of `d_lo..=d_hi`, for one scope (zeros for a
+    /// provisioned tenant without data).
     fn values(
         &mut self,
         scope: Scope,
@@ -624,7 +637,7 @@ impl<'a> Reporter<'a> {
             .iter()
             .map(|s| vec![DayItem::constant(0, 0, s.len(), detail); n_items])
             .collect();
-        let Some((r_lo, r_hi)) = self.rolled else {
+        let Some((r_lo, r_hi)) = self.rolled.filter(|_| scope != NO_DATA) else {
             return Ok(out);
         };
         let (a, b) = (d_lo.max(r_lo), d_hi.min(r_hi));
@@ -653,6 +666,12 @@ impl<'a> Reporter<'a> {
         Ok(out)
     }
 }
+
+/// The scope of a provisioned tenant that has no data in the store.
+const NO_DATA: Scope = Scope {
+    kind: ScopeKind::Tenant,
+    id: u32::MAX,
+};
 
 /// The rows of one scope, period by period.
 struct ScopeRows<'r> {

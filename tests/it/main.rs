@@ -2,6 +2,7 @@
 
 mod architecture;
 mod bad_input;
+mod bill_rules;
 mod billing;
 mod bundles;
 mod cases;
