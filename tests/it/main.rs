@@ -13,6 +13,7 @@ mod oracle;
 mod pdf;
 mod postgres;
 mod service;
+mod service_auth;
 mod service_limits;
 mod sql_sessions;
 mod support;
