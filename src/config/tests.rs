@@ -183,7 +183,10 @@ fn tokens_and_tls_are_checked() {
     .unwrap();
     let t = &c.access.tokens;
     assert_eq!(t.len(), 2);
-    assert_eq!((t[0].name.as_str(), &t[0].role, t[0].line), ("ops", &Role::Operator, 9));
+    assert_eq!(
+        (t[0].name.as_str(), &t[0].role, t[0].line),
+        ("ops", &Role::Operator, 9)
+    );
     assert_eq!(t[0].sha256[..2], [0x9f, 0x86]);
     assert_eq!(t[1].role, Role::Tenant("acme".into()));
     let tls = c.access.tls.as_ref().unwrap();
@@ -210,7 +213,10 @@ fn bad_tokens_and_tls_name_file_and_line() {
             "sha256 must be the 64 hex digits",
         ),
         (
-            format!("{ITEM}{}", token("ops", &format!("sha256 = \"{}x\"\n", &HASH_A[..63]))),
+            format!(
+                "{ITEM}{}",
+                token("ops", &format!("sha256 = \"{}x\"\n", &HASH_A[..63]))
+            ),
             Some(6),
             "sha256 must be the 64 hex digits",
         ),
@@ -227,18 +233,27 @@ fn bad_tokens_and_tls_name_file_and_line() {
             format!(
                 "{ITEM}{}{}",
                 token("ops", &format!("sha256 = \"{HASH_A}\"\n")),
-                token("acme", &format!("sha256 = \"{HASH_A}\"\ntenant = \"acme\"\n"))
+                token(
+                    "acme",
+                    &format!("sha256 = \"{HASH_A}\"\ntenant = \"acme\"\n")
+                )
             ),
             Some(10),
             "token \"acme\" has the same sha256 as token \"ops\" (line 6)",
         ),
         (
-            format!("{ITEM}{}", token("t", &format!("sha256 = \"{HASH_A}\"\ntenant = \"\"\n"))),
+            format!(
+                "{ITEM}{}",
+                token("t", &format!("sha256 = \"{HASH_A}\"\ntenant = \"\"\n"))
+            ),
             Some(6),
             "tenant is empty",
         ),
         (
-            format!("{ITEM}{}", token("t", &format!("sha256 = \"{HASH_A}\"\ntoken = \"smt_x\"\n"))),
+            format!(
+                "{ITEM}{}",
+                token("t", &format!("sha256 = \"{HASH_A}\"\ntoken = \"smt_x\"\n"))
+            ),
             Some(9),
             "unknown field `token`",
         ),
@@ -257,6 +272,9 @@ fn bad_tokens_and_tls_name_file_and_line() {
         let e = parse(&text).unwrap_err();
         assert_eq!(e.line, line, "{text}\n{e}");
         assert!(e.message.contains(want), "{text}\n{e}");
-        assert!(e.to_string().starts_with("/etc/seatmeter/site.toml:"), "{e}");
+        assert!(
+            e.to_string().starts_with("/etc/seatmeter/site.toml:"),
+            "{e}"
+        );
     }
 }

@@ -261,7 +261,9 @@ pub fn check_tenants(config: &Config, dims: &Dimensions) -> Result<(), String> {
                     provisioned.extend(f.tenants.into_keys());
                 }
             }
-            Err(e) => tracing::warn!(error = %e.message, file = %e.path, "reading the entitlement files for the tenants of tokens"),
+            Err(e) => {
+                tracing::warn!(error = %e.message, file = %e.path, "reading the entitlement files for the tenants of tokens")
+            }
         }
     }
     for t in &config.access.tokens {
@@ -322,16 +324,17 @@ mod tests {
                 tenant: "acme".into()
             })
         );
-        assert_eq!(
-            authenticate(&tokens, &headers(&[])),
-            Err(Failure::Missing)
-        );
+        assert_eq!(authenticate(&tokens, &headers(&[])), Err(Failure::Missing));
         assert_eq!(
             authenticate(&tokens, &headers(&[b"Bearer smt_other"])),
             Err(Failure::Unknown)
         );
         // The hash itself is not a token.
-        let hash: String = tokens[0].sha256.iter().map(|b| format!("{b:02x}")).collect();
+        let hash: String = tokens[0]
+            .sha256
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
         assert_eq!(
             authenticate(&tokens, &headers(&[format!("Bearer {hash}").as_bytes()])),
             Err(Failure::Unknown)
@@ -380,7 +383,11 @@ mod tests {
         assert_eq!(see("a", Tenant, Some("a/b")), Err(Failure::Forbidden));
         assert_eq!(see("a", Group, None), Ok("a".into()));
         assert_eq!(see("a", Group, Some("a")), Ok("a".into()));
-        assert_eq!(see("a", Group, Some("a/b")), Err(Failure::Forbidden), "tenant a/b");
+        assert_eq!(
+            see("a", Group, Some("a/b")),
+            Err(Failure::Forbidden),
+            "tenant a/b"
+        );
         // "a/b" names tenant a's group b and all of tenant a/b's groups, as the report
         // reads it: neither tenant may ask for both.
         assert_eq!(see("a/b", Group, Some("a/b")), Err(Failure::Forbidden));

@@ -224,7 +224,10 @@ pub async fn run(
         0 => tracing::info!(
             "no [[service.token]] configured: every endpoint answers without a token, so the service listens on loopback only"
         ),
-        n => tracing::info!(tokens = n, "access tokens required (all but /healthz and /readyz)"),
+        n => tracing::info!(
+            tokens = n,
+            "access tokens required (all but /healthz and /readyz)"
+        ),
     }
     let mut tasks = Vec::new();
     let first_runs = Arc::new(tokio::sync::Semaphore::new(0));
@@ -356,7 +359,10 @@ fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>, Se
                 tls.key_line,
                 "tls_key",
                 &tls.key,
-                format!("does not go with the certificate {}: {e}", tls.certificate.display()),
+                format!(
+                    "does not go with the certificate {}: {e}",
+                    tls.certificate.display()
+                ),
             )
         })?;
     let mut server = server;

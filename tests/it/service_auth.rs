@@ -70,9 +70,7 @@ fn serve(dir: &Path) -> Serving {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let (scheme, rest) = line
-        .split_once("://")
-        .unwrap_or_else(|| panic!("{line:?}"));
+    let (scheme, rest) = line.split_once("://").unwrap_or_else(|| panic!("{line:?}"));
     let scheme = scheme.rsplit(' ').next().unwrap().to_string();
     let addr = rest.split_whitespace().next().unwrap().parse().unwrap();
     Serving {
@@ -105,7 +103,12 @@ fn refused(dir: &Path) -> (std::process::ExitStatus, String) {
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     (status, err)
 }
 
@@ -187,7 +190,10 @@ fn report(scope: &str, id: Option<&str>) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_decide_who_sees_what() {
-    let site = site_with(&format!("[service]\nlisten = \"127.0.0.1:0\"\n\n{}", tokens()));
+    let site = site_with(&format!(
+        "[service]\nlisten = \"127.0.0.1:0\"\n\n{}",
+        tokens()
+    ));
     let svc = serve(site.path());
     assert_eq!(svc.scheme, "http");
     let addr = svc.addr;
@@ -197,8 +203,15 @@ async fn tokens_decide_who_sees_what() {
     assert_eq!((status, body.as_str()), (200, "ok\n"));
     let (status, _, body) = get(addr, "/readyz", None).await;
     assert!(status == 200 || status == 503, "{status}");
-    assert!(!body.contains("collector"), "no reasons without a token: {body}");
-    for path in [report("tenant", Some("acme")), report("system", None), "/metrics".into()] {
+    assert!(
+        !body.contains("collector"),
+        "no reasons without a token: {body}"
+    );
+    for path in [
+        report("tenant", Some("acme")),
+        report("system", None),
+        "/metrics".into(),
+    ] {
         let (status, head, _) = get(addr, &path, None).await;
         assert_eq!(status, 401, "{path}");
         assert!(head.contains("www-authenticate: bearer"), "{head}");
@@ -228,7 +241,10 @@ async fn tokens_decide_who_sees_what() {
     let (status, _, body) = get(addr, &report("tenant", None), Some(OPERATOR)).await;
     assert_eq!(status, 200);
     assert_eq!(body, want_tenants);
-    assert!(body.contains(",globex,") && body.contains(",acme,"), "{body}");
+    assert!(
+        body.contains(",globex,") && body.contains(",acme,"),
+        "{body}"
+    );
     for path in [
         report("system", None),
         report("tenant", Some("globex")),
@@ -239,20 +255,35 @@ async fn tokens_decide_who_sees_what() {
     }
     let (status, _, body) = get(addr, "/readyz", Some(OPERATOR)).await;
     assert!(status == 200 || status == 503, "{status}");
-    assert!(status == 200 || body.contains("collector") || body.contains("day"), "{body}");
+    assert!(
+        status == 200 || body.contains("collector") || body.contains("day"),
+        "{body}"
+    );
 
     // The tenant's token: its own tenant and groups, nothing else.
     let (status, _, body) = get(addr, &report("tenant", Some("acme")), Some(ACME)).await;
     assert_eq!(status, 200, "{body}");
-    let ids: Vec<String> = crate::support::rows(&body).into_iter().map(|r| r[0].clone()).collect();
-    assert!(!ids.is_empty() && ids.iter().all(|i| i == "acme"), "{ids:?}");
+    let ids: Vec<String> = crate::support::rows(&body)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(
+        !ids.is_empty() && ids.iter().all(|i| i == "acme"),
+        "{ids:?}"
+    );
     // Without an id, its own tenant only.
     let (status, _, body2) = get(addr, &report("tenant", None), Some(ACME)).await;
     assert_eq!((status, &body2), (200, &body));
     let (status, _, body) = get(addr, &report("group", Some("acme")), Some(ACME)).await;
     assert_eq!(status, 200, "{body}");
-    let groups: Vec<String> = crate::support::rows(&body).into_iter().map(|r| r[0].clone()).collect();
-    assert!(!groups.is_empty() && groups.iter().all(|g| g.starts_with("acme/")), "{groups:?}");
+    let groups: Vec<String> = crate::support::rows(&body)
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect();
+    assert!(
+        !groups.is_empty() && groups.iter().all(|g| g.starts_with("acme/")),
+        "{groups:?}"
+    );
     let one = groups[0].replace(' ', "%20");
     let (status, _, _) = get(addr, &report("group", Some(&one)), Some(ACME)).await;
     assert_eq!(status, 200, "{one}");
@@ -298,7 +329,10 @@ fn no_tokens_means_loopback_only() {
         "{err}"
     );
     // With a token the same address starts (and a plain loopback one without).
-    let site = site_with(&format!("[service]\nlisten = \"0.0.0.0:0\"\n\n{}", tokens()));
+    let site = site_with(&format!(
+        "[service]\nlisten = \"0.0.0.0:0\"\n\n{}",
+        tokens()
+    ));
     let svc = serve(site.path());
     assert!(svc.addr.ip().is_unspecified(), "{}", svc.addr);
 }
@@ -324,7 +358,10 @@ fn unusable_tokens_and_tls_files_refuse_the_start_naming_file_and_line() {
         tokens()
     ));
     let cfg = std::fs::read_to_string(site.config_path()).unwrap();
-    let line = 1 + cfg.lines().position(|l| l.starts_with("tls_certificate")).unwrap();
+    let line = 1 + cfg
+        .lines()
+        .position(|l| l.starts_with("tls_certificate"))
+        .unwrap();
     let (status, err) = refused(site.path());
     assert!(!status.success());
     assert!(
@@ -392,7 +429,10 @@ async fn tls_serves_https_and_refuses_plain_http() {
     assert_eq!((status, body.as_str()), (200, "ok\n"));
     let (status, _, body) = https("/metrics", Some(OPERATOR)).await;
     assert_eq!(status, 200);
-    assert!(body.contains("seatmeter_http_auth_failures_total"), "{body}");
+    assert!(
+        body.contains("seatmeter_http_auth_failures_total"),
+        "{body}"
+    );
     let (status, _, _) = https("/metrics", None).await;
     assert_eq!(status, 401);
 
