@@ -14,6 +14,7 @@ mod reset_cursor;
 mod rollup;
 mod serve;
 mod status;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -119,6 +120,9 @@ pub enum Command {
     ///
     /// Example: seatmeter bench --sessions 0.25,0.5,1,2,5 (build with --release first).
     Bench(dev::bench::Args),
+    /// Make access tokens for the service (`token new --help`).
+    #[command(subcommand)]
+    Token(token::Command),
     /// Run as a service: collect on every interval, roll up after local midnight, serve
     /// /healthz, /metrics and /reports; stops cleanly on SIGTERM or SIGINT.
     Serve,
@@ -184,5 +188,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::MigrateStore(args) => migrate_store::run(args),
         Command::Bench(args) => dev::bench::run(args),
         Command::Serve => serve::run(&g),
+        Command::Token(cmd) => token::run(cmd),
     }
 }

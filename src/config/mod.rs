@@ -24,7 +24,7 @@ use toml::Spanned;
 use crate::entitlement::{Bundle, FeatureRef};
 pub use billing::{Billing, BillingConfig};
 pub use sample::sample;
-pub use service::{CollectionConfig, ServiceConfig};
+pub use service::{Access, AccessToken, CollectionConfig, Role, ServiceConfig, Tls};
 
 /// The most items one site may define (an agent's items are kept as a 128-bit set).
 pub const MAX_ITEMS: usize = 128;
@@ -149,6 +149,8 @@ pub struct Config {
     pub entitlement_files: Vec<PathBuf>,
     pub items: Vec<Item>,
     pub service: ServiceConfig,
+    /// `[[service.token]]` and TLS: who may ask what over HTTP, and over what.
+    pub access: Access,
     /// `[collection]`: what every collection accepts.
     pub collection: CollectionConfig,
     /// `[billing]`: prices for `export billing`.
@@ -282,6 +284,7 @@ impl ConfigFile {
                 .map(|p| resolve(p))
                 .collect(),
             items: items(&place, raw.item)?,
+            access: access(&place, &raw.service, &resolve)?,
             service: raw.service,
             collection: raw.collection,
             billing: Billing::default(),
@@ -378,6 +381,98 @@ fn store(
         ));
     }
     Ok(store)
+}
+
+/// The access tokens and TLS files of `[service]`, checked (the files are read when the
+/// service starts).
+fn access(
+    place: &Place<'_>,
+    service: &ServiceConfig,
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Result<Access, ConfigError> {
+    let line = |offset: usize| place.err(Some(offset), String::new()).line.unwrap_or(0);
+    let mut tokens: Vec<AccessToken> = Vec::new();
+    for t in &service.tokens {
+        let at = Some(t.span().start);
+        let raw = t.get_ref();
+        if raw.name.trim().is_empty() {
+            return Err(place.err(at, "a [[service.token]] needs a name".into()));
+        }
+        let Some(hex) = &raw.sha256 else {
+            return Err(place.err(
+                at,
+                format!(
+                    "token {:?} has no sha256; `seatmeter token new` makes a token and prints its hash",
+                    raw.name
+                ),
+            ));
+        };
+        let Some(sha256) = service::parse_sha256(hex.trim()) else {
+            return Err(place.err(
+                at,
+                format!(
+                    "token {:?}: sha256 must be the 64 hex digits of the token's SHA-256 (not the token itself); `seatmeter token new` prints it",
+                    raw.name
+                ),
+            ));
+        };
+        if tokens.iter().any(|o| o.name == raw.name) {
+            return Err(place.err(
+                at,
+                format!("two tokens are named {:?}; names must be unique", raw.name),
+            ));
+        }
+        if let Some(o) = tokens.iter().find(|o| o.sha256 == sha256) {
+            return Err(place.err(
+                at,
+                format!(
+                    "token {:?} has the same sha256 as token {:?} (line {}); give each holder a token of its own",
+                    raw.name, o.name, o.line
+                ),
+            ));
+        }
+        let role = match &raw.tenant {
+            None => Role::Operator,
+            Some(t) if t.trim().is_empty() => {
+                return Err(place.err(
+                    at,
+                    format!(
+                        "token {:?}: tenant is empty; name the tenant, or omit it for an operator token",
+                        raw.name
+                    ),
+                ));
+            }
+            Some(t) => Role::Tenant(t.clone()),
+        };
+        tokens.push(AccessToken {
+            name: raw.name.clone(),
+            sha256,
+            role,
+            line: line(t.span().start),
+        });
+    }
+    let tls = match (&service.tls_certificate, &service.tls_key) {
+        (None, None) => None,
+        (Some(c), Some(k)) => Some(Tls {
+            certificate: resolve(c.get_ref()),
+            key: resolve(k.get_ref()),
+            certificate_line: line(c.span().start),
+            key_line: line(k.span().start),
+        }),
+        (Some(c), None) => {
+            return Err(place.err(
+                Some(c.span().start),
+                "[service] tls_certificate is given without tls_key; give both (PEM files), or neither".into(),
+            ));
+        }
+        (None, Some(k)) => {
+            return Err(place.err(
+                Some(k.span().start),
+                "[service] tls_key is given without tls_certificate; give both (PEM files), or neither".into(),
+            ));
+        }
+    };
+    Ok(Access { tokens, tls })
 }
 
 /// The shortest collection interval a configuration may give.

@@ -168,3 +168,113 @@ fn every_collector_kind_is_shown_as_its_kind_accepts_it() {
         );
     }
 }
+
+const HASH_A: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+const HASH_B: &str = "60303ae22b998861bce3b28f33eec1be758a213c86c93c076dbe9f558c11c752";
+
+#[test]
+fn tokens_and_tls_are_checked() {
+    let c = parse(&format!(
+        "{ITEM}[service]\nlisten = \"0.0.0.0:9184\"\ntls_certificate = \"tls/cert.pem\"\ntls_key = \"/k.pem\"\n\
+         [[service.token]]\nname = \"ops\"\nsha256 = \"{}\"\n\
+         [[service.token]]\nname = \"acme-portal\"\nsha256 = \"{HASH_B}\"\ntenant = \"acme\"\n",
+        HASH_A.to_uppercase()
+    ))
+    .unwrap();
+    let t = &c.access.tokens;
+    assert_eq!(t.len(), 2);
+    assert_eq!(
+        (t[0].name.as_str(), &t[0].role, t[0].line),
+        ("ops", &Role::Operator, 9)
+    );
+    assert_eq!(t[0].sha256[..2], [0x9f, 0x86]);
+    assert_eq!(t[1].role, Role::Tenant("acme".into()));
+    let tls = c.access.tls.as_ref().unwrap();
+    assert_eq!(tls.certificate, Path::new("/etc/seatmeter/tls/cert.pem"));
+    assert_eq!(tls.key, Path::new("/k.pem"));
+    assert_eq!((tls.certificate_line, tls.key_line), (7, 8));
+    // The hash is never the token: nothing in the configuration's Debug is a secret, but
+    // the configuration holds no token at all.
+    assert_eq!(parse(ITEM).unwrap().access, Access::default());
+}
+
+#[test]
+fn bad_tokens_and_tls_name_file_and_line() {
+    let token = |name: &str, rest: &str| format!("\n[[service.token]]\nname = \"{name}\"\n{rest}");
+    let cases = [
+        (
+            format!("{ITEM}{}", token("ops", "")),
+            Some(6),
+            "token \"ops\" has no sha256",
+        ),
+        (
+            format!("{ITEM}{}", token("ops", "sha256 = \"smt_0123\"\n")),
+            Some(6),
+            "sha256 must be the 64 hex digits",
+        ),
+        (
+            format!(
+                "{ITEM}{}",
+                token("ops", &format!("sha256 = \"{}x\"\n", &HASH_A[..63]))
+            ),
+            Some(6),
+            "sha256 must be the 64 hex digits",
+        ),
+        (
+            format!(
+                "{ITEM}{}{}",
+                token("ops", &format!("sha256 = \"{HASH_A}\"\n")),
+                token("ops", &format!("sha256 = \"{HASH_B}\"\n"))
+            ),
+            Some(10),
+            "two tokens are named \"ops\"",
+        ),
+        (
+            format!(
+                "{ITEM}{}{}",
+                token("ops", &format!("sha256 = \"{HASH_A}\"\n")),
+                token(
+                    "acme",
+                    &format!("sha256 = \"{HASH_A}\"\ntenant = \"acme\"\n")
+                )
+            ),
+            Some(10),
+            "token \"acme\" has the same sha256 as token \"ops\" (line 6)",
+        ),
+        (
+            format!(
+                "{ITEM}{}",
+                token("t", &format!("sha256 = \"{HASH_A}\"\ntenant = \"\"\n"))
+            ),
+            Some(6),
+            "tenant is empty",
+        ),
+        (
+            format!(
+                "{ITEM}{}",
+                token("t", &format!("sha256 = \"{HASH_A}\"\ntoken = \"smt_x\"\n"))
+            ),
+            Some(9),
+            "unknown field `token`",
+        ),
+        (
+            format!("{ITEM}[service]\ntls_certificate = \"c.pem\"\n"),
+            Some(6),
+            "tls_certificate is given without tls_key",
+        ),
+        (
+            format!("{ITEM}[service]\nlisten = \"127.0.0.1:1\"\ntls_key = \"k.pem\"\n"),
+            Some(7),
+            "tls_key is given without tls_certificate",
+        ),
+    ];
+    for (text, line, want) in cases {
+        let e = parse(&text).unwrap_err();
+        assert_eq!(e.line, line, "{text}\n{e}");
+        assert!(e.message.contains(want), "{text}\n{e}");
+        assert!(
+            e.to_string().starts_with("/etc/seatmeter/site.toml:"),
+            "{e}"
+        );
+    }
+}

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -22,6 +22,7 @@ use seatmeter_store::StoreError;
 use serde::Deserialize;
 use tokio::sync::{mpsc, oneshot};
 
+use super::auth::{self, Caller};
 use super::metrics::{self, Metrics};
 use super::pool::{Broken, ReadPool};
 use super::schedule::Clock;
@@ -44,6 +45,10 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
         .route("/reports/{scope}/{granularity}", get(report))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::layer,
+        ))
         .with_state(state)
 }
 
@@ -128,7 +133,7 @@ async fn healthz() -> Response {
 
 /// Able to do its work: the store takes writes, every collector collected recently, and
 /// the rollup is current. 503 lists what is not.
-async fn readyz(State(state): State<AppState>) -> Response {
+async fn readyz(State(state): State<AppState>, Extension(caller): Extension<Caller>) -> Response {
     let now = state.clock.now();
     let config = state.config.clone();
     let mut problems = Vec::new();
@@ -156,6 +161,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     problems.extend(state.metrics.collector_problems(now, &allowed));
     if problems.is_empty() {
         text(StatusCode::OK, "ready\n".into())
+    } else if !caller.whole_site() {
+        // The reasons name collectors, paths and errors: for the operator only.
+        text(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready (an operator token shows why)\n".into(),
+        )
     } else {
         text(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -266,11 +277,31 @@ impl Drop for BodyWriter {
 
 async fn report(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((scope, granularity)): Path<(String, String)>,
     Query(q): Query<ReportQuery>,
 ) -> Result<Response, HttpError> {
-    let (req, format) = request(&scope, &granularity, &q)
+    let (mut req, format) = request(&scope, &granularity, &q)
         .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, e))?;
+    if let Caller::Tenant { tenant, .. } = &caller {
+        // A tenant's token: its own tenant and groups only (without an id, its own).
+        let (tenant, kind, id) = (tenant.clone(), req.scope, req.id.clone());
+        let allowed = state
+            .pool
+            .with(move |store| -> Result<_, HttpError> {
+                let dims = store.dimensions()?;
+                Ok(auth::tenant_may_see(&tenant, kind, id.as_deref(), &dims))
+            })
+            .await?;
+        match allowed {
+            Ok(id) => req.id = Some(id),
+            Err(f) => {
+                let path = format!("/reports/{scope}/{granularity}");
+                return Ok(auth::refuse(&state, f, &path, Some(&caller)));
+            }
+        }
+    }
+
     let options = Options {
         limits: Limits {
             rows: state.config.service.max_report_rows,

@@ -7,10 +7,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use seatmeter_core::Nanos;
 
+use super::auth::Failure;
 use super::schedule::{JobResult, Observer, seconds};
 use seatmeter_store::{CollectorStatus, StoreStatus};
 
@@ -29,6 +31,8 @@ struct Runs {
 pub struct Metrics {
     collectors: Mutex<BTreeMap<String, Runs>>,
     rollup: Mutex<Runs>,
+    /// Refused requests, per [`Failure`].
+    auth_failures: [AtomicU64; 4],
 }
 
 impl Metrics {
@@ -41,7 +45,13 @@ impl Metrics {
                     .collect(),
             ),
             rollup: Mutex::default(),
+            auth_failures: Default::default(),
         }
+    }
+
+    /// A request refused: no, an unknown or a malformed token, or one not allowed.
+    pub fn auth_failure(&self, why: Failure) {
+        self.auth_failures[why.index()].fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -222,6 +232,20 @@ pub fn render(m: &Metrics, status: &StoreStatus, lag_days: u64) -> String {
         &[],
         status.size_bytes,
     );
+    family(
+        &mut out,
+        "seatmeter_http_auth_failures_total",
+        "counter",
+        "HTTP requests refused since the service started: no token (missing), a token no one was given (unknown), an Authorization header that is not a bearer token (malformed), a token asking beyond its tenant (forbidden).",
+    );
+    for f in Failure::ALL {
+        sample(
+            &mut out,
+            "seatmeter_http_auth_failures_total",
+            &[("reason", f.as_str())],
+            m.auth_failures[f.index()].load(Ordering::Relaxed),
+        );
+    }
     out
 }
 

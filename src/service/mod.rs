@@ -3,6 +3,7 @@
 //!
 //! `run` takes the shutdown as a future, so that tests drive the service without signals.
 
+pub mod auth;
 pub mod http;
 pub mod metrics;
 mod pool;
@@ -38,6 +39,9 @@ pub enum ServiceError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Task(String),
+    /// The configuration does not let the service start (it names the file and line).
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// How long shutdown waits for the work in flight.
@@ -196,6 +200,8 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), ServiceError> {
     let config = Arc::new(config);
+    auth::check_listen(&config, listener.local_addr()?).map_err(ServiceError::Refused)?;
+    let tls = tls_acceptor(&config)?;
     let (tx, rx) = watch::channel(false);
     let metrics = Arc::new(metrics::Metrics::new(
         config.collectors.iter().map(|c| c.name().to_string()),
@@ -208,7 +214,21 @@ pub async fn run(
     })
     .await
     .map_err(|e| ServiceError::Task(e.to_string()))??;
+    let mut first = first;
+    if !config.access.tokens.is_empty() {
+        let dims = first.dimensions()?;
+        auth::check_tenants(&config, &dims).map_err(ServiceError::Refused)?;
+    }
     drop(first);
+    match config.access.tokens.len() {
+        0 => tracing::info!(
+            "no [[service.token]] configured: every endpoint answers without a token, so the service listens on loopback only"
+        ),
+        n => tracing::info!(
+            tokens = n,
+            "access tokens required (all but /healthz and /readyz)"
+        ),
+    }
     let mut tasks = Vec::new();
     let first_runs = Arc::new(tokio::sync::Semaphore::new(0));
     for c in &config.collectors {
@@ -269,6 +289,7 @@ pub async fn run(
     tasks.push(tokio::spawn(server::serve(
         listener,
         http::router(state),
+        tls,
         limits,
         rx.clone(),
         SHUTDOWN_GRACE,
@@ -286,6 +307,67 @@ pub async fn run(
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The TLS side of `[service] tls_certificate` and `tls_key`, read now; an unreadable or
+/// unparsable file names the configuration's line that gave it.
+fn tls_acceptor(config: &Config) -> Result<Option<tokio_rustls::TlsAcceptor>, ServiceError> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let Some(tls) = &config.access.tls else {
+        return Ok(None);
+    };
+    let at = |line: usize, key: &str, file: &std::path::Path, what: String| {
+        ServiceError::Refused(format!(
+            "{}:{line}: [service] {key} {}: {what}",
+            config.path.display(),
+            file.display()
+        ))
+    };
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&tls.certificate)
+        .and_then(|i| i.collect::<Result<_, _>>())
+        .map_err(|e| {
+            at(
+                tls.certificate_line,
+                "tls_certificate",
+                &tls.certificate,
+                format!("cannot read a PEM certificate chain: {e}"),
+            )
+        })?;
+    if certs.is_empty() {
+        return Err(at(
+            tls.certificate_line,
+            "tls_certificate",
+            &tls.certificate,
+            "no CERTIFICATE in it (a PEM file with -----BEGIN CERTIFICATE-----)".into(),
+        ));
+    }
+    let key = PrivateKeyDer::from_pem_file(&tls.key).map_err(|e| {
+        at(
+            tls.key_line,
+            "tls_key",
+            &tls.key,
+            format!("cannot read a PEM private key (PKCS#8, PKCS#1 or SEC1): {e}"),
+        )
+    })?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .and_then(|b| b.with_no_client_auth().with_single_cert(certs, key))
+        .map_err(|e| {
+            at(
+                tls.key_line,
+                "tls_key",
+                &tls.key,
+                format!(
+                    "does not go with the certificate {}: {e}",
+                    tls.certificate.display()
+                ),
+            )
+        })?;
+    let mut server = server;
+    server.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Some(tokio_rustls::TlsAcceptor::from(Arc::new(server))))
 }
 
 /// SIGTERM or SIGINT.
@@ -319,8 +401,11 @@ pub fn serve(config: Config) -> Result<(), ServiceError> {
                 source,
             })?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, collectors = config.collectors.len(), store = %config.store.location(), "seatmeter serving");
-        println!("seatmeter serving on http://{addr} (/healthz, /metrics, /reports/SCOPE/GRANULARITY?from=…)");
+        // Refused before saying it serves.
+        auth::check_listen(&config, addr).map_err(ServiceError::Refused)?;
+        let scheme = if config.access.tls.is_some() { "https" } else { "http" };
+        tracing::info!(%addr, collectors = config.collectors.len(), store = %config.store.location(), tls = config.access.tls.is_some(), "seatmeter serving");
+        println!("seatmeter serving on {scheme}://{addr} (/healthz, /metrics, /reports/SCOPE/GRANULARITY?from=…)");
         run(config, Arc::new(schedule::SystemClock), listener, signal()).await
     })
 }

@@ -1,7 +1,9 @@
 //! The service's HTTP server: its own accept loop over hyper, so that every connection has
 //! a deadline for its request headers (a client that sends them slowly, or nothing, is
 //! closed), the number of open connections is bounded (more are closed at once), and
-//! shutdown lets the requests in flight finish.
+//! shutdown lets the requests in flight finish. With TLS configured, each connection is
+//! a TLS stream first (its handshake within the same header deadline), and a client that
+//! speaks plain HTTP to it gets no answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ pub struct Limits {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     router: axum::Router,
+    tls: Option<tokio_rustls::TlsAcceptor>,
     limits: Limits,
     mut shutdown: watch::Receiver<bool>,
     grace: Duration,
@@ -56,8 +59,31 @@ pub async fn serve(
         builder
             .timer(TokioTimer::new())
             .header_read_timeout(limits.header_timeout);
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let Some(tls) = &tls else {
+            let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!(%peer, error = %e, "connection ended with an error");
+                }
+                drop(permit);
+            });
+            continue;
+        };
+        let (tls, watcher) = (tls.clone(), graceful.watcher());
         tokio::spawn(async move {
+            let stream = match tokio::time::timeout(limits.header_timeout, tls.accept(stream)).await
+            {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(%peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
             if let Err(e) = conn.await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }

@@ -16,6 +16,7 @@ mod pdf;
 mod postgres;
 mod restatement;
 mod service;
+mod service_auth;
 mod service_limits;
 mod sql_sessions;
 mod support;
