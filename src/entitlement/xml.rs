@@ -756,7 +756,7 @@ mod tests {
         let f = parse("e.xml", doc, &items()).unwrap();
         let all = Entitlements {
             files: vec![f.clone(), f],
-            bundles: Vec::new(),
+            ..Entitlements::default()
         };
         assert_eq!(
             all.system(0, d("2026-10-01")),

@@ -563,6 +563,85 @@ fn month_gaps(
     Ok(Reporter::new(store, config)?.gaps(&req)?.to_vec())
 }
 
+/// The restatements of the month's days for the tenants billed (docs/SEMANTICS.md,
+/// "Restatements"), written as `seatmeter-billing-MONTH-restated.csv` when there are any:
+/// a bill made before them must be reissued. Returns what the export says of them.
+fn restated(
+    store: &mut dyn Store,
+    config: &Config,
+    label: &str,
+    (first, last): (Day, Day),
+    tenants: &BTreeSet<String>,
+    files: &mut Files<'_>,
+) -> Result<Option<String>, ExportError> {
+    let dims = store.dimensions()?;
+    let cal = Calendar::new(config.timezone);
+    let measures = config.measures();
+    let billed: HashSet<&str> = tenants.iter().map(String::as_str).collect();
+    let rows: Vec<Vec<String>> = store
+        .restatements(first, last)?
+        .into_iter()
+        .filter(|r| r.scope.kind == ScopeKind::Tenant)
+        .filter_map(|r| {
+            let tenant = dims.tenants.get(r.scope.id as usize)?;
+            billed.contains(tenant.as_str()).then(|| {
+                vec![
+                    Calendar::date_text(r.day),
+                    tenant.clone(),
+                    measures
+                        .get(r.item as usize)
+                        .map_or_else(|| "?".into(), |m| m.name.clone()),
+                    r.old_peak.to_string(),
+                    r.new_peak.to_string(),
+                    r.old_enabled.to_string(),
+                    r.new_enabled.to_string(),
+                    cal.format(r.at),
+                ]
+            })
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let name = format!("seatmeter-billing-{label}-restated.csv");
+    let header = [
+        "day",
+        "tenant",
+        "item",
+        "old_peak",
+        "new_peak",
+        "old_enabled",
+        "new_enabled",
+        "restated_at",
+    ];
+    let note = format!(
+        "{} value(s) of {label}'s days changed after they were first rolled up (late data): bills made before show the old values and must be reissued; {name} lists them",
+        rows.len()
+    );
+    files.write(name, csv_bytes(&header, &rows)?)?;
+    Ok(Some(note))
+}
+
+/// The summary: each tenant's amount for the month, and the total.
+fn write_summary(
+    files: &mut Files<'_>,
+    billing: &crate::config::Billing,
+    label: &str,
+    mut summary: Vec<Vec<String>>,
+    total: i64,
+) -> Result<(), ExportError> {
+    summary.push(vec![
+        label.to_string(),
+        "total".into(),
+        format_money(total, billing.minor_units),
+        billing.currency.clone(),
+    ]);
+    files.write(
+        format!("seatmeter-billing-{label}-summary.csv"),
+        csv_bytes(&["period", "tenant", "amount", "currency"], &summary)?,
+    )
+}
+
 /// Writes the month's files into `dir`. `month` is its first day.
 pub fn export(
     store: &mut dyn Store,
@@ -661,16 +740,10 @@ pub fn export(
             files.write(tenant_file(&period_label, t), csv_bytes(&HEADER, &b.rows)?)?;
         }
     }
-    summary.push(vec![
-        label.clone(),
-        "total".into(),
-        format_money(total, billing.minor_units),
-        billing.currency.clone(),
-    ]);
-    files.write(
-        format!("seatmeter-billing-{label}-summary.csv"),
-        csv_bytes(&["period", "tenant", "amount", "currency"], &summary)?,
-    )?;
+    write_summary(&mut files, billing, &label, summary, total)?;
+    if let Some(note) = restated(store, config, &label, (first, last), &tenants, &mut files)? {
+        warnings.insert(note);
+    }
     files.incomplete(&label, &gaps)?;
     let complete = gaps.is_empty();
     warnings.extend(gaps);
@@ -684,52 +757,5 @@ pub fn export(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_minimum_is_prorated_half_up() {
-        // 50.00 × 22 / 31 = 110000 / 31 = 3548.39 cents: 3548.
-        assert_eq!(prorate(5000, 22, 31), 3548);
-        // 40.00 × 17 / 31 = 68000 / 31 = 2193.55 cents: 2194.
-        assert_eq!(prorate(4000, 17, 31), 2194);
-        // 0.01 × 1 / 2 = 0.5 cents: half up, 1; 0.01 × 1 / 3 = 0.33: 0.
-        assert_eq!(prorate(1, 1, 2), 1);
-        assert_eq!(prorate(1, 1, 3), 0);
-        assert_eq!(prorate(5000, 31, 31), 5000);
-        assert_eq!(prorate(5000, 0, 31), 0);
-    }
-
-    #[test]
-    fn file_names_are_safe_and_distinct() {
-        assert_eq!(file_part("acme"), "acme");
-        assert_eq!(file_part("05-acme.eu"), "05-acme.eu");
-        let odd = file_part("Acme GmbH/Süd");
-        assert!(
-            odd.starts_with("acme_gmbh_s_d~") && odd.len() == 13 + 1 + 16,
-            "{odd}"
-        );
-        assert_ne!(file_part("a/b"), file_part("a_b"));
-        // Case-insensitively distinct too: "Acme" is not "acme".
-        assert_ne!(file_part("Acme").to_lowercase(), file_part("acme"));
-        assert_ne!(file_part("ACME"), file_part("Acme"));
-        // A long name is cut and hashed; two that share their first 48 bytes still differ.
-        let long_a = format!("{}a", "x".repeat(300));
-        let long_b = format!("{}b", "x".repeat(300));
-        assert!(file_part(&long_a).len() <= 65);
-        assert_ne!(file_part(&long_a), file_part(&long_b));
-        for odd in ["", ".hidden", "..", "a\u{0}b", "../../etc/passwd", &long_a] {
-            let f = tenant_file("2026-10-05", odd);
-            assert!(f.len() < 255 && !f.contains(['/', '\\', '\0']), "{f}");
-            assert!(f.starts_with("seatmeter-billing-2026-10-05-tenant-"), "{f}");
-        }
-        // The reserved files and the days of the month are never a tenant's file.
-        assert_ne!(
-            tenant_file("2026-10", "05-acme"),
-            tenant_file("2026-10-05", "acme")
-        );
-        for reserved in ["summary", "manifest", "INCOMPLETE"] {
-            assert!(tenant_file("2026-10", reserved).contains("-tenant-"));
-        }
-    }
-}
+#[path = "billing_tests.rs"]
+mod tests;

@@ -132,7 +132,8 @@ fn entitlement_files_never_panic_and_errors_name_their_line() {
                     // Sums over every grant stay exact or saturate; never wrap or panic.
                     let all = xml::Entitlements {
                         files: vec![f.clone(), f],
-                        bundles: Vec::new(),
+                        items: items.len(),
+                        ..xml::Entitlements::default()
                     };
                     let day = chrono::NaiveDate::from_ymd_opt(2026, 10, 20).unwrap();
                     let _ = (all.system(0, day), all.tenant("acme", 0, day));

@@ -156,6 +156,62 @@ fn late_data_for_a_rolled_up_day_is_recorded_and_shown() {
         ],
     );
     assert!(o.status.success(), "{o:?}");
+    // The month's billing export lists acme's restated value, and says a bill is to reissue.
+    let o = seatmeter(
+        dir,
+        &[
+            "export",
+            "billing",
+            "--month",
+            "2026-10",
+            "--out",
+            "bills",
+            "--allow-incomplete",
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("must be reissued"), "{err}");
+    let restated =
+        std::fs::read_to_string(dir.join("bills/seatmeter-billing-2026-10-restated.csv")).unwrap();
+    assert_eq!(
+        restated.lines().collect::<Vec<_>>()[..2],
+        [
+            "day,tenant,item,old_peak,new_peak,old_enabled,new_enabled,restated_at",
+            &restated.lines().nth(1).unwrap()[..]
+        ]
+    );
+    assert!(
+        restated
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("2026-10-20,acme,Voice,1,2,0,0,")
+    );
+    assert_eq!(
+        restated.lines().count(),
+        2,
+        "acme's tenant value only: {restated}"
+    );
+    // globex's own export has no restatement.
+    let o = seatmeter(
+        dir,
+        &[
+            "export",
+            "billing",
+            "--month",
+            "2026-10",
+            "--tenant",
+            "globex",
+            "--out",
+            "globex",
+            "--allow-incomplete",
+        ],
+    );
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("reissued"));
+    assert!(
+        !dir.join("globex/seatmeter-billing-2026-10-restated.csv")
+            .exists()
+    );
     if let (Some(globex), Some(acme)) = (pdftotext(&pdf), pdftotext(&acme_pdf)) {
         assert!(globex.contains("Restated values (0)"), "{globex}");
         assert!(acme.contains("Restated values (1)"), "{acme}");
