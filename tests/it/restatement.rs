@@ -75,24 +75,20 @@ fn late_data_for_a_rolled_up_day_is_recorded_and_shown() {
         "{text}"
     );
     // The report of those days says so; a report of other days does not.
-    let o = seatmeter(
-        dir,
-        &[
+    let report = |args: &[&str]| {
+        let mut all = vec![
             "report",
             "--granularity",
             "daily",
-            "--scope",
-            "tenant",
-            "--id",
-            "acme",
             "--from",
             "2026-10-19",
             "--to",
             "2026-10-22",
-            "--format",
-            "csv",
-        ],
-    );
+        ];
+        all.extend(args);
+        seatmeter(dir, &all)
+    };
+    let o = report(&["--scope", "tenant", "--id", "acme", "--format", "csv"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("note: 1 value(s)"), "{err}");
     assert!(err.contains("tenant acme, Voice: peak 1 → 2"), "{err}");
@@ -110,52 +106,24 @@ fn late_data_for_a_rolled_up_day_is_recorded_and_shown() {
             "csv",
         ],
     );
+    assert!(o.status.success(), "{o:?}");
     assert!(!String::from_utf8_lossy(&o.stderr).contains("note:"));
     // globex's document does not list acme's restatement.
     let pdf = dir.join("globex.pdf");
-    let o = seatmeter(
-        dir,
-        &[
-            "report",
-            "--granularity",
-            "daily",
-            "--scope",
-            "tenant",
-            "--id",
-            "globex",
-            "--from",
-            "2026-10-19",
-            "--to",
-            "2026-10-22",
-            "--format",
-            "pdf",
-            "--out",
-            pdf.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{o:?}");
     let acme_pdf = dir.join("acme.pdf");
-    let o = seatmeter(
-        dir,
-        &[
-            "report",
-            "--granularity",
-            "daily",
+    for (tenant, out) in [("globex", &pdf), ("acme", &acme_pdf)] {
+        let o = report(&[
             "--scope",
             "tenant",
             "--id",
-            "acme",
-            "--from",
-            "2026-10-19",
-            "--to",
-            "2026-10-22",
+            tenant,
             "--format",
             "pdf",
             "--out",
-            acme_pdf.to_str().unwrap(),
-        ],
-    );
-    assert!(o.status.success(), "{o:?}");
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{o:?}");
+    }
     // The month's billing export lists acme's restated value, and says a bill is to reissue.
     let o = seatmeter(
         dir,
