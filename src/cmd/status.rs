@@ -97,13 +97,14 @@ fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result
         )?;
         let dims = store.dimensions()?;
         let cal = Calendar::new(config.timezone);
+        let measures = config.measures();
         let mut all = store.restatements(Day::MIN, Day::MAX)?;
         all.sort_by_key(|r| std::cmp::Reverse(r.at));
         for r in all.iter().take(5) {
             writeln!(
                 out,
                 "  {}",
-                seatmeter::report::restatement_line(r, &dims, config, &cal)
+                seatmeter::report::restatement_line(r, &dims, &measures, &cal)
             )?;
         }
     }

@@ -5,7 +5,7 @@
 use seatmeter_core::{Calendar, ScopeKind};
 use seatmeter_store::Dimensions;
 
-use crate::config::Config;
+use crate::config::Measure;
 
 /// Who a document is for (docs/SEMANTICS.md, "Tenant documents"): the site operator, or
 /// one tenant — a tenant report narrowed to it, or a group report narrowed to it or to one
@@ -45,7 +45,7 @@ pub fn collector_label(index: usize, kind: &str) -> String {
 pub fn restatement_line(
     r: &seatmeter_store::Restatement,
     dims: &Dimensions,
-    config: &Config,
+    measures: &[Measure],
     cal: &Calendar,
 ) -> String {
     let scope = match r.scope.kind {
@@ -61,7 +61,6 @@ pub fn restatement_line(
         }
         ScopeKind::Group => "group ?".to_string(),
     };
-    let measures = config.measures();
     let item = measures
         .get(r.item as usize)
         .map_or("?", |m| m.name.as_str());

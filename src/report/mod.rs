@@ -356,14 +356,22 @@ impl<'a> Reporter<'a> {
             ScopeKind::System => Audience::Site,
             ScopeKind::Tenant => Audience::Tenant(id.clone()),
             ScopeKind::Group => {
-                let of_group = (1..self.dims.groups.len())
-                    .find(|&g| self.dims.group_label(g as u32) == *id)
-                    .map(|g| self.dims.tenants[self.dims.groups[g].0 as usize].clone());
-                Audience::Tenant(of_group.unwrap_or_else(|| {
-                    id.split_once('/')
-                        .map_or(id.as_str(), |(t, _)| t)
-                        .to_string()
-                }))
+                // The tenant whose groups the id names; an id naming groups of two
+                // tenants (names may hold `/`) is no one tenant's document.
+                let owners: std::collections::BTreeSet<&str> = self
+                    .dims
+                    .groups_named(id)
+                    .map(|g| self.dims.tenant_of_group(g))
+                    .collect();
+                match owners.len() {
+                    0 => Audience::Tenant(
+                        id.split_once('/')
+                            .map_or(id.as_str(), |(t, _)| t)
+                            .to_string(),
+                    ),
+                    1 => Audience::Tenant(owners.first().expect("one").to_string()),
+                    _ => Audience::Site,
+                }
             }
         }
     }
@@ -433,13 +441,11 @@ impl<'a> Reporter<'a> {
         }
         if let Some(id) = &req.id {
             let all = scopes.clone();
+            let named: std::collections::HashSet<u32> = self.dims.groups_named(id).collect();
             scopes.retain(|(s, label)| match s.kind {
                 ScopeKind::System => true,
                 ScopeKind::Tenant => label == id,
-                ScopeKind::Group => {
-                    label == id
-                        || self.dims.tenants[self.dims.groups[s.id as usize].0 as usize] == *id
-                }
+                ScopeKind::Group => named.contains(&s.id),
             });
             if scopes.is_empty() {
                 let mut known: Vec<String> = all.into_iter().map(|(_, l)| l).collect();
@@ -484,10 +490,7 @@ impl<'a> Reporter<'a> {
             let tenant_ent;
             let ent = if per_tenant {
                 let tenant = match scope.kind {
-                    ScopeKind::Group => {
-                        let t = self.dims.groups[scope.id as usize].0;
-                        self.dims.tenants[t as usize].as_str()
-                    }
+                    ScopeKind::Group => self.dims.tenant_of_group(scope.id),
                     _ => label.as_str(),
                 };
                 tenant_ent = self.tenant_entitlement(tenant, items.len(), d_lo, d_hi);
@@ -550,10 +553,11 @@ impl<'a> Reporter<'a> {
             .filter(|r| labels.contains_key(&r.scope))
             .collect();
         self.outcome.restated_total = own.len() as u64;
+        let measures = self.config.measures();
         self.outcome.restated = own
             .iter()
             .take(RESTATED_LISTED)
-            .map(|r| restatement_line(r, &self.dims, self.config, &self.cal))
+            .map(|r| restatement_line(r, &self.dims, &measures, &self.cal))
             .collect();
         Ok(())
     }

@@ -521,28 +521,26 @@ impl TenantView {
 /// files when it is judged by tenant grants, else the license files (the site's license is
 /// then every tenant's entitlement) and the entitlement files.
 fn tenant_sources(config: &Config, outcome: &Outcome) -> Vec<LicenseSource> {
-    let mut out = sources(config, outcome);
-    if outcome.tenant_grants {
-        out.drain(..config.license_files.len());
-    }
-    for (s, p) in out.iter_mut().zip(
-        config
-            .license_files
-            .iter()
-            .skip(if outcome.tenant_grants {
-                config.license_files.len()
-            } else {
-                0
-            })
-            .chain(&config.entitlement_files),
-    ) {
-        s.path = super::file_name(p);
-        if s.error.is_some() {
-            // The reason, without the server's path (it is in the operator's report).
-            s.error = Some("could not be read: this report says so where it matters".into());
-        }
-    }
-    out
+    // `sources` lists the license files, then the entitlement files, each by its path.
+    let paths = config.license_files.iter().chain(&config.entitlement_files);
+    let skip = if outcome.tenant_grants {
+        config.license_files.len()
+    } else {
+        0
+    };
+    sources(config, outcome)
+        .into_iter()
+        .zip(paths)
+        .skip(skip)
+        .map(|(s, p)| LicenseSource {
+            path: super::file_name(p),
+            // The reason names the server's path; the operator's report has it.
+            error: s
+                .error
+                .map(|_| "could not be read: this report says so where it matters".into()),
+            ..s
+        })
+        .collect()
 }
 
 /// What a tenant is entitled to over the report's days: its grants (per measure, bundles

@@ -202,13 +202,9 @@ pub fn tenant_may_see(
         ScopeKind::Tenant if id == tenant => Ok(id.to_string()),
         ScopeKind::Tenant => Err(Failure::Forbidden),
         ScopeKind::Group => {
-            let mut named = (1..dims.groups.len())
-                .filter(|&g| !dims.groups[g].1.is_empty())
-                .filter(|&g| {
-                    let owner = &dims.tenants[dims.groups[g].0 as usize];
-                    owner == id || dims.group_label(g as u32) == id
-                })
-                .map(|g| dims.tenants[dims.groups[g].0 as usize].as_str())
+            let mut named = dims
+                .groups_named(id)
+                .map(|g| dims.tenant_of_group(g))
                 .peekable();
             if named.peek().is_none() {
                 // Names nothing: the report says 404 for the tenant's own kind of id, and

@@ -157,6 +157,22 @@ impl Dimensions {
         let (t, name) = &self.groups[group as usize];
         format!("{}/{}", self.tenants[*t as usize], name)
     }
+
+    /// The groups a group report's `--id` names: one group (`tenant/group`), or every group
+    /// of a tenant (its name). Tenant names may hold `/`, so one id can name groups of two
+    /// tenants; the report, the tenant boundary and the service all match ids here.
+    pub fn groups_named<'a>(&'a self, id: &'a str) -> impl Iterator<Item = u32> + 'a {
+        (1..self.groups.len() as u32)
+            .filter(|&g| !self.groups[g as usize].1.is_empty())
+            .filter(move |&g| {
+                self.tenants[self.groups[g as usize].0 as usize] == id || self.group_label(g) == id
+            })
+    }
+
+    /// The tenant a group belongs to.
+    pub fn tenant_of_group(&self, group: u32) -> &str {
+        &self.tenants[self.groups[group as usize].0 as usize]
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -748,3 +748,30 @@ fn a_new_sqlite_store_opened_by_many_at_once_opens_for_all() {
         .to_string();
     assert!(err.contains("not-a-store.db"), "{err}");
 }
+
+/// A group report's id names one group or every group of a tenant; a tenant name holding
+/// `/` can make one id name groups of two tenants (the report, the tenant boundary and the
+/// service all ask `groups_named`).
+#[test]
+fn a_group_id_names_its_groups_whatever_the_slashes() {
+    let dims = Dimensions {
+        tenants: vec![String::new(), "a".into(), "a/b".into()],
+        groups: vec![
+            (0, String::new()),
+            (1, "b".into()),
+            (1, "c".into()),
+            (2, "x".into()),
+        ],
+        ..Dimensions::default()
+    };
+    let named = |id: &str| dims.groups_named(id).collect::<Vec<_>>();
+    assert_eq!(named("a"), [1, 2]);
+    assert_eq!(named("a/c"), [2]);
+    assert_eq!(
+        named("a/b"),
+        [1, 3],
+        "group b of a, and every group of tenant a/b"
+    );
+    assert!(named("z").is_empty());
+    assert_eq!(dims.tenant_of_group(3), "a/b");
+}

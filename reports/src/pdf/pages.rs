@@ -432,24 +432,13 @@ pub(super) fn anomalies(c: &mut Canvas, r: &PdfReport) {
     if a.rejects.is_empty() {
         c.paragraph("None.", 9.0, MUTED);
     } else {
-        let rows = a.rejects.iter().map(|x| Row::new(vec![Cell::new(x)]));
-        table(
+        listed(
             c,
-            "Lines kept aside",
-            &[col("File:line: reason", 1.0, Align::Left)],
-            rows,
-            7.5,
+            ("Lines kept aside", "File:line: reason"),
+            &a.rejects,
+            a.rejects_total,
+            " (`seatmeter rejects` lists them all)",
         );
-        if a.rejects_total > a.rejects.len() as u64 {
-            c.paragraph(
-                &format!(
-                    "… and {} more (`seatmeter rejects` lists them all).",
-                    a.rejects_total - a.rejects.len() as u64
-                ),
-                8.0,
-                MUTED,
-            );
-        }
     }
     c.heading(
         &format!("Days without data ({})", a.days_without_data.len()),
@@ -473,21 +462,32 @@ pub(super) fn anomalies(c: &mut Canvas, r: &PdfReport) {
             8.0,
             RED,
         );
-        let rows = a.restated.iter().map(|x| Row::new(vec![Cell::new(x)]));
-        table(
+        listed(
             c,
-            "Restated values",
-            &[col("Day, scope, item: old → new", 1.0, Align::Left)],
-            rows,
-            7.5,
+            ("Restated values", "Day, scope, item: old → new"),
+            &a.restated,
+            a.restated_total,
+            "",
         );
-        if a.restated_total > a.restated.len() as u64 {
-            c.paragraph(
-                &format!("… and {} more.", a.restated_total - a.restated.len() as u64),
-                8.0,
-                MUTED,
-            );
-        }
+    }
+}
+
+/// A one-column table of the first of `total` lines, and how many more there are.
+fn listed(
+    c: &mut Canvas,
+    (title, column): (&str, &'static str),
+    lines: &[String],
+    total: u64,
+    more: &str,
+) {
+    let rows = lines.iter().map(|x| Row::new(vec![Cell::new(x)]));
+    table(c, title, &[col(column, 1.0, Align::Left)], rows, 7.5);
+    if total > lines.len() as u64 {
+        c.paragraph(
+            &format!("… and {} more{more}.", total - lines.len() as u64),
+            8.0,
+            MUTED,
+        );
     }
 }
 
