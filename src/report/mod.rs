@@ -16,6 +16,7 @@ mod limits;
 pub mod output;
 pub mod pdf;
 mod periods;
+mod utilization;
 
 use seatmeter_core::calendar::{self, DaySlots, date_of_day};
 use seatmeter_core::{Calendar, Day, Entitled, Granularity, Nanos, ScopeKind};
@@ -27,6 +28,8 @@ use crate::entitlement::{self, Entitlements, Ledger, LicenseError, LicenseFile};
 pub use audience::{Audience, collector_label, file_name, restatement_line};
 pub use error::ReportError;
 use periods::{Period, day_range};
+pub use utilization::Utilization;
+use utilization::busiest_days;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -140,6 +143,9 @@ pub struct PeakAt {
     pub peak: u64,
     /// `start – end` of the 10-minute period, local time; None when the peak is 0.
     pub period: Option<String>,
+    /// The day of the largest ratio of the measured value to that day's entitlement;
+    /// None when no day of the report grants the item a number of seats.
+    pub utilization: Option<Utilization>,
 }
 
 /// The values of one item on one day in one scope.
@@ -499,6 +505,7 @@ impl<'a> Reporter<'a> {
                 &system_ent
             };
             let mut peaks: Vec<(u32, Option<String>)> = vec![(0, None); items.len()];
+            let mut busiest: Vec<Option<Utilization>> = vec![None; items.len()];
             // The days are read a window at a time (a week, a month, or 31 days), so that
             // the memory of a report does not grow with its range.
             for &(a, b) in &windows {
@@ -510,6 +517,7 @@ impl<'a> Reporter<'a> {
                 let values = self.values(*scope, a, b, &slots, detail)?;
                 if self.peak_times {
                     self.peak_times_of(&mut peaks, &values, &slots);
+                    busiest_days(&mut busiest, items, &values, a, ent, d_lo);
                 }
                 let scope_rows = ScopeRows {
                     req,
@@ -528,17 +536,15 @@ impl<'a> Reporter<'a> {
             if self.peak_times {
                 self.outcome
                     .peak_at
-                    .extend(
-                        peaks
-                            .into_iter()
-                            .enumerate()
-                            .map(|(item, (peak, period))| PeakAt {
-                                scope_id: label.clone(),
-                                item,
-                                peak: peak as u64,
-                                period,
-                            }),
-                    );
+                    .extend(peaks.into_iter().zip(busiest).enumerate().map(
+                        |(item, ((peak, period), utilization))| PeakAt {
+                            scope_id: label.clone(),
+                            item,
+                            peak: peak as u64,
+                            period,
+                            utilization,
+                        },
+                    ));
             }
         }
         Ok(self.outcome)

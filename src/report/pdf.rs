@@ -10,8 +10,8 @@ use seatmeter_core::{Calendar, Day, Entitled, Granularity, Nanos, ScopeKind};
 use seatmeter_reports::Renderer;
 use seatmeter_reports::csv::CsvRenderer;
 use seatmeter_reports::pdf::{
-    Anomalies, CollectorLine, Coverage, ItemEntitlement, ItemSummary, LicenseSource, OverUseLine,
-    PdfReport, RowLine, Section,
+    Anomalies, CollectorLine, Coverage, DayRatio, ItemEntitlement, ItemSummary, LicenseSource,
+    OverUseLine, PdfReport, RowLine, Section,
 };
 use seatmeter_store::{DaySummary, Store, StoreStatus};
 use sha2::{Digest, Sha256};
@@ -37,14 +37,14 @@ impl Write for HashWriter {
 }
 
 /// When the report is generated: `SOURCE_DATE_EPOCH` (seconds) when set, so that a report
-/// can be reproduced byte for byte, else now.
-pub fn generated_at() -> String {
+/// can be reproduced byte for byte, else now: as shown on the report, and in seconds.
+pub fn generated_at() -> (String, i64) {
     let t = std::env::var("SOURCE_DATE_EPOCH")
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok())
         .and_then(|s| chrono::Utc.timestamp_opt(s, 0).single())
         .unwrap_or_else(chrono::Utc::now);
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    (t.format("%Y-%m-%d %H:%M:%S UTC").to_string(), t.timestamp())
 }
 
 /// The rows of each scope, each with its measure's index.
@@ -84,6 +84,7 @@ pub fn build(
             )
         }
     };
+    let (generated_at, generated_unix) = generated_at();
     let report = PdfReport {
         site: config.site.clone(),
         scope: Some(req.scope),
@@ -92,7 +93,8 @@ pub fn build(
         from: Calendar::date_text(req.from),
         to: Calendar::date_text(req.to),
         timezone: config.timezone.name().to_string(),
-        generated_at: generated_at(),
+        generated_at,
+        generated_unix,
         generator: format!("seatmeter {}", env!("CARGO_PKG_VERSION")),
         coverage,
         licenses,
@@ -655,6 +657,11 @@ fn section(
     for p in outcome.peak_at.iter().filter(|p| p.scope_id == scope_id) {
         if let Some(s) = items.get_mut(p.item) {
             s.peak_at = p.period.clone();
+            s.busiest = p.utilization.map(|u| DayRatio {
+                day: Calendar::date_text(u.day),
+                measured: u.measured,
+                entitled: u.entitled,
+            });
         }
     }
     // Every over-use instance, by item (configuration order), then period.

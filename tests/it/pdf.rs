@@ -248,3 +248,161 @@ fn over_use_is_marked_in_words_and_listed() {
     let csv = site.report("tenant", "hourly", "2026-10-25", "2026-10-25");
     assert_rows_in(&text, &csv, Granularity::Hourly);
 }
+
+/// The utilization of an item is its largest ratio on one day, with that day: never the
+/// period's peak against another day's entitlement.
+#[test]
+fn utilization_is_the_largest_daily_ratio_with_its_day() {
+    use crate::support::{VOICE_EMAIL, ev, lines};
+    // Voice: 4 seats on 20 October (1 permanent + 3 to the end of that day), 1 after.
+    let site = Site::new(
+        "UTC",
+        VOICE_EMAIL,
+        "INCREMENT V genesys.d 8.5 permanent 1\nINCREMENT V genesys.d 8.5 20-oct-2026 3\n\
+         INCREMENT E genesys.d 8.5 permanent 1\n",
+    );
+    let mut evs = Vec::new();
+    // 20 October: 3 agents at once (3 of 4: 75 %); 21 October: 1 agent (1 of 1: 100 %).
+    for a in ["a1", "a2", "a3"] {
+        evs.push(ev(
+            "2026-10-20T09:00:00Z",
+            "login",
+            "acme",
+            a,
+            &["voice"],
+            &[],
+        ));
+        evs.push(ev(
+            "2026-10-20T10:00:00Z",
+            "logout",
+            "acme",
+            a,
+            &["voice"],
+            &[],
+        ));
+    }
+    evs.push(ev(
+        "2026-10-21T09:00:00Z",
+        "login",
+        "acme",
+        "a1",
+        &["voice"],
+        &[],
+    ));
+    evs.push(ev(
+        "2026-10-21T10:00:00Z",
+        "logout",
+        "acme",
+        "a1",
+        &["voice"],
+        &[],
+    ));
+    site.spool("a.jsonl", &lines(&evs));
+    site.collect_and_rollup();
+    let args = [
+        "--scope",
+        "system",
+        "--granularity",
+        "daily",
+        "--from",
+        "2026-10-20",
+        "--to",
+        "2026-10-21",
+        "--allow-incomplete",
+    ];
+    let path = site.path().join("u.pdf");
+    let o = Command::new(env!("CARGO_BIN_EXE_seatmeter"))
+        .current_dir(site.path())
+        .args([
+            "-c",
+            "seatmeter.toml",
+            "report",
+            "--format",
+            "pdf",
+            "--out",
+            "u.pdf",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.code().is_some_and(|c| c == 0 || c == 3), "{o:?}");
+    let Some(text) = pdftotext(&path) else { return };
+    let voice = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Voice") && l.contains(" %"))
+        .unwrap_or_else(|| panic!("no summary line of Voice in\n{text}"));
+    // Peak 3, entitled (smallest day) 1: the old ratio, 300 %, never happened.
+    assert!(voice.contains("100 % on 2026-10-21"), "{voice}");
+    assert!(!voice.contains("300 %"), "{voice}");
+    let email = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("Email") && l.contains(" %"))
+        .unwrap();
+    assert!(email.contains(" 0 %"), "no e-mail use: {email}");
+    assert!(
+        text.contains("the largest ratio, on any one"),
+        "the legend says so"
+    );
+}
+
+/// The document's dates are its generation time: SOURCE_DATE_EPOCH when set, else now.
+#[test]
+fn pdf_metadata_dates_are_the_generation_time() {
+    let site = site();
+    let args = [
+        "--scope",
+        "system",
+        "--granularity",
+        "daily",
+        "--from",
+        "2026-10-22",
+        "--to",
+        "2026-10-30",
+    ];
+    let info = |path: &Path| -> Option<String> {
+        match Command::new("pdfinfo").arg("-isodates").arg(path).output() {
+            Ok(o) => Some(String::from_utf8(o.stdout).unwrap()),
+            Err(_) => {
+                seatmeter_core::testing::skip("PDF metadata", "pdfinfo is not installed");
+                None
+            }
+        }
+    };
+    let fixed = pdf(&site, &args, "fixed.pdf", "1790000000");
+    let Some(text) = info(&fixed) else { return };
+    // 1790000000 s = 2026-09-21T14:13:20Z
+    for key in ["CreationDate:", "ModDate:"] {
+        let line = text.lines().find(|l| l.starts_with(key)).unwrap();
+        assert!(line.contains("2026-09-21T14:13:20"), "{line}");
+    }
+    let now_path = site.path().join("now.pdf");
+    let before = chrono::Utc::now() - chrono::TimeDelta::seconds(2);
+    let o = Command::new(env!("CARGO_BIN_EXE_seatmeter"))
+        .current_dir(site.path())
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args([
+            "-c",
+            "seatmeter.toml",
+            "report",
+            "--format",
+            "pdf",
+            "--out",
+            "now.pdf",
+        ])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let after = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    let text = info(&now_path).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("CreationDate:"))
+        .unwrap();
+    let when = chrono::DateTime::parse_from_rfc3339(line["CreationDate:".len()..].trim())
+        .unwrap_or_else(|e| panic!("{line}: {e}"));
+    assert!(
+        before <= when && when <= after,
+        "{when} not between {before} and {after}"
+    );
+}

@@ -70,7 +70,7 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     c.ensure(height + 6.0);
     let top = c.y;
     let bottom = top - height;
-    legend(c, s, top);
+    let below = legend(c, s, top);
     // The scale fits the data; the entitlement is on it unless it is far above the data
     // (a small tenant against the system's entitlement), then it is named instead.
     let data_top = s
@@ -89,7 +89,7 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     let plot = Plot {
         left: LEFT + 30.0,
         right: LEFT + WIDTH - 4.0,
-        top: top - 18.0,
+        top: top - 18.0 - below,
         bottom: bottom + 20.0,
         ymax,
         step,
@@ -120,10 +120,12 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
         );
     }
     if unlimited {
+        let note = "entitlement: unlimited";
+        let w = c.fonts.width(note, TICK_SIZE, false);
         c.text(
-            plot.right - 60.0,
+            plot.right - w - 1.5,
             plot.top - 8.0,
-            "entitlement: unlimited",
+            note,
             TICK_SIZE,
             false,
             MUTED,
@@ -133,27 +135,47 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     c.y = bottom;
 }
 
-/// The title and the legend above the plot.
-fn legend(c: &mut Canvas, s: &Series<'_>, top: f32) {
-    c.text(LEFT, top - 9.0, s.title, 8.5, true, INK);
-    let mut lx = LEFT + WIDTH - 250.0;
-    for (label, color, kind) in [
-        ("peak concurrent", AREA, 0),
-        ("enabled", ENABLED, 1),
-        ("entitled", RED, 2),
-    ] {
-        match kind {
-            0 => c.rect(lx, top - 9.5, 10.0, 6.0, color),
-            _ => c.line(
-                &[(lx, top - 6.5), (lx + 10.0, top - 6.5)],
-                if kind == 2 { 1.4 } else { 1.0 },
-                color,
-                None,
-            ),
-        }
-        c.text(lx + 13.0, top - 9.0, label, TICK_SIZE, false, MUTED);
-        lx += 13.0 + c.fonts.width(label, TICK_SIZE, false) + 12.0;
+/// The title and the legend above the plot: on the title's line when both fit, else on
+/// a line of its own under the title. Returns how much lower the plot starts.
+fn legend(c: &mut Canvas, s: &Series<'_>, top: f32) -> f32 {
+    const TITLE_SIZE: f32 = 8.5;
+    c.text(LEFT, top - 9.0, s.title, TITLE_SIZE, true, INK);
+    let mut entries = vec![
+        ("peak concurrent", AREA, Key::Area),
+        ("enabled", ENABLED, Key::Line(1.0)),
+        ("entitled", RED, Key::Line(1.4)),
+    ];
+    if s.over.contains(&true) {
+        entries.push(("over-use (strip under the plot)", RED, Key::Strip));
     }
+    let widths: Vec<f32> = entries
+        .iter()
+        .map(|(label, _, _)| 13.0 + c.fonts.width(label, TICK_SIZE, false))
+        .collect();
+    let total: f32 = widths.iter().sum::<f32>() + 12.0 * (entries.len() - 1) as f32;
+    let title_end = LEFT + c.fonts.width(s.title, TITLE_SIZE, true);
+    let (mut lx, y, below) = if title_end + 16.0 <= LEFT + WIDTH - total {
+        (LEFT + WIDTH - total, top - 9.0, 0.0)
+    } else {
+        (LEFT, top - 20.0, 11.0)
+    };
+    for ((label, color, key), w) in entries.into_iter().zip(widths) {
+        match key {
+            Key::Area => c.rect(lx, y - 0.5, 10.0, 6.0, color),
+            Key::Line(width) => c.line(&[(lx, y + 2.5), (lx + 10.0, y + 2.5)], width, color, None),
+            Key::Strip => c.rect(lx, y + 1.0, 10.0, 3.0, color),
+        }
+        c.text(lx + 13.0, y, label, TICK_SIZE, false, MUTED);
+        lx += w + 12.0;
+    }
+    below
+}
+
+/// How a legend entry is drawn.
+enum Key {
+    Area,
+    Line(f32),
+    Strip,
 }
 
 /// Horizontal grid lines with the seat counts on the y axis.

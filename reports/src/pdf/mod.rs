@@ -77,6 +77,13 @@ fn save(mut c: Canvas, starts: &[usize], r: &PdfReport) -> Result<Vec<u8>, Rende
     doc.metadata.info.creator = r.generator.clone();
     doc.metadata.info.producer = r.generator.clone();
     doc.metadata.info.subject = format!("{} {} to {}", r.scope_label(), r.from, r.to);
+    // The document's dates are the report's generation time (deterministic under
+    // SOURCE_DATE_EPOCH), never printpdf's default of 1970-01-01.
+    let generated = printpdf::OffsetDateTime::from_unix_timestamp(r.generated_unix)
+        .unwrap_or_else(|_| printpdf::OffsetDateTime::epoch());
+    doc.metadata.info.creation_date = generated;
+    doc.metadata.info.modification_date = generated;
+    doc.metadata.info.metadata_date = generated;
     c.fonts
         .embed(&mut doc)
         .map_err(|e| RenderError::Io(std::io::Error::other(e)))?;

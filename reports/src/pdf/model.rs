@@ -15,8 +15,11 @@ pub struct PdfReport {
     pub from: String,
     pub to: String,
     pub timezone: String,
-    /// When the report was generated (from `SOURCE_DATE_EPOCH` when set).
+    /// When the report was generated (from `SOURCE_DATE_EPOCH` when set), as shown.
     pub generated_at: String,
+    /// The same instant in seconds since 1970 (UTC): the document's creation,
+    /// modification and metadata dates.
+    pub generated_unix: i64,
     /// e.g. "seatmeter 0.1.0"
     pub generator: String,
     pub coverage: Coverage,
@@ -97,11 +100,23 @@ pub struct ItemSummary {
     /// The smallest daily entitlement of the range.
     pub entitled: Option<Entitled>,
     pub over_use_periods: u64,
+    /// The day of the largest ratio of the measured value (peak; enabled seats for a
+    /// named item) to that day's entitlement; None when no day grants a number of seats.
+    pub busiest: Option<DayRatio>,
     /// Per period, for the chart.
     pub peaks: Vec<u64>,
     pub enableds: Vec<Option<u64>>,
     pub entitleds: Vec<Option<Entitled>>,
     pub overs: Vec<bool>,
+}
+
+/// One day's measured value against that day's entitlement.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayRatio {
+    /// Local date, `YYYY-MM-DD`.
+    pub day: String,
+    pub measured: u64,
+    pub entitled: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -171,11 +186,24 @@ pub fn period_label(granularity: Granularity, start: &str, end: &str) -> String 
     }
 }
 
-pub(super) fn utilization(measured: u64, e: Option<Entitled>) -> String {
+/// An item's utilization: its largest daily ratio with the day (an entitlement of 0 has
+/// no ratio: the seats used are named instead), or, when no day grants a number of seats,
+/// what the entitlement is.
+pub(super) fn utilization(busiest: Option<&DayRatio>, e: Option<Entitled>) -> String {
+    match busiest {
+        Some(b) if b.measured == 0 => return "0 %".into(),
+        Some(b) if b.entitled == 0 => return format!("{} of 0 on {}", b.measured, b.day),
+        Some(b) => {
+            return format!(
+                "{:.0} % on {}",
+                b.measured as f64 * 100.0 / b.entitled as f64,
+                b.day
+            );
+        }
+        None => {}
+    }
     match e {
-        Some(Entitled::Seats(0)) if measured == 0 => "0 %".into(),
-        Some(Entitled::Seats(0)) => "—".into(),
-        Some(Entitled::Seats(n)) => format!("{:.0} %", measured as f64 * 100.0 / n as f64),
+        Some(Entitled::Seats(_)) => "–".into(),
         Some(Entitled::Unlimited) => "unlimited".into(),
         None => "no license".into(),
     }

@@ -233,11 +233,6 @@ pub(super) fn section(c: &mut Canvas, r: &PdfReport, s: &Section) {
 fn summary_table(c: &mut Canvas, s: &Section) {
     c.heading("Summary per item", 2);
     let rows = s.items.iter().map(|i| {
-        let measured = if i.named {
-            i.enabled.unwrap_or(0)
-        } else {
-            i.peak
-        };
         let mut row = Row::new(vec![
             Cell::new(&i.item).bold(),
             Cell::new(if i.named { "named" } else { "concurrent" }),
@@ -249,7 +244,7 @@ fn summary_table(c: &mut Canvas, s: &Section) {
                     .map(|e| e.to_string())
                     .unwrap_or_else(|| "–".into()),
             ),
-            Cell::new(utilization(measured, i.entitled)),
+            Cell::new(utilization(i.busiest.as_ref(), i.entitled)),
             status_cell(i),
         ]);
         if i.over_use_periods > 0 {
@@ -261,20 +256,20 @@ fn summary_table(c: &mut Canvas, s: &Section) {
         c,
         "Summary per item",
         &[
-            col("Item", 2.2, Align::Left),
-            col("Model", 1.0, Align::Left),
-            col("Peak", 0.7, Align::Right),
-            col("Peak reached in", 2.4, Align::Left),
-            col("Enabled", 0.8, Align::Right),
-            col("Entitled", 0.9, Align::Right),
-            col("Utilization", 0.9, Align::Right),
-            col("Status", 1.7, Align::Left),
+            col("Item", 1.9, Align::Left),
+            col("Model", 0.95, Align::Left),
+            col("Peak", 0.6, Align::Right),
+            col("Peak reached in", 2.3, Align::Left),
+            col("Enabled", 0.75, Align::Right),
+            col("Entitled", 0.8, Align::Right),
+            col("Utilization", 1.75, Align::Right),
+            col("Status", 1.55, Align::Left),
         ],
         rows,
         7.5,
     );
     c.paragraph(
-        "Peak: the largest number of agents using a seat of the item at any one instant. Enabled: the largest number of agents configured and enabled for it. Entitled: the smallest daily entitlement of the period. Utilization: peak (named items: enabled) against the entitlement.",
+        "Peak: the largest number of agents using a seat of the item at any one instant. Enabled: the largest number of agents configured and enabled for it. Entitled: the smallest daily entitlement of the period. Utilization: the largest ratio, on any one day, of that day's peak (named items: enabled seats) to that day's entitlement, and the first day it happened (a day's entitlement does not change within the day, so it is also the largest ratio of any 10-minute period); \"n of 0\": seats used on a day entitled to none.",
         7.0,
         MUTED,
     );

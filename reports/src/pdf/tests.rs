@@ -14,6 +14,11 @@ fn sample(sections: usize, rows: usize) -> PdfReport {
         enableds: vec![Some(15); rows],
         entitleds: vec![Some(Entitled::Seats(10)); rows],
         overs: (0..rows as u64).map(|i| i % 13 > 10).collect(),
+        busiest: Some(DayRatio {
+            day: "2026-10-25".into(),
+            measured: 12,
+            entitled: 10,
+        }),
     };
     PdfReport {
         site: "Łódź contact center".into(),
@@ -23,6 +28,7 @@ fn sample(sections: usize, rows: usize) -> PdfReport {
         to: "2026-10-31".into(),
         timezone: "Europe/Warsaw".into(),
         generated_at: "2026-11-01 00:00:00 UTC".into(),
+        generated_unix: 1_793_491_200,
         generator: "seatmeter test".into(),
         digest: "ab".repeat(32),
         sections: (0..sections)
