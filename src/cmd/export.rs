@@ -34,6 +34,11 @@ pub enum Command {
         /// such an export is refused. An incomplete export exits with status 3.
         #[arg(long)]
         allow_incomplete: bool,
+        /// Write the files although [billing] configures no price: quantities (peaks,
+        /// enabled seats, billable quantities) with empty amounts. Without it, an export
+        /// with no price is refused, so that a file of 0.00 is never taken for a bill.
+        #[arg(long)]
+        quantities_only: bool,
     },
 }
 
@@ -43,6 +48,7 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
         tenant,
         out,
         allow_incomplete,
+        quantities_only,
     } = cmd;
     let config = g.load()?;
     let first = chrono::NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
@@ -54,19 +60,29 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
         first,
         tenant.as_deref(),
         &out,
-        &billing::ExportOptions { allow_incomplete },
+        &billing::ExportOptions {
+            allow_incomplete,
+            quantities_only,
+        },
         &mut |t| eprintln!("billing {t}"),
     )?;
     for w in &done.warnings {
         eprintln!("warning: {w}");
     }
+    let total = if config.billing.has_prices() {
+        format!(
+            "total {} {}",
+            format_money(done.total, config.billing.minor_units),
+            config.billing.currency
+        )
+    } else {
+        "quantities only, no prices configured".into()
+    };
     println!(
-        "wrote {} file(s) for {} tenant(s) to {}: total {} {}",
+        "wrote {} file(s) for {} tenant(s) to {}: {total}",
         done.files.len(),
         done.tenants,
         out.display(),
-        format_money(done.total, config.billing.minor_units),
-        config.billing.currency
     );
     if !done.complete {
         eprintln!("the export is incomplete (exit status 3): see the warnings above");

@@ -7,6 +7,7 @@ mod dev;
 mod export;
 mod init;
 mod license;
+mod logs;
 mod migrate_store;
 mod rejects;
 mod report;
@@ -46,6 +47,27 @@ Exit status: 0 done and complete; 1 error, or a report refused (incomplete or to
 large); 3 a report or export written with --allow-incomplete whose numbers are
 incomplete (it says so where the numbers are).";
 
+const COLLECT_EXAMPLES: &str = "\
+Examples:
+  seatmeter collect --once                      every collector of seatmeter.toml
+  seatmeter -c /etc/seatmeter/seatmeter.toml collect --once --collector spool";
+
+const ROLLUP_EXAMPLES: &str = "\
+Examples:
+  seatmeter rollup                              every day whose data changed
+  seatmeter rollup --from 2026-10-01 --to 2026-10-31";
+
+const REPORT_EXAMPLES: &str = "\
+Examples:
+  seatmeter report --scope system --granularity daily --from 2026-10-01 --to 2026-10-31
+  seatmeter report --scope tenant --id acme --granularity 10min --from 2026-10-25 --format table
+  seatmeter report --scope group --granularity monthly --from 2026-10-01 --format pdf --out october.pdf";
+
+const EXPORT_EXAMPLES: &str = "\
+Examples:
+  seatmeter export billing --month 2026-10 --out /srv/billing
+  seatmeter export billing --month 2026-10 --tenant acme --out /srv/billing/acme";
+
 #[derive(Parser, Debug)]
 #[command(name = "seatmeter", version, about = ABOUT, long_about = LONG_ABOUT)]
 pub struct Cli {
@@ -54,16 +76,20 @@ pub struct Cli {
         long,
         short = 'c',
         global = true,
+        help_heading = "Global options",
         env = "SEATMETER_CONFIG",
         default_value = "seatmeter.toml"
     )]
     pub config: PathBuf,
 
-    /// Log lines as text, or as JSON objects for log shippers. Set the level with
+    /// Log lines (on standard error) as text, as JSON objects for log shippers, or for
+    /// the systemd journal (a `<N>` priority prefix, no timestamp). Set the level with
     /// SEATMETER_LOG (e.g. debug); the service logs at info, other commands at warn.
+    /// Text is coloured only on a terminal and when NO_COLOR is not set.
     #[arg(
         long,
         global = true,
+        help_heading = "Global options",
         value_enum,
         default_value = "text",
         env = "SEATMETER_LOG_FORMAT"
@@ -78,6 +104,7 @@ pub struct Cli {
 pub enum LogFormat {
     Text,
     Json,
+    Journal,
 }
 
 #[derive(Subcommand, Debug)]
@@ -85,17 +112,33 @@ pub enum Command {
     /// Create the store and check the configuration. Writes a commented example
     /// configuration first if the file does not exist.
     Init,
-    /// Read what is new from every collector into the store.
+    /// Read what is new from every collector into the store, once: `collect --once`.
+    ///
+    /// `--once` is required so that nobody starts a one-off read believing it keeps
+    /// collecting: to collect on every interval, run the service, `seatmeter serve`.
+    /// Running `collect --once` again reads only what is new (each source keeps a cursor);
+    /// nothing is stored twice.
+    #[command(after_help = COLLECT_EXAMPLES)]
     Collect(collect::Args),
     /// Roll up every day whose data changed since the last rollup (or the days given).
+    ///
+    /// A day's rollup holds its exact peaks per 10 minutes for every scope and item; reports
+    /// read only rollups. Late or corrected data marks its days changed, so running
+    /// `rollup` after every `collect` is enough; `--from/--to` rolls days up again anyway.
+    #[command(after_help = ROLLUP_EXAMPLES)]
     Rollup(rollup::Args),
     /// Write a compliance report from the stored rollups.
+    ///
+    /// One row per scope, period and item: peak concurrent seats (and when), enabled
+    /// seats, the entitlement and over-use. A report whose days are not rolled up, or whose
+    /// collectors are behind, is refused unless --allow-incomplete is given.
+    #[command(after_help = REPORT_EXAMPLES)]
     Report(report::Args),
     /// Check FlexNet license files and show what they grant.
     #[command(subcommand)]
     License(license::Command),
     /// Write files for other systems (billing).
-    #[command(subcommand)]
+    #[command(subcommand, after_help = EXPORT_EXAMPLES)]
     Export(export::Command),
     /// Show collectors, stored data, lines kept aside and the rollup state.
     Status,
@@ -142,7 +185,11 @@ pub struct Global {
 impl Global {
     /// The configuration, checked.
     pub fn load(&self) -> Result<Config> {
-        Ok(Config::load(&self.config)?)
+        let config = Config::load(&self.config)?;
+        for w in &config.warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(config)
     }
 }
 
@@ -153,19 +200,20 @@ pub fn main() -> ExitCode {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("SEATMETER_LOG")
-        .unwrap_or_else(|_| level.into());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = match cli.log_format {
-        LogFormat::Text => logs.try_init(),
-        LogFormat::Json => logs.json().flatten_event(true).try_init(),
-    };
+    logs::init(cli.log_format, level);
+    let journal = cli.log_format == LogFormat::Journal;
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            let message = format!("error: {e:#}");
+            if journal {
+                // Each line is an entry of its own in the journal: each an error.
+                for line in message.lines() {
+                    eprintln!("<3>{line}");
+                }
+            } else {
+                eprintln!("{message}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -189,5 +237,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(args) => dev::bench::run(args),
         Command::Serve => serve::run(&g),
         Command::Token(cmd) => token::run(cmd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command and subcommand, with its path (`seatmeter export billing`).
+    fn commands() -> Vec<(String, clap::Command)> {
+        fn walk(path: String, c: &clap::Command, out: &mut Vec<(String, clap::Command)>) {
+            out.push((path.clone(), c.clone()));
+            for s in c.get_subcommands() {
+                walk(format!("{path} {}", s.get_name()), s, out);
+            }
+        }
+        let mut out = Vec::new();
+        let mut cli = Cli::command();
+        cli.build();
+        walk("seatmeter".into(), &cli, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_command_and_option_is_described() {
+        let mut missing = Vec::new();
+        for (path, c) in commands() {
+            if path != "seatmeter" && c.get_about().is_none() && c.get_name() != "help" {
+                missing.push(path.clone());
+            }
+            for a in c.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.is_hide_set() || matches!(id, "help" | "version") {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not described: {missing:?}");
+    }
+
+    #[test]
+    fn global_options_have_their_own_heading_and_examples_are_given() {
+        for (path, c) in commands() {
+            for a in c.get_arguments().filter(|a| a.is_global_set()) {
+                assert_eq!(a.get_help_heading(), Some("Global options"), "{path}");
+            }
+        }
+        for name in ["report", "rollup", "export", "collect"] {
+            let mut cli = Cli::command();
+            cli.build();
+            let c = cli.find_subcommand_mut(name).unwrap();
+            let help = c.render_long_help().to_string();
+            assert!(help.contains("Examples:\n  seatmeter"), "{name}: {help}");
+            assert!(help.contains("Global options:"), "{name}: {help}");
+        }
     }
 }

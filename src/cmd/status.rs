@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use seatmeter::config::Config;
-use seatmeter_core::time::format_utc;
 use seatmeter_core::{Calendar, Day};
 use seatmeter_store::Store;
 
@@ -18,12 +17,20 @@ pub fn run(g: &Global) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn when(t: Option<i64>) -> String {
-    t.map(format_utc).unwrap_or_else(|| "never".into())
+/// An instant as RFC 3339 in the site's time zone, to the second
+/// (`2026-10-25T01:05:00+01:00`), or "never".
+fn when(t: Option<i64>, tz: chrono_tz::Tz) -> String {
+    t.map(|t| {
+        chrono::DateTime::from_timestamp_nanos(t)
+            .with_timezone(&tz)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+    })
+    .unwrap_or_else(|| "never".into())
 }
 
 fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result<()> {
     let s = store.status()?;
+    let tz = config.timezone;
     writeln!(
         out,
         "store: {} ({:.1} MB)",
@@ -48,14 +55,14 @@ fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result
                     x.kind,
                     x.runs,
                     x.failures,
-                    when(x.last_success),
+                    when(x.last_success, tz),
                     x.events,
                     x.duplicates,
                     x.snapshots,
                     x.rejects
                 )?;
                 if let Some((at, e)) = &x.last_error {
-                    writeln!(out, "    last error at {}: {e}", format_utc(*at))?;
+                    writeln!(out, "    last error at {}: {e}", when(Some(*at), tz))?;
                 }
             }
         }
@@ -64,8 +71,8 @@ fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result
         out,
         "\nstored: {} event(s) from {} to {}; {} snapshot(s); {} tenant(s), {} agent(s), {} group(s)",
         s.events,
-        when(s.first_event),
-        when(s.last_event),
+        when(s.first_event, tz),
+        when(s.last_event, tz),
         s.snapshots,
         s.tenants,
         s.agents,
@@ -93,7 +100,7 @@ fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result
             out,
             "\nrestated values: {} (the last at {}): reports and bills made before show the old values; reissue them",
             s.restatements,
-            when(s.last_restatement)
+            when(s.last_restatement, tz)
         )?;
         let dims = store.dimensions()?;
         let cal = Calendar::new(config.timezone);

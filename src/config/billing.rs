@@ -60,6 +60,17 @@ pub struct Billing {
     pub unprovisioned: Unprovisioned,
 }
 
+impl Billing {
+    /// Whether any price is configured (a monthly or daily price, an overage price or a
+    /// minimum): without one, a billing export holds quantities and no amounts.
+    pub fn has_prices(&self) -> bool {
+        self.minimum > 0
+            || [&self.prices, &self.daily_prices, &self.overage_prices]
+                .iter()
+                .any(|t| t.iter().any(Option::is_some))
+    }
+}
+
 impl Default for Billing {
     fn default() -> Self {
         Billing {

@@ -11,6 +11,7 @@
 pub mod billing;
 mod sample;
 pub mod service;
+mod timezone;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -29,7 +30,7 @@ pub use service::{Access, AccessToken, CollectionConfig, Role, ServiceConfig, Tl
 /// The most items one site may define (an agent's items are kept as a 128-bit set).
 pub const MAX_ITEMS: usize = 128;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("{path}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
 pub struct ConfigError {
     pub path: String,
@@ -157,6 +158,9 @@ pub struct Config {
     pub billing: Billing,
     /// Bundles defined in the entitlement files, in the order first defined.
     pub bundles: Vec<Bundle>,
+    /// What was accepted but deserves a word (a legacy time-zone name), with its line:
+    /// every command logs these as warnings.
+    pub warnings: Vec<ConfigError>,
 }
 
 /// What reports measure: every item, then every bundle.
@@ -270,10 +274,11 @@ impl ConfigFile {
                 p.to_path_buf()
             }
         };
+        let (tz, tz_warning) = timezone(&place, raw.timezone.as_ref())?;
         let config = Config {
             path: path.to_path_buf(),
             site: raw.site.unwrap_or_else(|| "seatmeter site".to_string()),
-            timezone: timezone(&place, raw.timezone.as_ref())?,
+            timezone: tz,
             store: store(&place, raw.store, &resolve)?,
             collectors: collectors(&place, raw.collector, &base)?,
             license_files: raw.license.files.iter().map(|p| resolve(p)).collect(),
@@ -289,6 +294,7 @@ impl ConfigFile {
             collection: raw.collection,
             billing: Billing::default(),
             bundles: Vec::new(),
+            warnings: tz_warning.into_iter().collect(),
         };
         Ok(ConfigFile {
             config,
@@ -345,19 +351,17 @@ impl ConfigFile {
     }
 }
 
-fn timezone(place: &Place<'_>, tz: Option<&Spanned<String>>) -> Result<Tz, ConfigError> {
+/// The time zone (UTC when not given), and the warning a legacy name deserves.
+fn timezone(
+    place: &Place<'_>,
+    tz: Option<&Spanned<String>>,
+) -> Result<(Tz, Option<ConfigError>), ConfigError> {
     let Some(tz) = tz else {
-        return Ok(Tz::UTC);
+        return Ok((Tz::UTC, None));
     };
-    tz.get_ref().parse::<Tz>().map_err(|_| {
-        place.err(
-            Some(tz.span().start),
-            format!(
-                "unknown time zone {:?}; use an IANA name such as \"Europe/London\" or \"America/New_York\"",
-                tz.get_ref()
-            ),
-        )
-    })
+    let at = Some(tz.span().start);
+    let checked = timezone::check(tz.get_ref()).map_err(|m| place.err(at, m))?;
+    Ok((checked.tz, checked.warning.map(|m| place.err(at, m))))
 }
 
 fn store(
@@ -574,7 +578,9 @@ fn item(place: &Place<'_>, at: Option<usize>, it: ItemConfig) -> Result<Item, Co
         } else if m.is_empty() || m.chars().any(char::is_whitespace) {
             return Err(place.err(at, format!("item {:?}: {m:?} is not a media word", it.name)));
         } else {
-            media.push(m.to_lowercase());
+            // Lower-cased as the collectors lower-case the media of events and snapshots
+            // (ASCII letters only), so that the same word always matches.
+            media.push(m.to_ascii_lowercase());
         }
     }
     if any {

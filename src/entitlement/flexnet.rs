@@ -187,7 +187,7 @@ pub fn parse(path: &str, text: &str) -> Result<LicenseFile, LicenseError> {
         }
         let keyword = Keyword::parse(&tokens[0]).ok_or_else(|| {
             err(format!(
-                "unknown line type {:?}; expected FEATURE, INCREMENT, SERVER, VENDOR, DAEMON, USE_SERVER, PACKAGE or UPGRADE",
+                "unknown line type {:?}; expected FEATURE, INCREMENT, SERVER, VENDOR, DAEMON, USE_SERVER, PACKAGE, UPGRADE, FEATURESET or HOST",
                 tokens[0]
             ))
         })?;

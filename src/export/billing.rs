@@ -28,6 +28,9 @@ pub struct ExportOptions {
     /// `seatmeter-billing-MONTH-INCOMPLETE.txt`, then lists the gaps); without it such an
     /// export is refused.
     pub allow_incomplete: bool,
+    /// Write the files although no price is configured: quantities, and no amounts
+    /// (without it such an export is refused, so that 0.00 is never mistaken for a bill).
+    pub quantities_only: bool,
 }
 
 /// What an export wrote.
@@ -278,7 +281,9 @@ fn bill(
         row[0] = period.to_string();
         row[1] = tenant.to_string();
         row[2] = line.to_string();
-        row[HEADER.len() - 2] = money(value);
+        if billing.has_prices() {
+            row[HEADER.len() - 2] = money(value);
+        }
         row[HEADER.len() - 1] = billing.currency.clone();
         row
     };
@@ -630,16 +635,42 @@ fn write_summary(
     mut summary: Vec<Vec<String>>,
     total: i64,
 ) -> Result<(), ExportError> {
+    if !billing.has_prices() {
+        // Quantities only: no amount to sum, and none that reads as a bill of 0.00.
+        for row in &mut summary {
+            row[2].clear();
+        }
+    }
     summary.push(vec![
         label.to_string(),
         "total".into(),
-        format_money(total, billing.minor_units),
+        if billing.has_prices() {
+            format_money(total, billing.minor_units)
+        } else {
+            String::new()
+        },
         billing.currency.clone(),
     ]);
     files.write(
         format!("seatmeter-billing-{label}-summary.csv"),
         csv_bytes(&["period", "tenant", "amount", "currency"], &summary)?,
     )
+}
+
+/// An export without any price is refused, so that a file of 0.00 is never taken for a
+/// bill, unless asked for quantities only: then the note that says so.
+fn unpriced(config: &Config, options: &ExportOptions) -> Result<Option<String>, ExportError> {
+    if config.billing.has_prices() {
+        return Ok(None);
+    }
+    if !options.quantities_only {
+        return Err(ExportError::NoPrices {
+            config: config.path.display().to_string(),
+        });
+    }
+    Ok(Some(
+        "no prices are configured: the files hold quantities only, their amounts are empty".into(),
+    ))
 }
 
 /// Writes the month's files into `dir`. `month` is its first day.
@@ -666,6 +697,7 @@ pub fn export(
     if !gaps.is_empty() && !options.allow_incomplete {
         return Err(ExportError::Incomplete { gaps });
     }
+    let unpriced = unpriced(config, options)?;
     let (tenant_ids, ents, tenants, notes) = tenants_to_bill(store, config, only)?;
     // Daily files for the days that are over (all of a past month).
     let today = day_of_date(
@@ -674,7 +706,7 @@ pub fn export(
             .date_naive(),
     );
     let upto = last.min(today - 1);
-    let mut warnings: BTreeSet<String> = notes.into_iter().collect();
+    let mut warnings: BTreeSet<String> = notes.into_iter().chain(unpriced).collect();
     if today <= last {
         warnings.insert(format!(
             "{label} is not over: its monthly files cover the month so far, daily files the days before today"

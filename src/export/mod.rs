@@ -31,4 +31,9 @@ pub enum ExportError {
         gaps.iter().map(|g| format!("  - {g}")).collect::<Vec<_>>().join("\n")
     )]
     Incomplete { gaps: Vec<String> },
+    /// No price at all in the configuration: every amount would be 0.00.
+    #[error(
+        "no prices are configured: {config} has no [billing] prices, overage prices or minimum, so every amount would be 0.00\nadd [billing.prices] (docs/BILLING.md), or pass --quantities-only to write the quantities without amounts"
+    )]
+    NoPrices { config: String },
 }

@@ -242,6 +242,7 @@ fn a_collector_that_never_collected_makes_reports_and_bills_incomplete() {
         &[
             "export",
             "billing",
+            "--quantities-only",
             "--month",
             "2026-01",
             "--out",
@@ -259,6 +260,7 @@ fn a_collector_that_never_collected_makes_reports_and_bills_incomplete() {
         &[
             "export",
             "billing",
+            "--quantities-only",
             "--month",
             "2026-01",
             "--out",

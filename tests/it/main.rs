@@ -9,6 +9,7 @@ mod cases;
 mod cli;
 mod complete;
 mod crash;
+mod first_hour;
 mod fuzz;
 mod incremental;
 mod oracle;

@@ -130,6 +130,7 @@ fn late_data_for_a_rolled_up_day_is_recorded_and_shown() {
         &[
             "export",
             "billing",
+            "--quantities-only",
             "--month",
             "2026-10",
             "--out",
@@ -163,6 +164,7 @@ fn late_data_for_a_rolled_up_day_is_recorded_and_shown() {
         &[
             "export",
             "billing",
+            "--quantities-only",
             "--month",
             "2026-10",
             "--tenant",

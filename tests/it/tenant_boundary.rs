@@ -189,6 +189,7 @@ fn documents_of(
             config,
             "export",
             "billing",
+            "--quantities-only",
             "--month",
             month,
             "--tenant",
