@@ -15,7 +15,7 @@ Takes a site written by `seatmeter gen --format csv` and:
         --format csv --start 2026-10-01 --out /tmp/site
     python3 scripts/bench-vs-duckdb.py /tmp/site
 
-The DuckDB query follows usage-semantics.md for what `seatmeter gen` writes (no two events
+The DuckDB query follows docs/SEMANTICS.md for what `seatmeter gen` writes (no two events
 of one agent at the same instant); it reads the items of the site's seatmeter.toml.
 """
 

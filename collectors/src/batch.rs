@@ -16,7 +16,7 @@ pub type Sym = u32;
 /// A batch-local id of a sorted, de-duplicated list of symbols. List 0 is the empty list.
 pub type ListId = u32;
 
-/// The tenant of events and snapshot entries that name none (usage-semantics.md, section 1).
+/// The tenant of events and snapshot entries that name none (docs/SEMANTICS.md, section 1).
 pub const DEFAULT_TENANT: &str = "default";
 /// The media of a login that names none (section 2).
 pub const DEFAULT_MEDIA: &str = "voice";

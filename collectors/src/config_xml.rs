@@ -1,5 +1,5 @@
 //! The `config-xml` collector: configuration snapshots as XML files (`*.xml`) in one folder
-//! (usage-semantics.md, section 5).
+//! (docs/SEMANTICS.md, section 5).
 //!
 //! ```xml
 //! <ConfigurationSnapshot taken="2026-11-02T00:05:00Z">

@@ -1,4 +1,4 @@
-//! The site's calendar: local days and the periods of usage-semantics.md, section 3.
+//! The site's calendar: local days and the periods of docs/SEMANTICS.md, section 3.
 //!
 //! A period boundary is an instant at which the site's wall clock reads a boundary
 //! (`:00`, `:10`, … for 10-minute periods; `:00` for hours; midnight for days). Boundaries

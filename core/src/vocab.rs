@@ -1,4 +1,4 @@
-//! The words every stage shares (usage-semantics.md, sections 1, 3, 4 and 6): the scopes a
+//! The words every stage shares (docs/SEMANTICS.md, sections 1, 3, 4 and 6): the scopes a
 //! report is for, its granularities, and what the license files grant an item.
 
 use std::fmt;

@@ -1,4 +1,4 @@
-//! CSV exactly as section 7 of usage-semantics.md: its header, one row per (scope, period,
+//! CSV exactly as section 7 of docs/SEMANTICS.md: its header, one row per (scope, period,
 //! item), empty fields for "empty", `unlimited` for an uncounted entitlement. Names that a
 //! spreadsheet would take for a formula get a `'` before them (`seatmeter_core::csv_text`).
 

@@ -1,6 +1,6 @@
 //! seatmeter's report model and its renderers.
 //!
-//! The model is the rows of usage-semantics.md, section 7: one per (scope, period, item).
+//! The model is the rows of docs/SEMANTICS.md, section 7: one per (scope, period, item).
 //! This crate takes rows and renders them; it never reads the store. Rows borrow their
 //! strings from the caller, so a month of 10-minute rows streams through a renderer
 //! without an allocation per row.

@@ -1,4 +1,4 @@
-//! The command line (usage-semantics.md, section 9): one file per subcommand, each with
+//! The command line (docs/SEMANTICS.md, section 9): one file per subcommand, each with
 //! its arguments and what it does; this file holds the options every command shares and
 //! the dispatch.
 

@@ -1,4 +1,4 @@
-//! The configuration file (usage-semantics.md, section 8): TOML, every key checked.
+//! The configuration file (docs/SEMANTICS.md, section 8): TOML, every key checked.
 //!
 //! Parsing is pure: [`ConfigFile::parse`] reads nothing but the text it is given. The one
 //! thing a site's configuration takes from another file, the bundle definitions of its

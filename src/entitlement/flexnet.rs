@@ -1,5 +1,5 @@
 //! License files in the FlexNet (FLEXlm) text format, and the entitlement they grant
-//! (usage-semantics.md, section 6).
+//! (docs/SEMANTICS.md, section 6).
 //!
 //! A file is read whole or not at all: a line that cannot be parsed is an error naming the
 //! file and line, and no entitlement is loaded from that file.

@@ -1,4 +1,4 @@
-//! What a site is entitled to: FlexNet license files ([`flexnet`], usage-semantics.md
+//! What a site is entitled to: FlexNet license files ([`flexnet`], docs/SEMANTICS.md
 //! section 6), a reseller's entitlement XML with tenant grants and bundle definitions
 //! ([`xml`], docs/ENTITLEMENTS.md), and the rules that combine them.
 
@@ -25,7 +25,7 @@ pub fn add(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
 }
 
 /// The entitlement of a period of several days: the smallest daily value, ignoring days
-/// with none (usage-semantics.md, section 4).
+/// with none (docs/SEMANTICS.md, section 4).
 pub fn smallest(a: Option<Entitled>, b: Option<Entitled>) -> Option<Entitled> {
     match (a, b) {
         (Some(a), Some(b)) => Some(a.min(b)),

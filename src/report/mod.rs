@@ -1,4 +1,4 @@
-//! Reports from stored rollups (usage-semantics.md, sections 3, 4 and 7).
+//! Reports from stored rollups (docs/SEMANTICS.md, sections 3, 4 and 7).
 //!
 //! A report reads what `rollup` stored (never the events), takes coarser periods as the
 //! maximum of their 10-minute periods, and compares with the entitlement of each day from

@@ -1,4 +1,4 @@
-//! The periods of a report (usage-semantics.md, section 3): every 10-minute, hourly or
+//! The periods of a report (docs/SEMANTICS.md, section 3): every 10-minute, hourly or
 //! daily period that starts in the report's dates, and every week or month that overlaps
 //! them, each as the parts of local days it covers.
 

@@ -1,4 +1,4 @@
-//! Which items a login uses (usage-semantics.md, section 2.2): an item's seat is used by a
+//! Which items a login uses (docs/SEMANTICS.md, section 2.2): an item's seat is used by a
 //! login whose media meet the item's media (or by any login, for media `*`).
 
 use super::ItemMask;

@@ -1,5 +1,5 @@
 //! The rollup: stored events and snapshots to exact 10-minute peaks, one local day at a time
-//! (usage-semantics.md, sections 2.1, 2.2, 4 and 5).
+//! (docs/SEMANTICS.md, sections 2.1, 2.2, 4 and 5).
 //!
 //! For each day it takes the agents logged in when the day starts (the previous day's end
 //! state, [`carry`]), applies the day's events per agent in (timestamp, receive order)

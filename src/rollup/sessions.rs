@@ -1,4 +1,4 @@
-//! From events to sessions (usage-semantics.md, sections 2.1 and 2.2): a day's events, per
+//! From events to sessions (docs/SEMANTICS.md, sections 2.1 and 2.2): a day's events, per
 //! agent in (timestamp, receive order), through the session state machine, into the
 //! changes of seats (transitions) that the sweep turns into maxima.
 

@@ -1,4 +1,4 @@
-//! Configuration snapshots as the rollup needs them (usage-semantics.md, section 5): each
+//! Configuration snapshots as the rollup needs them (docs/SEMANTICS.md, section 5): each
 //! listed agent's groups (for logins that name none), and enabled seats per (scope, item).
 
 use std::collections::HashMap;

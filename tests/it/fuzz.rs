@@ -73,7 +73,7 @@ fn names_a_line(text: &str, path: &str, input: &str) -> Result<(), String> {
 }
 
 fn licenses() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/licenses");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/licenses");
     let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
         .map(|d| {
             d.filter_map(|e| e.ok().map(|e| e.path()))
@@ -81,7 +81,7 @@ fn licenses() -> Vec<Vec<u8>> {
                 .map(|p| std::fs::read(p).unwrap())
                 .collect()
         })
-        .unwrap_or_default();
+        .expect("the real license files of tests/fixtures/licenses");
     seeds.push(
         b"SERVER host 0123456789ab 27000\nVENDOR genesys.d\n\
           INCREMENT V genesys.d 8.5 31-dec-2027 40 \\\n  HOSTID=ANY SIGN=\"0 1 2\"\n\

@@ -1,4 +1,4 @@
-//! An independent implementation of usage-semantics.md, by brute force, and random sites
+//! An independent implementation of docs/SEMANTICS.md, by brute force, and random sites
 //! checked against it row by row.
 //!
 //! The oracle shares no code with seatmeter's rollup, calendar or entitlement: it keeps
@@ -952,7 +952,7 @@ fn random_sites_agree_with_the_oracle() {
     }
 }
 
-/// The oracle itself, on the worked example: it must agree with the contract's page too.
+/// The oracle itself, on the worked example: it must agree with section 10 of docs/SEMANTICS.md too.
 #[test]
 fn the_oracle_reproduces_the_worked_example() {
     let tz: Tz = "Europe/London".parse().unwrap();

@@ -1,4 +1,4 @@
-//! The worked example of usage-semantics.md, section 10: every expected report, byte for byte.
+//! The worked example of docs/SEMANTICS.md, section 10: every expected report, byte for byte.
 
 use std::path::Path;
 

@@ -1,5 +1,5 @@
 //! The `spool` collector: seat events as JSON Lines (`*.jsonl`) and CSV (`*.csv`) files in
-//! one folder (usage-semantics.md, section 2).
+//! one folder (docs/SEMANTICS.md, section 2).
 //!
 //! Within one collection it reads new files in name order, and the lines appended to files
 //! it has already read. Its cursor keeps, per file, the byte offset and line number it
