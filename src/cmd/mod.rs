@@ -3,11 +3,13 @@
 //! the dispatch.
 
 mod collect;
+mod completions;
 mod dev;
 mod export;
 mod init;
 mod license;
 mod logs;
+mod man;
 mod migrate_store;
 mod rejects;
 mod report;
@@ -169,6 +171,14 @@ pub enum Command {
     /// Run as a service: collect on every interval, roll up after local midnight, serve
     /// /healthz, /metrics and /reports; stops cleanly on SIGTERM or SIGINT.
     Serve,
+    /// Print the shell completion script for bash, zsh or fish, generated from the same
+    /// definitions as `--help` (so it always names the commands and options there are).
+    /// The Debian package installs all three where the shells look for them.
+    Completions(completions::Args),
+    /// Write the man pages (roff): seatmeter.1 and one per subcommand (seatmeter-report.1,
+    /// seatmeter-license-check.1, …), generated from the same definitions as `--help`.
+    /// Without --out, print seatmeter.1. The Debian package installs them, gzipped.
+    Man(man::Args),
 }
 
 /// The exit status of a report or export written with `--allow-incomplete` whose numbers
@@ -237,6 +247,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench(args) => dev::bench::run(args),
         Command::Serve => serve::run(&g),
         Command::Token(cmd) => token::run(cmd),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }
 

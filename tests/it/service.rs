@@ -460,17 +460,43 @@ fn the_packaged_configuration_and_unit_are_usable() {
         Some(Path::new("/var/lib/seatmeter/seatmeter.db"))
     );
     let unit = std::fs::read_to_string(root.join("packaging/seatmeter.service")).unwrap();
-    assert!(unit.contains(
-        "ExecStart=/usr/local/bin/seatmeter --config /etc/seatmeter/seatmeter.toml serve"
-    ));
+    assert!(
+        unit.contains("ExecStart=/usr/bin/seatmeter --config /etc/seatmeter/seatmeter.toml serve")
+    );
     for key in [
         "User=seatmeter",
         "Restart=on-failure",
         "NoNewPrivileges=yes",
         "ProtectSystem=strict",
+        "ProtectHome=yes",
+        "PrivateTmp=yes",
+        "StateDirectory=seatmeter",
         "ReadWritePaths=/var/lib/seatmeter",
+        "Environment=SEATMETER_LOG_FORMAT=journal",
     ] {
         assert!(unit.lines().any(|l| l == key), "{key}");
+    }
+    // The package's postinst makes every folder the packaged configuration reads.
+    let postinst = std::fs::read_to_string(root.join("packaging/debian/postinst")).unwrap();
+    let spool = postinst
+        .lines()
+        .find_map(|l| l.strip_prefix("SPOOL="))
+        .expect("postinst names SPOOL");
+    let made = postinst.replace("$SPOOL", spool);
+    let packaged = std::fs::read_to_string(root.join("packaging/seatmeter.toml")).unwrap();
+    let paths: Vec<&str> = packaged
+        .lines()
+        .filter_map(|l| l.strip_prefix("path = \"/var/spool/"))
+        .map(|l| l.split('"').next().unwrap())
+        .collect();
+    assert_eq!(paths.len(), 2, "{paths:?}");
+    for p in paths {
+        assert!(
+            made.contains(&format!(
+                "folder \"/var/spool/{p}\" seatmeter:seatmeter 2770"
+            )),
+            "postinst makes /var/spool/{p}"
+        );
     }
 }
 

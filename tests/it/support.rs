@@ -249,3 +249,56 @@ pub fn lines(evs: &[String]) -> String {
     s.push('\n');
     s
 }
+
+/// The output of `seatmeter ARGS` (run in a new temporary folder), which must succeed.
+pub fn stdout_of(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let o = seatmeter(dir.path(), args);
+    assert!(
+        o.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The subcommands a `--help` lists under "Commands:" (`help` left out), so that a test
+/// built on them follows the binary instead of a list of its own.
+pub fn subcommands(help: &str) -> Vec<String> {
+    let names: Vec<String> = help
+        .lines()
+        .skip_while(|l| l.trim_end() != "Commands:")
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|n| *n != "help")
+        .map(String::from)
+        .collect();
+    assert!(!names.is_empty(), "no subcommands in --help:\n{help}");
+    names
+}
+
+/// The long options (`--scope`, …) a `--help` lists, `--help` itself left out.
+pub fn long_options(help: &str) -> Vec<String> {
+    let mut names: Vec<String> = help
+        .lines()
+        .filter(|l| l.trim_start().starts_with('-'))
+        .flat_map(|l| l.split(|c: char| c.is_whitespace() || c == ',' || c == '='))
+        .filter(|w| w.starts_with("--") && w.len() > 2 && *w != "--help")
+        .map(String::from)
+        .collect();
+    names.dedup();
+    assert!(!names.is_empty(), "no options in --help:\n{help}");
+    names
+}
+
+/// Whether `word` occurs in `text` on its own, not as part of a longer name (`cursor` in
+/// `reset-cursor`, `man` in `command`).
+pub fn names_word(text: &str, word: &str) -> bool {
+    let part = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    text.match_indices(word).any(|(i, _)| {
+        !text[..i].chars().next_back().is_some_and(part)
+            && !text[i + word.len()..].chars().next().is_some_and(part)
+    })
+}
