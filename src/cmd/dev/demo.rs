@@ -119,7 +119,8 @@ fn reseller(dir: &Path, config: &Path) -> Result<()> {
     std::fs::write(
         dir.join("entitlements.xml"),
         r#"<?xml version="1.0" encoding="UTF-8"?>
-<!-- What the reseller sold: bundles, and each tenant's provisioned seats. -->
+<!-- What the reseller sold: bundles, and each tenant's provisioned seats (acme's voice
+     seats were raised on 2026-10-20, after the over-use of the month's first weeks). -->
 <Entitlements>
   <Bundle name="Bundle Basic" issued="2026-01-15" start="2026-01-01">
     <Include item="Genesys Inbound Voice"/>
@@ -138,13 +139,25 @@ fn reseller(dir: &Path, config: &Path) -> Result<()> {
     <Entitlement item="Genesys Inbound Voice" quantity="95" start="2026-10-20"/>
     <Entitlement item="Genesys E-Mail" quantity="45" start="2026-01-01"/>
     <Entitlement bundle="Bundle Advanced" quantity="60" start="2026-01-01"/>
+    <Entitlement item="Genesys Outbound Contact" quantity="10" start="2026-01-01"/>
+    <Entitlement item="Genesys Interaction Recording" quantity="100" start="2026-01-01"/>
+    <Entitlement item="Genesys Workforce Management" quantity="130" start="2026-01-01"/>
   </Tenant>
+  <!-- globex outgrew its voice seats: the over-use a reseller raises with it. -->
   <Tenant name="globex">
     <Entitlement item="Genesys Inbound Voice" quantity="60" start="2026-01-01"/>
     <Entitlement bundle="Bundle Advanced" quantity="40" start="2026-01-01"/>
+    <Entitlement item="Genesys Outbound Contact" quantity="15" start="2026-01-01"/>
+    <Entitlement item="Genesys Interaction Recording" quantity="95" start="2026-01-01"/>
+    <Entitlement item="Genesys Workforce Management" quantity="105" start="2026-01-01"/>
   </Tenant>
   <Tenant name="nordwind">
-    <Entitlement item="Genesys Inbound Voice" quantity="40" start="2026-01-01"/>
+    <Entitlement item="Genesys Inbound Voice" quantity="55" start="2026-01-01"/>
+    <Entitlement item="Genesys E-Mail" quantity="32" start="2026-01-01"/>
+    <Entitlement item="Genesys Web Media" quantity="16" start="2026-01-01"/>
+    <Entitlement item="Genesys Outbound Contact" quantity="14" start="2026-01-01"/>
+    <Entitlement item="Genesys Interaction Recording" quantity="55" start="2026-01-01"/>
+    <Entitlement item="Genesys Workforce Management" quantity="65" start="2026-01-01"/>
   </Tenant>
   <Tenant name="initech">
     <Entitlement item="Genesys Inbound Voice" quantity="10" start="2026-11-01"/>
