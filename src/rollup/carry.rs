@@ -10,26 +10,39 @@ use sha2::{Digest, Sha256};
 
 use super::ItemMask;
 
-/// An agent's state while logged in: the items it uses and its current groups.
+/// An agent's state while logged in: the items it uses, its current groups and media.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Seat {
     pub(super) items: ItemMask,
     /// Sorted group ids.
     pub(super) groups: Rc<[u32]>,
+    /// Sorted media ids (for the agent activity's time per media).
+    pub(super) media: Rc<[u32]>,
 }
+
+/// The first bytes of a carry that holds media: a varint zero written in two bytes, which
+/// the encoding of an agent id never is (a carry written before media were kept has none,
+/// and its seats decode with no media).
+const WITH_MEDIA: [u8; 2] = [0x80, 0x00];
 
 /// Agents logged in at an instant (a day's start or end), by agent id.
 pub(super) type Carry = Vec<(u32, Seat)>;
 
 pub(super) fn encode(carry: &Carry) -> Vec<u8> {
     let mut buf = Vec::new();
+    if carry.is_empty() {
+        return buf;
+    }
+    buf.extend(WITH_MEDIA);
     for (agent, seat) in carry {
         put_uvarint(&mut buf, *agent as u64);
         put_uvarint(&mut buf, seat.items as u64);
         put_uvarint(&mut buf, (seat.items >> 64) as u64);
-        put_uvarint(&mut buf, seat.groups.len() as u64);
-        for &g in seat.groups.iter() {
-            put_uvarint(&mut buf, g as u64);
+        for list in [&seat.groups, &seat.media] {
+            put_uvarint(&mut buf, list.len() as u64);
+            for &g in list.iter() {
+                put_uvarint(&mut buf, g as u64);
+            }
         }
     }
     buf
@@ -40,21 +53,32 @@ pub(super) fn decode(
     blob: &[u8],
     groups: &mut dyn FnMut(Vec<u32>) -> Rc<[u32]>,
 ) -> Result<Carry, StoreError> {
-    let mut r = Reader::new(blob);
+    let with_media = blob.starts_with(&WITH_MEDIA);
+    let mut r = Reader::new(if with_media { &blob[2..] } else { blob });
     let mut out = Vec::new();
-    while !r.is_empty() {
-        let agent = r.u32()?;
-        let items = r.uvarint()? as u128 | ((r.uvarint()? as u128) << 64);
+    let list = |r: &mut Reader<'_>| -> Result<Vec<u32>, StoreError> {
         let n = r.uvarint()? as usize;
         let mut ids = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             ids.push(r.u32()?);
         }
+        Ok(ids)
+    };
+    while !r.is_empty() {
+        let agent = r.u32()?;
+        let items = r.uvarint()? as u128 | ((r.uvarint()? as u128) << 64);
+        let g = list(&mut r)?;
+        let m = if with_media {
+            list(&mut r)?
+        } else {
+            Vec::new()
+        };
         out.push((
             agent,
             Seat {
                 items,
-                groups: groups(ids),
+                groups: groups(g),
+                media: groups(m),
             },
         ));
     }
@@ -80,6 +104,7 @@ mod tests {
                 Seat {
                     items: 0b101,
                     groups: Rc::from(vec![1, 4]),
+                    media: Rc::from(vec![0, 2]),
                 },
             ),
             (
@@ -87,6 +112,7 @@ mod tests {
                 Seat {
                     items: 1 << 127,
                     groups: Rc::from(Vec::new()),
+                    media: Rc::from(vec![7]),
                 },
             ),
         ]
@@ -99,6 +125,17 @@ mod tests {
         assert_eq!(back, c);
         assert!(decode(&encode(&c)[..3], &mut |g| Rc::from(g)).is_err());
         assert!(decode(&[], &mut |g| Rc::from(g)).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_carry_written_before_media_were_kept_still_reads() {
+        // agent 3, items 0b101, groups [1, 4], in the earlier encoding.
+        let old = [3, 0b101, 0, 2, 1, 4];
+        let back = decode(&old, &mut |g| Rc::from(g)).unwrap();
+        assert_eq!(back[0].0, 3);
+        assert_eq!(back[0].1.items, 0b101);
+        assert_eq!(&*back[0].1.groups, &[1, 4]);
+        assert!(back[0].1.media.is_empty());
     }
 
     #[test]

@@ -118,6 +118,8 @@ pub struct Rollup<'a> {
     group_sets: HashMap<Vec<u32>, Rc<[u32]>>,
     /// The store's group sets by id, interned.
     groupsets: Vec<Rc<[u32]>>,
+    /// The store's media sets by id, interned.
+    mediasets: Vec<Rc<[u32]>>,
     /// Decoded events of the last UTC days read (a local day spans two of them).
     utc_days: Vec<(i64, Rc<Vec<StoredEvent>>)>,
     stop: Option<Arc<AtomicBool>>,
@@ -138,6 +140,7 @@ impl<'a> Rollup<'a> {
             views: HashMap::new(),
             group_sets: HashMap::new(),
             groupsets: Vec::new(),
+            mediasets: Vec::new(),
             utc_days: Vec::new(),
             stop: None,
         }
@@ -155,6 +158,8 @@ impl<'a> Rollup<'a> {
         // The stored group sets, shared (interned, so that unions find them).
         let sets = self.dims.groupsets.clone();
         self.groupsets = sets.into_iter().map(|g| self.intern_groups(g)).collect();
+        let media = self.dims.mediasets.clone();
+        self.mediasets = media.into_iter().map(|m| self.intern_groups(m)).collect();
         Ok(())
     }
 
@@ -417,7 +422,7 @@ impl<'a> Rollup<'a> {
         }
     }
 
-    /// One shared list per distinct set of groups.
+    /// One shared list per distinct set of ids (groups, or media).
     fn intern_groups(&mut self, mut groups: Vec<u32>) -> Rc<[u32]> {
         groups.sort_unstable();
         groups.dedup();

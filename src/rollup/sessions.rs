@@ -8,7 +8,7 @@ use seatmeter_collectors::EventKind;
 use seatmeter_core::Nanos;
 use seatmeter_core::calendar::DaySlots;
 use seatmeter_core::time::NANOS_PER_DAY;
-use seatmeter_store::{Anomaly, AnomalyKind, DayRecord, StoreError, StoredEvent};
+use seatmeter_store::{AgentActivity, Anomaly, AnomalyKind, DayRecord, StoreError, StoredEvent};
 
 use super::carry::{self, Carry, Seat};
 use super::keys::DenseKeys;
@@ -81,6 +81,33 @@ impl<'k> Steps<'k> {
 struct Tally {
     sessions: u64,
     anomalies: Vec<Anomaly>,
+    /// Each agent's activity of the day, agents ascending.
+    activity: Vec<AgentActivity>,
+}
+
+/// Adds `ns` to the time of `id` in a short list.
+fn add_time(list: &mut Vec<(u32, Nanos)>, id: u32, ns: Nanos) {
+    match list.iter_mut().find(|(i, _)| *i == id) {
+        Some(x) => x.1 += ns,
+        None => list.push((id, ns)),
+    }
+}
+
+/// The time a seat was held, from `from` to `to`: logged in, and per item and media.
+fn hold(act: &mut AgentActivity, seat: &Seat, from: Nanos, to: Nanos) {
+    let ns = to - from;
+    if ns <= 0 {
+        return;
+    }
+    act.logged += ns;
+    let mut m = seat.items;
+    while m != 0 {
+        add_time(&mut act.items, m.trailing_zeros(), ns);
+        m &= m - 1;
+    }
+    for &media in seat.media.iter() {
+        add_time(&mut act.media, media, ns);
+    }
 }
 
 impl Rollup<'_> {
@@ -120,6 +147,7 @@ impl Rollup<'_> {
                 agent,
                 &events[ei..ei + n],
                 seat,
+                (slots.starts[0], slots.end),
                 &views,
                 &mut steps,
                 &mut tally,
@@ -147,6 +175,7 @@ impl Rollup<'_> {
                 events: events.len() as u64,
                 sessions: tally.sessions,
                 stray_logouts: stray,
+                activity: tally.activity,
             },
             anomalies: tally.anomalies,
             end,
@@ -154,23 +183,41 @@ impl Rollup<'_> {
     }
 
     /// One agent's events of the day, from the seat it holds at the day's start; returns
-    /// the seat it holds at the day's end.
+    /// the seat it holds at the day's end. Its activity of the day (`day`: the day's start
+    /// and end) goes to `tally`.
+    #[allow(clippy::too_many_arguments)]
     fn apply(
         &mut self,
         agent: u32,
         events: &[StoredEvent],
         mut seat: Option<Seat>,
+        day: (Nanos, Nanos),
         views: &[(Nanos, Rc<SnapshotView>)],
         steps: &mut Steps<'_>,
         tally: &mut Tally,
     ) -> Option<Seat> {
         let tenant = self.dims.agents[agent as usize].0;
+        let mut act = AgentActivity {
+            agent,
+            ..Default::default()
+        };
+        // The seat held since this instant (the day's start for a seat carried in).
+        let mut since = day.0;
         for e in events {
+            if let Some(s) = &seat {
+                hold(&mut act, s, since, e.ts);
+            }
+            since = e.ts;
+            if e.kind == EventKind::Login {
+                act.first_login.get_or_insert(e.ts);
+                act.last_login = Some(e.ts);
+            }
             seat = match (e.kind, seat.take()) {
                 (EventKind::Login, None) => {
                     let new = Seat {
                         items: self.media_items[e.media as usize],
                         groups: self.login_groups(e, views),
+                        media: self.mediasets[e.media as usize].clone(),
                     };
                     steps.step(e.ts, 1, tenant, self.measures(new.items), &new.groups);
                     tally.sessions += 1;
@@ -185,11 +232,18 @@ impl Rollup<'_> {
                     } else {
                         self.intern_groups(old.groups.iter().chain(more.iter()).copied().collect())
                     };
+                    let more = &self.mediasets[e.media as usize];
+                    let media = if more.iter().all(|m| old.media.contains(m)) {
+                        old.media.clone()
+                    } else {
+                        self.intern_groups(old.media.iter().chain(more.iter()).copied().collect())
+                    };
                     let new = Seat {
                         items: old.items | self.media_items[e.media as usize],
                         groups,
+                        media,
                     };
-                    if new != old {
+                    if (new.items, &new.groups) != (old.items, &old.groups) {
                         steps.change(
                             e.ts,
                             tenant,
@@ -212,6 +266,14 @@ impl Rollup<'_> {
                     None
                 }
             };
+        }
+        if let Some(s) = &seat {
+            hold(&mut act, s, since, day.1);
+        }
+        if act.logged > 0 || act.first_login.is_some() {
+            act.items.sort_unstable();
+            act.media.sort_unstable();
+            tally.activity.push(act);
         }
         seat
     }

@@ -4,7 +4,7 @@
 use seatmeter_collectors::EventKind;
 use seatmeter_core::Nanos;
 
-use super::{Scope, SlotRecord, SnapshotAgentRow, StoreError, StoredEvent};
+use super::{AgentActivity, Scope, SlotRecord, SnapshotAgentRow, StoreError, StoredEvent};
 
 pub fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -235,6 +235,77 @@ pub fn decode_scope_day(
         });
     }
     Ok(())
+}
+
+const ACTIVITY_V1: u8 = 1;
+
+/// A day's agent activity, agents ascending (their ids as differences).
+pub fn encode_activity(agents: &[AgentActivity]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(1 + agents.len() * 24);
+    buf.push(ACTIVITY_V1);
+    let mut prev = 0u32;
+    for a in agents {
+        put_uvarint(&mut buf, (a.agent - prev) as u64);
+        prev = a.agent;
+        buf.push(a.first_login.is_some() as u8 | (a.last_login.is_some() as u8) << 1);
+        for t in [a.first_login, a.last_login].into_iter().flatten() {
+            put_ivarint(&mut buf, t);
+        }
+        put_uvarint(&mut buf, a.logged as u64);
+        for list in [&a.items, &a.media] {
+            put_uvarint(&mut buf, list.len() as u64);
+            for &(id, ns) in list {
+                put_uvarint(&mut buf, id as u64);
+                put_uvarint(&mut buf, ns as u64);
+            }
+        }
+    }
+    buf
+}
+
+pub fn decode_activity(blob: &[u8]) -> Result<Vec<AgentActivity>, StoreError> {
+    let mut r = Reader::new(blob);
+    if r.byte()? != ACTIVITY_V1 {
+        return Err(StoreError::Corrupt(
+            "agent activity of an unknown version".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut agent = 0u32;
+    while !r.is_empty() {
+        agent = agent
+            .checked_add(r.u32()?)
+            .ok_or_else(|| StoreError::Corrupt("agent id out of range".into()))?;
+        let flags = r.byte()?;
+        let first_login = if flags & 1 != 0 {
+            Some(r.ivarint()?)
+        } else {
+            None
+        };
+        let last_login = if flags & 2 != 0 {
+            Some(r.ivarint()?)
+        } else {
+            None
+        };
+        let logged = r.uvarint()? as Nanos;
+        let mut lists = [Vec::new(), Vec::new()];
+        for list in &mut lists {
+            let n = r.uvarint()? as usize;
+            for _ in 0..n.min(1 << 16) {
+                list.push((r.u32()?, r.uvarint()? as Nanos));
+            }
+        }
+        let [items, media] = lists;
+        out.push(AgentActivity {
+            agent,
+            first_login,
+            last_login,
+            logged,
+            items,
+            media,
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -255,6 +255,26 @@ pub struct DayRecord {
     pub events: u64,
     pub sessions: u64,
     pub stray_logouts: u64,
+    /// Each agent's activity of the day, agents ascending (written with the day; not read
+    /// back by [`Store::day_record`], see [`Store::activity`]).
+    pub activity: Vec<AgentActivity>,
+}
+
+/// One agent's activity on one local day, kept by the rollup with the day's peaks
+/// (docs/SEMANTICS.md, "Agent activity"). Times are nanoseconds inside the day.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentActivity {
+    pub agent: u32,
+    /// The first and the last login event of the day (None: the agent was logged in only
+    /// from the day before).
+    pub first_login: Option<Nanos>,
+    pub last_login: Option<Nanos>,
+    /// Time logged in during the day.
+    pub logged: Nanos,
+    /// Time holding a seat of each item: (item index, time), items ascending.
+    pub items: Vec<(u32, Nanos)>,
+    /// Time logged in with each media word: (media id, time), ids ascending.
+    pub media: Vec<(u32, Nanos)>,
 }
 
 /// The 10-minute values of one item in one scope on one day. Scopes and items whose
@@ -467,7 +487,15 @@ pub trait Store: Send {
 
     fn day_record(&mut self, day: Day) -> Result<Option<DayRecord>, StoreError>;
 
-    /// Replaces the rollup of one day, in one transaction.
+    /// Each rolled-up day's agent activity, of the days from `from` to `to`, ascending.
+    fn activity(
+        &mut self,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<(Day, Vec<AgentActivity>)>, StoreError>;
+
+    /// Replaces the rollup of one day (its peaks, anomalies and agent activity), in one
+    /// transaction.
     fn write_day(
         &mut self,
         record: &DayRecord,

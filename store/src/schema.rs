@@ -99,6 +99,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("data", Blob),
         ],
     ),
+    ("activity_day", &[("day", Int), ("data", Blob)]),
     (
         "anomaly",
         &[("day", Int), ("ts", Int), ("agent", Int), ("kind", Text)],

@@ -9,10 +9,10 @@ use crate::dialect::{Begin, Dialect, Param, Row, params};
 use crate::ingest::{self, DimCache};
 use crate::schema::{columns, meta};
 use crate::{
-    Anomaly, AnomalyKind, CollectorStatus, CursorCheck, DayRecord, DaySummary, Dimensions,
-    IngestStats, Restatement, RollupMeta, Scope, SlotRecord, SnapshotAgentRow, SnapshotInfo, Store,
-    StoreError, StoreStatus, StoredEvent, StoredReject, codec, scope_kind_code,
-    scope_kind_from_code,
+    AgentActivity, Anomaly, AnomalyKind, CollectorStatus, CursorCheck, DayRecord, DaySummary,
+    Dimensions, IngestStats, Restatement, RollupMeta, Scope, SlotRecord, SnapshotAgentRow,
+    SnapshotInfo, Store, StoreError, StoreStatus, StoredEvent, StoredReject, codec,
+    scope_kind_code, scope_kind_from_code,
 };
 
 pub(crate) struct SqlStore<D: Dialect> {
@@ -331,6 +331,7 @@ impl<D: Dialect> Store for SqlStore<D> {
                     events: r.u64(2)?,
                     sessions: r.u64(3)?,
                     stray_logouts: r.u64(4)?,
+                    activity: Vec::new(),
                 })
             })
             .transpose()
@@ -360,6 +361,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             .zip(&kinds)
             .map(|(a, k)| params![rec.day, a.ts, a.agent, *k].to_vec())
             .collect();
+        let activity = codec::encode_activity(&rec.activity);
         self.d.set_durable(false)?;
         let at = seatmeter_core::time::now_nanos();
         self.d.transaction(Begin::Write, |d| {
@@ -399,6 +401,11 @@ impl<D: Dialect> Store for SqlStore<D> {
                     events = excluded.events, sessions = excluded.sessions, stray_logouts = excluded.stray_logouts",
                 params![rec.day, &rec.start_fp[..], &rec.end_state, rec.events, rec.sessions, rec.stray_logouts],
             )?;
+            d.execute(
+                "INSERT INTO activity_day (day, data) VALUES ($1, $2)
+                 ON CONFLICT (day) DO UPDATE SET data = excluded.data",
+                params![rec.day, &activity],
+            )?;
             d.insert_rows("rollup_scope_day", &columns("rollup_scope_day")[1..], &rows, "")?;
             d.insert_rows("anomaly", columns("anomaly"), &anomaly_rows, "")?;
             Ok(())
@@ -425,6 +432,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             for sql in [
                 "DELETE FROM rollup_scope_day",
                 "DELETE FROM rollup_day",
+                "DELETE FROM activity_day",
                 "DELETE FROM anomaly",
                 // They describe rollups made with another configuration (other items).
                 "DELETE FROM restatement",
@@ -488,6 +496,23 @@ impl<D: Dialect> Store for SqlStore<D> {
                 records.clear();
                 codec::decode_scope_day(r.blob(1)?, scope, detail, &mut records)?;
                 out.extend(records.drain(..).map(|rec| (day, rec)));
+                Ok(())
+            },
+        )?;
+        Ok(out)
+    }
+
+    fn activity(
+        &mut self,
+        from: Day,
+        to: Day,
+    ) -> Result<Vec<(Day, Vec<AgentActivity>)>, StoreError> {
+        let mut out = Vec::new();
+        self.d.query_each(
+            "SELECT day, data FROM activity_day WHERE day BETWEEN $1 AND $2 ORDER BY day",
+            params![from, to],
+            &mut |r| {
+                out.push((r.i32(0)?, codec::decode_activity(r.blob(1)?)?));
                 Ok(())
             },
         )?;

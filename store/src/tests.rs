@@ -60,11 +60,28 @@ impl Backend {
 impl Drop for Backend {
     fn drop(&mut self) {
         if let Backend::Postgres { base, schema } = self {
-            let mut d = PgDialect::open(base).unwrap();
-            d.execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"), &[])
-                .unwrap();
+            admin(base, &format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
         }
     }
+}
+
+/// Runs one statement on the test database itself, as its administrator: never through
+/// [`PgDialect::open`], which would migrate the database's own schema, so that a run of
+/// tests leaves nothing behind that a later run of other code could trip on (a migration
+/// applied there once, say, and missing from the code of the next run).
+fn admin(base: &str, sql: &str) {
+    use sqlx::Connection;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let mut c = sqlx::PgConnection::connect(base).await.unwrap();
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
 }
 
 /// Runs `check` on a fresh SQLite store, then on a fresh PostgreSQL schema.
@@ -75,8 +92,7 @@ fn on_both(test: &str, check: impl Fn(&Backend)) {
         return;
     };
     let schema = testing::unique_name(test);
-    let mut d = PgDialect::open(&base).unwrap();
-    d.execute(&format!("CREATE SCHEMA {schema}"), &[]).unwrap();
+    admin(&base, &format!("CREATE SCHEMA {schema}"));
     check(&Backend::Postgres { base, schema });
 }
 
@@ -375,6 +391,7 @@ fn a_rolled_up_day_is_written_whole_and_read_back() {
             events: 10,
             sessions: 4,
             stray_logouts: 1,
+            activity: Vec::new(),
         };
         let slots = vec![
             record(0, Scope::SYSTEM, vec![0, 3, 1]),
@@ -438,6 +455,7 @@ fn a_day_rolled_up_again_with_other_values_is_a_restatement() {
             events: 4,
             sessions: 2,
             stray_logouts: 0,
+            activity: Vec::new(),
         };
         let first = vec![
             record(0, Scope::SYSTEM, vec![1, 3]),
@@ -562,6 +580,7 @@ fn migrate_store_copies_every_table_with_its_ids() {
                 events: 1,
                 sessions: 1,
                 stray_logouts: 0,
+                activity: Vec::new(),
             },
             &[record(0, Scope::SYSTEM, vec![1])],
             &[],
@@ -569,10 +588,7 @@ fn migrate_store_copies_every_table_with_its_ids() {
         .unwrap();
     }
     let schema = testing::unique_name("migrate");
-    PgDialect::open(&base)
-        .unwrap()
-        .execute(&format!("CREATE SCHEMA {schema}"), &[])
-        .unwrap();
+    admin(&base, &format!("CREATE SCHEMA {schema}"));
     let pg = Backend::Postgres { base, schema };
     let url = pg.config().url.unwrap();
     let path = sqlite.config().path.unwrap();
@@ -639,10 +655,7 @@ fn both_dialects_answer_alike() {
     };
     let sqlite = Backend::Sqlite(tempfile::tempdir().unwrap());
     let schema = testing::unique_name("alike");
-    PgDialect::open(&base)
-        .unwrap()
-        .execute(&format!("CREATE SCHEMA {schema}"), &[])
-        .unwrap();
+    admin(&base, &format!("CREATE SCHEMA {schema}"));
     let pg = Backend::Postgres { base, schema };
     let work = |s: &mut dyn Store| {
         let b1 = batch(&[
@@ -775,3 +788,6 @@ fn a_group_id_names_its_groups_whatever_the_slashes() {
     assert!(named("z").is_empty());
     assert_eq!(dims.tenant_of_group(3), "a/b");
 }
+
+#[path = "tests_activity.rs"]
+mod activity;

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern (see ../../docs/TESTING.md).
 
+mod activity;
 mod architecture;
 mod bad_input;
 mod bill_rules;
