@@ -5,6 +5,8 @@
 //! never floating point. The only I/O in the crate is reading the cost-center CSV file
 //! named by `cost_centers_file` (see [`centers::load_cost_centers_csv`]).
 
+#![deny(missing_docs)]
+
 pub mod centers;
 pub mod config;
 pub mod downgrade;
