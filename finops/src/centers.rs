@@ -232,25 +232,30 @@ pub(crate) fn optional_date(s: &str) -> Result<Option<Day>, String> {
 }
 
 /// One message per pair of assignments of the same group (or tenant) whose dates overlap,
-/// naming both.
+/// naming both; by kind and name, then in the order given.
 pub(crate) fn overlap_errors(all: &[Assignment]) -> Vec<String> {
+    let mut order: Vec<usize> = (0..all.len()).collect();
+    order.sort_by(|&x, &y| (all[x].kind, &all[x].name, x).cmp(&(all[y].kind, &all[y].name, y)));
     let mut errors = Vec::new();
-    for (i, a) in all.iter().enumerate() {
-        for b in &all[i + 1..] {
-            if a.kind == b.kind && a.name == b.name && a.overlaps(b) {
-                errors.push(format!(
-                    "{} {:?} has two cost centers at once: {:?} {} ({}) and {:?} {} ({}); \
-                     the effective dates of one {} must not overlap",
-                    a.kind.word(),
-                    a.name,
-                    a.center,
-                    a.span_text(),
-                    a.origin,
-                    b.center,
-                    b.span_text(),
-                    b.origin,
-                    a.kind.word(),
-                ));
+    for same in order.chunk_by(|&x, &y| all[x].kind == all[y].kind && all[x].name == all[y].name) {
+        for (n, &i) in same.iter().enumerate() {
+            for &j in &same[n + 1..] {
+                let (a, b) = (&all[i], &all[j]);
+                if a.overlaps(b) {
+                    errors.push(format!(
+                        "{} {:?} has two cost centers at once: {:?} {} ({}) and {:?} {} ({}); \
+                         the effective dates of one {} must not overlap",
+                        a.kind.word(),
+                        a.name,
+                        a.center,
+                        a.span_text(),
+                        a.origin,
+                        b.center,
+                        b.span_text(),
+                        b.origin,
+                        a.kind.word(),
+                    ));
+                }
             }
         }
     }

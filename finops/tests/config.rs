@@ -309,3 +309,25 @@ fn a_missing_csv_file_or_a_wrong_header_is_an_error() {
         "{err}"
     );
 }
+
+#[test]
+fn overlapping_tenants_within_the_csv_name_both_lines() {
+    let path = temp_file(
+        "centers-tenant-overlap.csv",
+        "cost_center,kind,name,from,to\nA,tenant,acme,,2026-05-31\nB,group,acme,,\n\
+         C,tenant,acme,2026-05-31,\nD,tenant,globex,,\n",
+    );
+    let e = errors(&format!(
+        "[finops]\ncost_centers_file = {:?}\n",
+        path.display().to_string()
+    ));
+    assert_eq!(
+        e,
+        vec![
+            "tenant \"acme\" has two cost centers at once: \"A\" until 2026-05-31 \
+             (centers-tenant-overlap.csv line 2) and \"C\" from 2026-05-31 on \
+             (centers-tenant-overlap.csv line 4); the effective dates of one tenant must not overlap"
+                .to_string()
+        ]
+    );
+}
