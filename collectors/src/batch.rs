@@ -146,6 +146,10 @@ pub struct SnapshotAgent {
     pub enabled: bool,
     pub media: ListId,
     pub groups: ListId,
+    /// Its tags (`tags="SEASONAL_BURST"`, docs/FINOPS.md), as written; 0 for none.
+    pub tags: ListId,
+    /// Its license tier (`tier="CX2"`); 0 (the empty string) for none.
+    pub tier: Sym,
 }
 
 /// A configuration snapshot: the agents configured at one instant (section 5).
@@ -397,6 +401,8 @@ impl Batch {
                         agent: s(a.agent),
                         media: l(a.media),
                         groups: l(a.groups),
+                        tags: l(a.tags),
+                        tier: s(a.tier),
                         ..*a
                     };
                 }

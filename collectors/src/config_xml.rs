@@ -5,6 +5,7 @@
 //! <ConfigurationSnapshot taken="2026-11-02T00:05:00Z">
 //!   <Tenant name="acme">
 //!     <Agent id="a1001" enabled="true" media="voice email" groups="Support Sales"/>
+//!     <Agent id="a1002" enabled="true" media="voice" tier="CX1" tags="SEASONAL_BURST"/>
 //!   </Tenant>
 //! </ConfigurationSnapshot>
 //! ```
@@ -311,7 +312,16 @@ impl Doc<'_> {
         }
         let media = attr(e, "media")?.unwrap_or_default();
         let groups = attr(e, "groups")?.unwrap_or_default();
+        let tags = attr(e, "tags")?.unwrap_or_default();
+        let tier = attr(e, "tier")?.unwrap_or_default();
         crate::batch::check_name("Agent id", id)?;
+        for w in tags.split_whitespace() {
+            crate::batch::check_name("a tag", w)?;
+        }
+        let tier = tier.trim();
+        if !tier.is_empty() {
+            crate::batch::check_name("a tier", tier)?;
+        }
         for w in media.split_whitespace() {
             crate::batch::check_name("a media word", w)?;
         }
@@ -320,12 +330,16 @@ impl Doc<'_> {
         }
         let media = self.batch.intern_words(media.split_whitespace(), true);
         let groups = self.batch.intern_words(groups.split_whitespace(), false);
+        let tags = self.batch.intern_words(tags.split_whitespace(), false);
+        let tier = self.batch.intern(tier);
         self.agents.push(SnapshotAgent {
             tenant: self.batch.intern(&tenant),
             agent: self.batch.intern(id),
             enabled,
             media,
             groups,
+            tags,
+            tier,
         });
         Ok(())
     }

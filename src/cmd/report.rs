@@ -37,6 +37,9 @@ pub enum ScopeArg {
     System,
     Tenant,
     Group,
+    /// One row per agent: groups, tier, tags, enabled items, last login and last use of
+    /// each item, days active and hours logged in the window (docs/FINOPS.md).
+    Agent,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -51,16 +54,17 @@ pub enum GranularityArg {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The whole system, each tenant, or each agent group.
+    /// The whole system, each tenant, each agent group, or each agent.
     #[arg(long, value_enum)]
     pub scope: ScopeArg,
-    /// Narrow to one tenant (`--scope tenant`), or to one tenant's groups or one group
-    /// (`--scope group --id acme` or `--id acme/Support`).
+    /// Narrow to one tenant (`--scope tenant`, `--scope agent`), or to one tenant's groups
+    /// or one group (`--scope group --id acme` or `--id acme/Support`).
     #[arg(long)]
     pub id: Option<String>,
     /// Period length. Weekly and monthly periods are always whole ISO weeks / months.
-    #[arg(long, value_enum)]
-    pub granularity: GranularityArg,
+    /// Required, except for `--scope agent` (one row per agent for the whole window).
+    #[arg(long, value_enum, required_if_eq_any([("scope", "system"), ("scope", "tenant"), ("scope", "group")]))]
+    pub granularity: Option<GranularityArg>,
     /// First local date (YYYY-MM-DD).
     #[arg(long)]
     pub from: String,
@@ -90,6 +94,9 @@ pub struct Args {
 pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
     let config = g.load()?;
     let mut store = seatmeter_store::open(&config.store)?;
+    if args.scope == ScopeArg::Agent {
+        return agents(&config, store.as_mut(), &args);
+    }
     let req = request(&args)?;
     let format = Format::from(args.format);
     let options = Options {
@@ -141,20 +148,80 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn request(args: &Args) -> Result<Request> {
+fn dates(args: &Args) -> Result<(calendar::Day, calendar::Day)> {
     let from = calendar::parse_date(&args.from).map_err(anyhow::Error::msg)?;
     let to = match &args.to {
         Some(t) => calendar::parse_date(t).map_err(anyhow::Error::msg)?,
         None => from,
     };
+    Ok((from, to))
+}
+
+/// `--scope agent`: the agent report, in any format; refused when incomplete unless
+/// `--allow-incomplete` (then it says so, and exits with status 3).
+fn agents(
+    config: &seatmeter::config::Config,
+    store: &mut dyn seatmeter_store::Store,
+    args: &Args,
+) -> Result<ExitCode> {
+    use seatmeter::report::agents::{AgentRequest, agent_report};
+    let (from, to) = dates(args)?;
+    let req = AgentRequest {
+        tenant: args.id.clone(),
+        from,
+        to,
+    };
+    let report = agent_report(store, config, &req)?;
+    if !report.gaps.is_empty() && !args.allow_incomplete {
+        return Err(seatmeter::report::ReportError::Incomplete {
+            gaps: report.gaps.clone(),
+        }
+        .into());
+    }
+    let cal = seatmeter_core::Calendar::new(config.timezone);
+    let mut bytes = Vec::new();
+    match args.format {
+        FormatArg::Csv => report.write_csv(&mut bytes, &cal)?,
+        FormatArg::Json => report.write_json(&mut bytes, &cal)?,
+        FormatArg::Table => report.write_table(&mut bytes, &cal)?,
+        FormatArg::Pdf => {
+            if args.out.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                anyhow::bail!(
+                    "a PDF report is not for the terminal: add --out FILE.pdf (or redirect standard output)"
+                );
+            }
+            bytes = report.pdf(config, &cal)?;
+        }
+    }
+    match &args.out {
+        Some(out) => {
+            seatmeter_core::fs::write_atomically(out, &bytes)?;
+            eprintln!("wrote {} agent(s) to {}", report.rows.len(), out.display());
+        }
+        None => std::io::Write::write_all(&mut std::io::stdout().lock(), &bytes)?,
+    }
+    for g in &report.gaps {
+        eprintln!("warning: incomplete: {g}");
+    }
+    if !report.gaps.is_empty() {
+        return Ok(super::incomplete());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn request(args: &Args) -> Result<Request> {
+    let (from, to) = dates(args)?;
+    let Some(granularity) = args.granularity else {
+        anyhow::bail!("--granularity is required for this scope");
+    };
     Ok(Request {
         scope: match args.scope {
             ScopeArg::System => ScopeKind::System,
             ScopeArg::Tenant => ScopeKind::Tenant,
-            ScopeArg::Group => ScopeKind::Group,
+            ScopeArg::Group | ScopeArg::Agent => ScopeKind::Group,
         },
         id: args.id.clone(),
-        granularity: match args.granularity {
+        granularity: match granularity {
             GranularityArg::TenMin => Granularity::TenMin,
             GranularityArg::Hourly => Granularity::Hourly,
             GranularityArg::Daily => Granularity::Daily,

@@ -317,6 +317,12 @@ fn resolve(cache: &mut DimCache, batch: &Batch, next_seq: u64) -> Resolved {
                         enabled: a.enabled,
                         media: ids.mediaset(cache, a.media),
                         groups: ids.groupset(cache, tenant, a.groups),
+                        tags: batch
+                            .list(a.tags)
+                            .iter()
+                            .map(|&t| batch.string(t).to_string())
+                            .collect(),
+                        tier: (a.tier != 0).then(|| batch.string(a.tier).to_string()),
                     }
                 })
                 .collect()

@@ -15,6 +15,7 @@ mod dialect;
 mod ingest;
 pub mod migrate;
 mod postgres;
+pub mod reco;
 mod schema;
 mod sql;
 mod sqlite;
@@ -184,12 +185,16 @@ pub struct SnapshotInfo {
     pub agents: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnapshotAgentRow {
     pub agent: u32,
     pub enabled: bool,
     pub media: u32,
     pub groups: u32,
+    /// Its tags, as the snapshot wrote them (docs/FINOPS.md).
+    pub tags: Vec<String>,
+    /// Its license tier, if the snapshot names one.
+    pub tier: Option<String>,
 }
 
 /// What one ingest stored.
@@ -537,6 +542,29 @@ pub trait Store: Send {
     fn anomalies(&mut self, from: Day, to: Day) -> Result<Vec<(Day, Anomaly)>, StoreError>;
 
     fn status(&mut self) -> Result<StoreStatus, StoreError>;
+
+    // --- right-sizing (docs/FINOPS.md) -------------------------------------------------
+
+    /// Every recommendation, by id.
+    fn recommendations(&mut self) -> Result<Vec<reco::Recommendation>, StoreError>;
+
+    /// Writes a proposal run's new and changed recommendations, in one transaction.
+    fn put_recommendations(&mut self, rows: &[reco::Recommendation]) -> Result<(), StoreError>;
+
+    /// Approves or rejects a proposed recommendation: the decision log's new entry and the
+    /// status, in one durable transaction. Refuses an unknown or already decided id, a
+    /// decision without `by`, and a rejection without a reason.
+    fn decide(
+        &mut self,
+        id: &str,
+        approve: bool,
+        by: &str,
+        reason: &str,
+        at: Nanos,
+    ) -> Result<reco::Decision, StoreError>;
+
+    /// The decision log, oldest first.
+    fn decisions(&mut self) -> Result<Vec<reco::Decision>, StoreError>;
 
     /// Writes (and commits) a row of no consequence: whether the store takes writes now
     /// (a full disk, a read-only file, a database that refuses them).

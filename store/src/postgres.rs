@@ -93,7 +93,9 @@ impl PgDialect {
     /// rows are numbered by the database (chunks, snapshots, rejects) go on from there.
     pub(crate) fn reset_sequences(&mut self) -> Result<(), StoreError> {
         for &(table, columns) in TABLES {
-            if columns.first().map(|c| c.0) == Some("id") {
+            // Tables numbered by the database: an integer `id` first (a recommendation's
+            // id is text, chosen by seatmeter).
+            if columns.first() == Some(&("id", crate::schema::Kind::Int)) {
                 self.execute(
                     &format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT coalesce(max(id), 0) + 1 FROM {table}), false)"

@@ -119,6 +119,38 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("at", Int),
         ],
     ),
+    (
+        "recommendation",
+        &[
+            ("id", Text),
+            ("kind", Text),
+            ("tenant", Text),
+            ("agent", Text),
+            ("item", Text),
+            ("summary", Text),
+            ("detail", Text),
+            ("saving", Int),
+            ("data_fp", Text),
+            ("status", Text),
+            ("as_of", Int),
+            ("proposed_at", Int),
+            ("decided_at", Int),
+        ],
+    ),
+    (
+        "decision",
+        &[
+            ("seq", Int),
+            ("at", Int),
+            ("recommendation", Text),
+            ("action", Text),
+            ("by_whom", Text),
+            ("reason", Text),
+            ("what", Text),
+            ("prev_hash", Blob),
+            ("hash", Blob),
+        ],
+    ),
 ];
 
 /// The columns of `table`, in the order [`TABLES`] gives them.

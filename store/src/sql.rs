@@ -103,6 +103,32 @@ fn span(r: Option<Row>) -> Result<Option<(i64, i64)>, StoreError> {
 }
 
 impl<D: Dialect> Store for SqlStore<D> {
+    fn recommendations(&mut self) -> Result<Vec<crate::reco::Recommendation>, StoreError> {
+        crate::reco::recommendations(&mut self.d)
+    }
+
+    fn put_recommendations(
+        &mut self,
+        rows: &[crate::reco::Recommendation],
+    ) -> Result<(), StoreError> {
+        crate::reco::put_recommendations(&mut self.d, rows)
+    }
+
+    fn decide(
+        &mut self,
+        id: &str,
+        approve: bool,
+        by: &str,
+        reason: &str,
+        at: Nanos,
+    ) -> Result<crate::reco::Decision, StoreError> {
+        crate::reco::decide(&mut self.d, id, approve, by, reason, at)
+    }
+
+    fn decisions(&mut self) -> Result<Vec<crate::reco::Decision>, StoreError> {
+        crate::reco::decisions(&mut self.d)
+    }
+
     fn location(&self) -> String {
         self.d.location()
     }

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_reject_tenant.sql"),
     include_str!("../../migrations/sqlite/0004_restatement.sql"),
     include_str!("../../migrations/sqlite/0005_activity_day.sql"),
+    include_str!("../../migrations/sqlite/0006_recommendations.sql"),
 ];
 
 pub(crate) struct SqliteDialect {

@@ -302,6 +302,8 @@ fn a_snapshot_is_stored_once() {
                 enabled: true,
                 media,
                 groups: 0,
+                tags: 0,
+                tier: 0,
             }],
         };
         batch.snapshots.push(snap.clone());
@@ -791,3 +793,6 @@ fn a_group_id_names_its_groups_whatever_the_slashes() {
 
 #[path = "tests_activity.rs"]
 mod activity;
+
+#[path = "tests_reco.rs"]
+mod reco_tests;

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern (see ../../docs/TESTING.md).
 
 mod activity;
+mod agents;
 mod architecture;
 mod bad_input;
 mod bill_rules;

@@ -326,7 +326,7 @@ impl Canvas {
 
 /// One table column.
 pub(crate) struct Col {
-    pub title: &'static str,
+    pub title: std::borrow::Cow<'static, str>,
     /// Share of the content width.
     pub width: f32,
     pub align: Align,
@@ -334,7 +334,7 @@ pub(crate) struct Col {
 
 pub(crate) const fn col(title: &'static str, width: f32, align: Align) -> Col {
     Col {
-        title,
+        title: std::borrow::Cow::Borrowed(title),
         width,
         align,
     }
@@ -394,7 +394,7 @@ pub(crate) fn table(
     let titles: Vec<Vec<String>> = cols
         .iter()
         .zip(&widths)
-        .map(|(k, w)| c.fonts.wrap(k.title, w - 2.0 * pad, size, true))
+        .map(|(k, w)| c.fonts.wrap(&k.title, w - 2.0 * pad, size, true))
         .collect();
     let header_h = titles.iter().map(Vec::len).max().unwrap_or(1) as f32 * lh + 2.0 * pad;
     let draw_header = |c: &mut Canvas, continued: bool| {

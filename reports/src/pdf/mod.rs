@@ -12,11 +12,13 @@
 mod canvas;
 mod chart;
 mod fonts;
+mod listing;
 mod model;
 mod pages;
 #[cfg(test)]
 mod tests;
 
+pub use listing::{Listing, ListingColumn, ListingRow, ListingTable, render_listing};
 pub use model::*;
 use pages::{TOC_FIRST, TOC_PER_PAGE, anomalies, contents, cover, decorate, section};
 
@@ -28,7 +30,38 @@ use canvas::{Canvas, PAGE_H, PAGE_W};
 /// Renders the report.
 pub fn render(r: &PdfReport) -> Result<Vec<u8>, RenderError> {
     let (c, starts) = lay_out(r);
-    save(c, &starts, r)
+    let info = DocInfo {
+        title: format!("{} – {}", r.site, r.scope_label()),
+        subject: format!("{} {} to {}", r.scope_label(), r.from, r.to),
+        generator: r.generator.clone(),
+        generated_unix: r.generated_unix,
+        bookmarks: r
+            .sections
+            .iter()
+            .zip(starts)
+            .map(|(s, p)| (s.title.clone(), p))
+            .collect(),
+        id_seed: format!(
+            "{}|{}|{}|{}|{}",
+            r.digest,
+            r.scope_label(),
+            r.from,
+            r.to,
+            r.generated_at
+        ),
+    };
+    save(c, &info)
+}
+
+/// What a document says of itself: its metadata, its bookmarks (title and 0-based page),
+/// and what its file identifier is made from (its content, never randomness).
+pub(super) struct DocInfo {
+    pub title: String,
+    pub subject: String,
+    pub generator: String,
+    pub generated_unix: i64,
+    pub bookmarks: Vec<(String, usize)>,
+    pub id_seed: String,
 }
 
 /// Lays out every page: the cover, the contents (for several sections), a section per
@@ -71,12 +104,12 @@ fn lay_out(r: &PdfReport) -> (Canvas, Vec<usize>) {
 }
 
 /// The document, with its fonts, bookmarks and identifier, as compressed PDF bytes.
-fn save(mut c: Canvas, starts: &[usize], r: &PdfReport) -> Result<Vec<u8>, RenderError> {
-    let mut doc = PdfDocument::new(&format!("{} – {}", r.site, r.scope_label()));
+pub(super) fn save(mut c: Canvas, r: &DocInfo) -> Result<Vec<u8>, RenderError> {
+    let mut doc = PdfDocument::new(&r.title);
     doc.metadata.info.author = r.generator.clone();
     doc.metadata.info.creator = r.generator.clone();
     doc.metadata.info.producer = r.generator.clone();
-    doc.metadata.info.subject = format!("{} {} to {}", r.scope_label(), r.from, r.to);
+    doc.metadata.info.subject = r.subject.clone();
     // The document's dates are the report's generation time (deterministic under
     // SOURCE_DATE_EPOCH), never printpdf's default of 1970-01-01.
     let generated = printpdf::OffsetDateTime::from_unix_timestamp(r.generated_unix)
@@ -88,11 +121,11 @@ fn save(mut c: Canvas, starts: &[usize], r: &PdfReport) -> Result<Vec<u8>, Rende
         .embed(&mut doc)
         .map_err(|e| RenderError::Io(std::io::Error::other(e)))?;
     // Bookmarks with fixed ids, in section order.
-    for (i, (s, &p)) in r.sections.iter().zip(starts).enumerate() {
+    for (i, (title, p)) in r.bookmarks.iter().enumerate() {
         doc.bookmarks.map.insert(
             PageAnnotId(format!("b{i:06}")),
             PageAnnotation {
-                name: s.title.clone(),
+                name: title.clone(),
                 page: p + 1,
             },
         );
@@ -148,14 +181,7 @@ fn save(mut c: Canvas, starts: &[usize], r: &PdfReport) -> Result<Vec<u8>, Rende
     // random, so that the same report gives the same bytes.
     let id = {
         use sha2::{Digest, Sha256};
-        let h = Sha256::digest(format!(
-            "{}|{}|{}|{}|{}",
-            r.digest,
-            r.scope_label(),
-            r.from,
-            r.to,
-            r.generated_at
-        ));
+        let h = Sha256::digest(&r.id_seed);
         h[..16].to_vec()
     };
     lo.trailer.set(

@@ -546,16 +546,44 @@ pub(super) fn contents(
 }
 
 pub(super) fn decorate(c: &mut Canvas, r: &PdfReport) {
-    let n = c.pages.len();
     let header_right = format!("{} · {} to {}", r.scope_label(), r.from, r.to);
-    let site = c.fonts.fit(&r.site, WIDTH * 0.45, 7.5, true);
+    decorate_frame(
+        c,
+        &Frame {
+            site: &r.site,
+            header_right: &header_right,
+            generated_at: &r.generated_at,
+            generator: &r.generator,
+            timezone: &r.timezone,
+            digest: &r.digest,
+        },
+    );
+}
+
+/// What every page's header and footer show.
+pub(super) struct Frame<'a> {
+    pub site: &'a str,
+    pub header_right: &'a str,
+    pub generated_at: &'a str,
+    pub generator: &'a str,
+    pub timezone: &'a str,
+    /// SHA-256 of the document's rows as CSV, in the last page's footer.
+    pub digest: &'a str,
+}
+
+/// Every page's header (site, what the document is) and footer (when and by what it was
+/// generated, page i of N, and on the last page the rows' digest).
+pub(super) fn decorate_frame(c: &mut Canvas, r: &Frame<'_>) {
+    let n = c.pages.len();
+    let header_right = r.header_right;
+    let site = c.fonts.fit(r.site, WIDTH * 0.45, 7.5, true);
     for i in 0..n {
         c.target = Some(i);
         let size = 7.5;
         let top = PAGE_H - 40.0;
         c.text(LEFT, top, &site, size, true, NAVY);
-        let w = c.fonts.width(&header_right, size, false);
-        c.text(RIGHT - w, top, &header_right, size, false, MUTED);
+        let w = c.fonts.width(header_right, size, false);
+        c.text(RIGHT - w, top, header_right, size, false, MUTED);
         c.line(&[(LEFT, top - 5.0), (RIGHT, top - 5.0)], 0.5, RULE, None);
         let foot = BOTTOM - 26.0;
         c.line(
