@@ -12,6 +12,7 @@ pub mod config;
 pub mod dev;
 pub mod entitlement;
 pub mod export;
+pub mod finops;
 pub mod report;
 pub mod rollup;
 pub mod service;

@@ -11,11 +11,13 @@ mod license;
 mod logs;
 mod man;
 mod migrate_store;
+mod recommend;
 mod rejects;
 mod report;
 mod reset_cursor;
 mod rollup;
 mod serve;
+mod showback;
 mod status;
 mod token;
 
@@ -142,6 +144,15 @@ pub enum Command {
     /// Write files for other systems (billing).
     #[command(subcommand, after_help = EXPORT_EXAMPLES)]
     Export(export::Command),
+    /// Right-sizing: propose which licenses to reclaim, downgrade or renew, and approve
+    /// or reject each proposal on the record (docs/FINOPS.md).
+    #[command(subcommand, after_help = recommend::EXAMPLES)]
+    Recommend(recommend::Command),
+    /// A month's license cost per cost center: direct seats, the shared platform cost by
+    /// logged-in minutes, and an "unallocated" line for groups no cost center holds.
+    ///
+    /// Example: seatmeter showback --month 2026-10 --format csv
+    Showback(showback::Args),
     /// Show collectors, stored data, lines kept aside and the rollup state.
     Status,
     /// List the lines the collectors kept aside, with file, line and reason.
@@ -238,6 +249,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Report(args) => report::run(&g, args),
         Command::License(cmd) => license::run(&g, cmd),
         Command::Export(cmd) => export::run(&g, cmd),
+        Command::Recommend(cmd) => recommend::run(&g, cmd),
+        Command::Showback(args) => showback::run(&g, args),
         Command::Status => status::run(&g),
         Command::Rejects(args) => rejects::run(&g, args),
         Command::ResetCursor(args) => reset_cursor::run(&g, args),

@@ -57,6 +57,7 @@ struct RawConfig {
     collection: CollectionConfig,
     #[serde(default)]
     billing: BillingConfig,
+    finops: Option<Spanned<seatmeter_finops::FinopsConfig>>,
 }
 
 /// `[license]`.
@@ -156,6 +157,8 @@ pub struct Config {
     pub collection: CollectionConfig,
     /// `[billing]`: prices for `export billing`.
     pub billing: Billing,
+    /// `[finops]`: right-sizing rules, tiers and cost centers (docs/FINOPS.md), checked.
+    pub finops: seatmeter_finops::Finops,
     /// Bundles defined in the entitlement files, in the order first defined.
     pub bundles: Vec<Bundle>,
     /// What was accepted but deserves a word (a legacy time-zone name), with its line:
@@ -275,6 +278,8 @@ impl ConfigFile {
             }
         };
         let (tz, tz_warning) = timezone(&place, raw.timezone.as_ref())?;
+        let items = items(&place, raw.item)?;
+        let (finops, finops_warnings) = finops(&place, raw.finops, &items, &resolve)?;
         let config = Config {
             path: path.to_path_buf(),
             site: raw.site.unwrap_or_else(|| "seatmeter site".to_string()),
@@ -288,13 +293,14 @@ impl ConfigFile {
                 .iter()
                 .map(|p| resolve(p))
                 .collect(),
-            items: items(&place, raw.item)?,
+            items,
             access: access(&place, &raw.service, &resolve)?,
             service: raw.service,
             collection: raw.collection,
             billing: Billing::default(),
+            finops,
             bundles: Vec::new(),
-            warnings: tz_warning.into_iter().collect(),
+            warnings: tz_warning.into_iter().chain(finops_warnings).collect(),
         };
         Ok(ConfigFile {
             config,
@@ -349,6 +355,40 @@ impl ConfigFile {
             .map_err(|m| place.err(None, m))?;
         Ok(config)
     }
+}
+
+/// `[finops]`, checked against the items (an absent section has every default), and the
+/// lines of its cost-center file that were kept aside, as warnings naming file and line.
+fn finops(
+    place: &Place<'_>,
+    raw: Option<Spanned<seatmeter_finops::FinopsConfig>>,
+    items: &[Item],
+    resolve: &dyn Fn(&Path) -> PathBuf,
+) -> Result<(seatmeter_finops::Finops, Vec<ConfigError>), ConfigError> {
+    let Some(raw) = raw else {
+        return Ok((seatmeter_finops::Finops::default(), Vec::new()));
+    };
+    let at = raw.span().start;
+    let mut f = raw.into_inner();
+    let file = f.cost_centers_file.as_deref().map(resolve);
+    f.cost_centers_file = file.clone();
+    let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+    let checked = f
+        .check(&names)
+        .map_err(|errors| place.err(Some(at), format!("[finops]: {}", errors.join("; "))))?;
+    let warnings = checked
+        .csv_rejects
+        .iter()
+        .map(|r| ConfigError {
+            path: file
+                .as_deref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            line: Some(r.line as usize),
+            message: format!("cost-center line kept aside: {}", r.message),
+        })
+        .collect();
+    Ok((checked, warnings))
 }
 
 /// The time zone (UTC when not given), and the warning a legacy name deserves.

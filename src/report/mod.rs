@@ -465,7 +465,7 @@ impl<'a> Reporter<'a> {
 
     /// Entitlement of each measure on each day of the range: the license files' and the
     /// system grants of the entitlement files (bundles have only the latter).
-    fn system_entitlement(
+    pub fn system_entitlement(
         &self,
         measures: usize,
         d_lo: Day,
@@ -488,7 +488,7 @@ impl<'a> Reporter<'a> {
     }
 
     /// A tenant's own grants of each measure on each day of the range.
-    fn tenant_entitlement(
+    pub fn tenant_entitlement(
         &self,
         tenant: &str,
         measures: usize,

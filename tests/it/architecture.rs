@@ -134,7 +134,7 @@ fn find_loop(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> 
     None
 }
 
-const CRATES: [&str; 5] = [".", "core", "collectors", "reports", "store"];
+const CRATES: [&str; 6] = [".", "core", "collectors", "reports", "store", "finops"];
 
 #[test]
 fn no_module_loop_in_any_crate() {
@@ -160,7 +160,7 @@ const STAGES: &[&[&str]] = &[
     &["config"],
     &["collect", "rollup"],
     &["report"],
-    &["export"],
+    &["export", "finops"],
     &["service"],
 ];
 
@@ -217,12 +217,13 @@ fn seatmeter_deps(krate: &str) -> BTreeSet<String> {
 
 #[test]
 fn crates_depend_downwards_only() {
-    let want: [(&str, &[&str]); 5] = [
+    let want: [(&str, &[&str]); 6] = [
         ("core", &[]),
         ("collectors", &["core"]),
         ("reports", &["core"]),
         ("store", &["collectors", "core"]),
-        (".", &["collectors", "core", "reports", "store"]),
+        ("finops", &["core"]),
+        (".", &["collectors", "core", "finops", "reports", "store"]),
     ];
     for (krate, deps) in want {
         let got = seatmeter_deps(krate);

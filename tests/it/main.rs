@@ -12,6 +12,7 @@ mod cli;
 mod complete;
 mod completions;
 mod crash;
+mod finops;
 mod first_hour;
 mod fuzz;
 mod incremental;

@@ -43,6 +43,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         generated.snapshots
     );
     reseller(dir, &generated.config)?;
+    super::demo_finops::prepare(dir, &generated.config)?;
     let config = Config::load(&generated.config)?;
     let mut store = seatmeter_store::open(&config.store)?;
 
@@ -93,6 +94,32 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "  ({} files; per tenant, month and day, with a SHA-256 manifest)",
         billed.files.len()
     );
+
+    println!(
+        "\n== seatmeter recommend propose   (then: recommend list, approve ID --by NAME, reject ID --by NAME --reason …)"
+    );
+    let now = seatmeter_core::time::now_nanos();
+    let (analysis, _) = seatmeter::finops::proposals::propose(store.as_mut(), &config, last, now)?;
+    crate::cmd::recommend::print_analysis(
+        &analysis,
+        &config.billing.currency,
+        config.billing.minor_units,
+        config.finops.near_peak_percent,
+    )?;
+    println!("\n== seatmeter showback --month 2026-10");
+    let (oct_first, oct_last) = calendar::month_bounds(calendar::day_of_date(
+        chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("a date"),
+    ));
+    let (shown, gaps) =
+        seatmeter::finops::showback::showback(store.as_mut(), &config, oct_first, oct_last)?;
+    crate::cmd::showback::write(
+        &mut std::io::stdout().lock(),
+        &shown,
+        &gaps,
+        "2026-10",
+        crate::cmd::recommend::ListFormat::Table,
+        &config,
+    )?;
 
     println!("\n== Reports written");
     for (path, rows) in &written {

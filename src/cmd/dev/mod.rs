@@ -3,4 +3,5 @@
 
 pub mod bench;
 pub mod demo;
+mod demo_finops;
 pub mod generate;
