@@ -191,63 +191,80 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
                 a.id, e.by, e.seq, e.what
             );
         }
-        Command::Export(a) => {
-            let _ = a.approved;
-            let cal = Calendar::new(config.timezone);
-            let decided: std::collections::HashMap<String, seatmeter_store::reco::Decision> = store
-                .decisions()?
-                .into_iter()
-                .map(|d| (d.recommendation.clone(), d))
-                .collect();
-            let mut w = csv::Writer::from_writer(Vec::new());
-            w.write_record([
-                "id",
-                "kind",
-                "tenant",
-                "agent",
-                "item",
-                "change",
-                "monthly_saving",
-                "approved_by",
-                "approved_at",
-                "reason",
-            ])?;
-            for r in store
-                .recommendations()?
-                .iter()
-                .filter(|r| r.status == RecStatus::Approved)
-            {
-                let d = decided.get(&r.id);
-                w.write_record([
-                    r.id.clone(),
-                    r.kind.clone(),
-                    r.tenant.clone(),
-                    r.agent.clone(),
-                    r.item.clone(),
-                    r.summary.clone(),
-                    money(r.saving, minor),
-                    d.map(|d| d.by.clone()).unwrap_or_default(),
-                    d.map(|d| cal.format(d.at)).unwrap_or_default(),
-                    d.map(|d| d.reason.clone()).unwrap_or_default(),
-                ])?;
-            }
-            write_out(a.out.as_ref(), &w.into_inner()?)?;
-        }
-        Command::Log(a) => {
-            let log = store.decisions()?;
-            let verified = verify_chain(&log);
-            let bytes = log_bytes(&log, a.format, &config, verified.as_ref().err())?;
-            write_out(a.out.as_ref(), &bytes)?;
-            match verified {
-                Ok(()) => eprintln!(
-                    "the decision log verifies: {} entr(ies), chained",
-                    log.len()
-                ),
-                Err(e) => bail!("the decision log does not verify: {e}"),
-            }
-        }
+        Command::Export(a) => export_approved(store.as_mut(), &config, &a)?,
+        Command::Log(a) => log(store.as_mut(), &config, &a)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `recommend export --approved`: the approved changes as CSV, with who approved them.
+fn export_approved(
+    store: &mut dyn seatmeter_store::Store,
+    config: &seatmeter::config::Config,
+    a: &ExportArgs,
+) -> Result<()> {
+    let minor = config.billing.minor_units;
+    let _ = a.approved;
+    let cal = Calendar::new(config.timezone);
+    let decided: std::collections::HashMap<String, seatmeter_store::reco::Decision> = store
+        .decisions()?
+        .into_iter()
+        .map(|d| (d.recommendation.clone(), d))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "id",
+        "kind",
+        "tenant",
+        "agent",
+        "item",
+        "change",
+        "monthly_saving",
+        "approved_by",
+        "approved_at",
+        "reason",
+    ])?;
+    for r in store
+        .recommendations()?
+        .iter()
+        .filter(|r| r.status == RecStatus::Approved)
+    {
+        let d = decided.get(&r.id);
+        w.write_record([
+            r.id.clone(),
+            r.kind.clone(),
+            r.tenant.clone(),
+            r.agent.clone(),
+            r.item.clone(),
+            r.summary.clone(),
+            money(r.saving, minor),
+            d.map(|d| d.by.clone()).unwrap_or_default(),
+            d.map(|d| cal.format(d.at)).unwrap_or_default(),
+            d.map(|d| d.reason.clone()).unwrap_or_default(),
+        ])?;
+    }
+    write_out(a.out.as_ref(), &w.into_inner()?)?;
+    Ok(())
+}
+
+/// `recommend log`: the decision log with its chain, verified.
+fn log(
+    store: &mut dyn seatmeter_store::Store,
+    config: &seatmeter::config::Config,
+    a: &LogArgs,
+) -> Result<()> {
+    let log = store.decisions()?;
+    let verified = verify_chain(&log);
+    let bytes = log_bytes(&log, a.format, config, verified.as_ref().err())?;
+    write_out(a.out.as_ref(), &bytes)?;
+    match verified {
+        Ok(()) => eprintln!(
+            "the decision log verifies: {} entr(ies), chained",
+            log.len()
+        ),
+        Err(e) => bail!("the decision log does not verify: {e}"),
+    }
+    Ok(())
 }
 
 fn write_out(out: Option<&PathBuf>, bytes: &[u8]) -> Result<()> {

@@ -164,6 +164,7 @@ impl RollupJob for StoreRollup {
                         if purged > 0 {
                             tracing::info!(events = purged, "raw events older than the retention deleted");
                         }
+                        monthly_proposals(store, &config, now);
                     }
                     Ok(())
                 })
@@ -171,6 +172,49 @@ impl RollupJob for StoreRollup {
             .await
             .map_err(|e| format!("the rollup panicked: {e}"))?
         }
+    }
+}
+
+/// The last day of data a proposal run looks at when the rollup runs at `now`: the day
+/// before, on the configured day of the month (`[finops] proposals_day`); None otherwise.
+pub fn proposals_due(
+    cal: &Calendar,
+    now: Nanos,
+    proposals_day: u32,
+) -> Option<seatmeter_core::Day> {
+    use chrono::Datelike;
+    let today = cal.day_of(now);
+    (seatmeter_core::calendar::date_of_day(today).day() == proposals_day).then_some(today - 1)
+}
+
+/// On the day of the month proposals are due, after the rollup: the right-sizing rules on
+/// the data up to yesterday, stored for people to decide (docs/FINOPS.md). Running again
+/// that day changes nothing that is not new. Not made on incomplete data (said in the log).
+fn monthly_proposals(store: &mut dyn Store, config: &Config, now: Nanos) {
+    let cal = Calendar::new(config.timezone);
+    let Some(as_of) = proposals_due(&cal, now, config.finops.proposals_day) else {
+        return;
+    };
+    match crate::finops::analyse(store, config, as_of, None) {
+        Ok(a) if !a.gaps.is_empty() => {
+            tracing::warn!(gaps = ?a.gaps, "right-sizing proposals not made: the data is incomplete; run `seatmeter recommend propose --allow-incomplete` to make them anyway");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "right-sizing proposals failed");
+            return;
+        }
+        Ok(_) => {}
+    }
+    match crate::finops::proposals::propose(store, config, as_of, now) {
+        Ok((a, n)) => tracing::info!(
+            as_of = %Calendar::date_text(as_of),
+            new = n.new,
+            superseded = n.superseded,
+            saving_minor = a.saving(),
+            "right-sizing proposals made: `seatmeter recommend list` shows them"
+        ),
+        Err(e) => tracing::warn!(error = %e, "right-sizing proposals failed"),
     }
 }
 
@@ -408,4 +452,28 @@ pub fn serve(config: Config) -> Result<(), ServiceError> {
         println!("seatmeter serving on {scheme}://{addr} (/healthz, /metrics, /reports/SCOPE/GRANULARITY?from=…)");
         run(config, Arc::new(schedule::SystemClock), listener, signal()).await
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proposals_due;
+    use seatmeter_core::Calendar;
+    use seatmeter_core::calendar::parse_date;
+    use seatmeter_core::time::parse_rfc3339;
+
+    #[test]
+    fn proposals_are_due_on_their_local_day_of_the_month_for_the_day_before() {
+        let cal = Calendar::new("Europe/Berlin".parse().unwrap());
+        let at = |s: &str| parse_rfc3339(s).unwrap();
+        // 00:30 on 1 November in Berlin is still 31 October in UTC.
+        assert_eq!(
+            proposals_due(&cal, at("2026-10-31T23:30:00Z"), 1),
+            Some(parse_date("2026-10-31").unwrap())
+        );
+        assert_eq!(proposals_due(&cal, at("2026-10-31T22:30:00Z"), 1), None);
+        assert_eq!(
+            proposals_due(&cal, at("2026-11-15T08:00:00Z"), 15),
+            Some(parse_date("2026-11-14").unwrap())
+        );
+    }
 }

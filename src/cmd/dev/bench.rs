@@ -100,6 +100,10 @@ pub struct Measured {
     pub report_tenants: Stage,
     pub report_groups: Stage,
     pub pdf_system: Stage,
+    /// `report --scope agent` for the month (CSV), from the activity kept.
+    pub agent_report: Stage,
+    /// `recommend propose`: the right-sizing rules on the month, stored.
+    pub propose: Stage,
 }
 
 impl Measured {
@@ -114,6 +118,8 @@ impl Measured {
             self.report_tenants,
             self.report_groups,
             self.pdf_system,
+            self.agent_report,
+            self.propose,
         ]
         .iter()
         .map(|s| s.peak_mib)
@@ -212,6 +218,24 @@ pub fn measure(spec: &BenchSpec) -> Result<Measured> {
     m.report_tenants = report("tenant", None, "csv", "tenants-10min.csv")?;
     m.report_groups = report("group", None, "csv", "groups-10min.csv")?;
     m.pdf_system = report("system", None, "pdf", "system-10min.pdf")?;
+    m.agent_report = stage(
+        "report agent csv",
+        &[
+            "report",
+            "--scope",
+            "agent",
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--out",
+            "agents.csv",
+        ],
+    )?;
+    m.propose = stage(
+        "recommend propose",
+        &["recommend", "propose", "--as-of", &to],
+    )?;
     if !spec.keep {
         std::fs::remove_dir_all(&site).with_context(|| format!("removing {}", site.display()))?;
     }
@@ -339,6 +363,16 @@ pub fn stage_table(m: &Measured) -> String {
             "report system, 10-min, month (PDF)",
             &m.pdf_system,
             String::new(),
+        ),
+        (
+            "report agent, month (CSV)",
+            &m.agent_report,
+            rate(m.agents as f64, &m.agent_report, "agents"),
+        ),
+        (
+            "recommend propose (month)",
+            &m.propose,
+            rate(m.agents as f64, &m.propose, "agents"),
         ),
     ];
     for (name, s, r) in rows {
