@@ -442,7 +442,18 @@ pub(crate) fn print_analysis(a: &Analysis, currency: &str, minor: u32, percent: 
     }
     writeln!(o, "\nRenewal sizes:")?;
     for (i, r) in &a.renewals {
-        writeln!(o, "  {}: {}", a.items[*i].name, r.reason)?;
+        let band = match (r.utilization_percent, r.band) {
+            (Some(u), Some(b)) => format!(
+                "; utilization {u} % of the entitlement, {} the target band",
+                match b {
+                    seatmeter_finops::Band::Below => "below",
+                    seatmeter_finops::Band::Within => "within",
+                    seatmeter_finops::Band::Above => "above",
+                }
+            ),
+            _ => String::new(),
+        };
+        writeln!(o, "  {}: {}{band}", a.items[*i].name, r.reason)?;
     }
     let concurrent: Vec<&str> = a
         .items

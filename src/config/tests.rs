@@ -278,3 +278,43 @@ fn bad_tokens_and_tls_name_file_and_line() {
         );
     }
 }
+
+#[test]
+fn finops_is_checked_with_the_configuration_and_its_file_lines_become_warnings() {
+    let bad = format!(
+        "{ITEM}\n[finops]\ninactive_days = 30\n\n[[finops.tier]]\nname = \"CX2\"\nitems = [\"Voice\", \"E-Mail\"]\nprice = 4000\n"
+    );
+    let e = parse(&bad).unwrap_err();
+    assert_eq!(e.path, "/etc/seatmeter/site.toml");
+    assert_eq!(e.line, Some(6), "{e}");
+    assert!(e.message.contains("\"E-Mail\" is not an [[item]]"), "{e}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("centers.csv"),
+        "cost_center,kind,name,from,to\nCare,group,Support,,\nCare,team,X,,\n",
+    )
+    .unwrap();
+    let text = format!("{ITEM}\n[finops]\ncost_centers_file = \"centers.csv\"\n");
+    let c = ConfigFile::parse(&dir.path().join("site.toml"), &text)
+        .unwrap()
+        .with_bundles(Vec::new())
+        .unwrap();
+    assert_eq!(
+        c.finops.assignments.len(),
+        1,
+        "read beside the configuration"
+    );
+    assert_eq!(c.warnings.len(), 1);
+    assert_eq!(c.warnings[0].line, Some(3));
+    assert!(c.warnings[0].path.ends_with("centers.csv"));
+    assert!(
+        c.warnings[0]
+            .message
+            .starts_with("cost-center line kept aside")
+    );
+    assert_eq!(
+        parse(ITEM).unwrap().finops.inactive_days,
+        45,
+        "defaults without the section"
+    );
+}
