@@ -139,7 +139,7 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
                 }
                 .into());
             }
-            let (analysis, counts) = proposals::propose(store.as_mut(), &config, as_of, now)?;
+            let counts = proposals::store_proposals(store.as_mut(), &config, &analysis, now)?;
             print_analysis(
                 &analysis,
                 &config.billing.currency,
@@ -259,8 +259,9 @@ fn log(
     write_out(a.out.as_ref(), &bytes)?;
     match verified {
         Ok(()) => eprintln!(
-            "the decision log verifies: {} entr(ies), chained",
-            log.len()
+            "the decision log verifies: {} {}, each chained to the one before",
+            log.len(),
+            if log.len() == 1 { "entry" } else { "entries" }
         ),
         Err(e) => bail!("the decision log does not verify: {e}"),
     }

@@ -167,11 +167,22 @@ pub fn propose(
     now: Nanos,
 ) -> Result<(Analysis, RunCounts), crate::report::ReportError> {
     let analysis = super::analyse(store, config, as_of, None)?;
-    let made = recommendations_of(&analysis, now, config.billing.minor_units);
+    let counts = store_proposals(store, config, &analysis, now)?;
+    Ok((analysis, counts))
+}
+
+/// Stores what a site-wide analysis proposes.
+pub fn store_proposals(
+    store: &mut dyn Store,
+    config: &crate::config::Config,
+    analysis: &Analysis,
+    now: Nanos,
+) -> Result<RunCounts, crate::report::ReportError> {
+    let made = recommendations_of(analysis, now, config.billing.minor_units);
     let stored = store.recommendations()?;
     let (rows, counts) = reconcile(&stored, made, now, config.finops.repropose_days);
     store.put_recommendations(&rows)?;
-    Ok((analysis, counts))
+    Ok(counts)
 }
 
 /// The day a proposal run looks at by default: the last rolled-up day.

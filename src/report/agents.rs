@@ -9,7 +9,6 @@
 //! item (over everything rolled up to the window's end), and the days it was active and the
 //! hours it was logged in within the window.
 
-use std::collections::BTreeMap;
 use std::io::Write;
 
 use seatmeter_core::{Calendar, Day, Nanos};
@@ -104,7 +103,8 @@ pub fn agent_report(
         (lo <= hi).then_some((lo, hi))
     });
     let n = config.items.len();
-    let mut rows: BTreeMap<u32, AgentRow> = BTreeMap::new();
+    // By agent id: a direct index, since a month holds millions of (day, agent) entries.
+    let mut rows: Vec<Option<AgentRow>> = vec![None; dims.agents.len()];
     let wanted = |agent: u32| tenant_id.is_none_or(|t| dims.agents[agent as usize].0 == t);
     let end = cal.day_start(req.to + 1);
     let snapshots = store.snapshots()?;
@@ -112,40 +112,38 @@ pub fn agent_report(
     if let Some(s) = in_force {
         for r in store.snapshot_agents(s.id)? {
             if (r.agent as usize) < dims.agents.len() && wanted(r.agent) {
-                rows.insert(r.agent, configured_row(&r, &dims, config));
+                rows[r.agent as usize] = Some(configured_row(&r, &dims, config));
             }
         }
     }
+    // One agent-day at a time: a month of 100,000 agents holds millions of them.
     if let Some((lo, hi)) = rolled {
-        for (day, agents) in store.activity(lo, hi)? {
-            for a in agents {
-                if (a.agent as usize) >= dims.agents.len() || !wanted(a.agent) {
-                    continue;
+        store.activity_each(lo, hi, &mut |day, a| {
+            if (a.agent as usize) >= dims.agents.len() || !wanted(a.agent) {
+                return Ok(());
+            }
+            let row = rows[a.agent as usize].get_or_insert_with(|| unlisted_row(a.agent, &dims, n));
+            row.last_login = row.last_login.max(a.last_login);
+            for &(item, time) in &a.items {
+                if time > 0 && (item as usize) < n {
+                    row.last_used[item as usize] = Some(day);
                 }
-                let row = rows
-                    .entry(a.agent)
-                    .or_insert_with(|| unlisted_row(a.agent, &dims, n));
-                row.last_login = row.last_login.max(a.last_login);
+            }
+            if (req.from..=req.to).contains(&day) {
+                if a.logged > 0 {
+                    row.days_active += 1;
+                }
+                row.logged += a.logged;
                 for &(item, time) in &a.items {
-                    if time > 0 && (item as usize) < n {
-                        row.last_used[item as usize] = Some(day);
-                    }
-                }
-                if (req.from..=req.to).contains(&day) {
-                    if a.logged > 0 {
-                        row.days_active += 1;
-                    }
-                    row.logged += a.logged;
-                    for &(item, time) in &a.items {
-                        if let Some(t) = row.item_time.get_mut(item as usize) {
-                            *t += time;
-                        }
+                    if let Some(t) = row.item_time.get_mut(item as usize) {
+                        *t += time;
                     }
                 }
             }
-        }
+            Ok(())
+        })?;
     }
-    let mut rows: Vec<AgentRow> = rows.into_values().collect();
+    let mut rows: Vec<AgentRow> = rows.into_iter().flatten().collect();
     rows.sort_by(|a, b| (&a.tenant, &a.agent).cmp(&(&b.tenant, &b.agent)));
     Ok(AgentReport {
         req: req.clone(),

@@ -81,8 +81,23 @@ impl<'k> Steps<'k> {
 struct Tally {
     sessions: u64,
     anomalies: Vec<Anomaly>,
-    /// Each agent's activity of the day, agents ascending.
-    activity: Vec<AgentActivity>,
+    /// Each agent's activity of the day, agents ascending, encoded as it comes.
+    activity: seatmeter_store::codec::ActivityEncoder,
+    /// The agent's activity being made (its lists kept from one agent to the next).
+    scratch: AgentActivity,
+}
+
+/// The coarsest unit (10^e nanoseconds, e ≤ 9) all these instants are multiples of: the
+/// activity's times are differences of them, so it can store them in that unit (seconds,
+/// for the whole-second instants of most sources).
+fn time_unit(instants: impl Iterator<Item = Nanos>) -> u32 {
+    let mut exp = 9;
+    for t in instants {
+        while exp > 0 && t % 10i64.pow(exp) != 0 {
+            exp -= 1;
+        }
+    }
+    exp
 }
 
 /// Adds `ns` to the time of `id` in a short list.
@@ -129,7 +144,15 @@ impl Rollup<'_> {
         // The session state machine, per agent in (ts, receive order): the agents carried
         // from the day before and those with events, merged by agent id.
         let mut steps = Steps::new(&dk, events.len(), carry.len());
-        let mut tally = Tally::default();
+        let mut tally = Tally {
+            activity: seatmeter_store::codec::ActivityEncoder::new(time_unit(
+                events
+                    .iter()
+                    .map(|e| e.ts)
+                    .chain([slots.starts[0], slots.end]),
+            )),
+            ..Tally::default()
+        };
         let mut end: Carry = Vec::with_capacity(carry.len());
         let (mut ci, mut ei) = (0, 0);
         while ei < events.len() || ci < carry.len() {
@@ -175,7 +198,7 @@ impl Rollup<'_> {
                 events: events.len() as u64,
                 sessions: tally.sessions,
                 stray_logouts: stray,
-                activity: tally.activity,
+                activity: tally.activity.finish(),
             },
             anomalies: tally.anomalies,
             end,
@@ -197,10 +220,13 @@ impl Rollup<'_> {
         tally: &mut Tally,
     ) -> Option<Seat> {
         let tenant = self.dims.agents[agent as usize].0;
-        let mut act = AgentActivity {
-            agent,
-            ..Default::default()
-        };
+        let mut act = std::mem::take(&mut tally.scratch);
+        act.agent = agent;
+        act.first_login = None;
+        act.last_login = None;
+        act.logged = 0;
+        act.items.clear();
+        act.media.clear();
         // The seat held since this instant (the day's start for a seat carried in).
         let mut since = day.0;
         for e in events {
@@ -273,8 +299,9 @@ impl Rollup<'_> {
         if act.logged > 0 || act.first_login.is_some() {
             act.items.sort_unstable();
             act.media.sort_unstable();
-            tally.activity.push(act);
+            tally.activity.push(&act);
         }
+        tally.scratch = act;
         seat
     }
 

@@ -195,7 +195,7 @@ fn monthly_proposals(store: &mut dyn Store, config: &Config, now: Nanos) {
     let Some(as_of) = proposals_due(&cal, now, config.finops.proposals_day) else {
         return;
     };
-    match crate::finops::analyse(store, config, as_of, None) {
+    let a = match crate::finops::analyse(store, config, as_of, None) {
         Ok(a) if !a.gaps.is_empty() => {
             tracing::warn!(gaps = ?a.gaps, "right-sizing proposals not made: the data is incomplete; run `seatmeter recommend propose --allow-incomplete` to make them anyway");
             return;
@@ -204,10 +204,10 @@ fn monthly_proposals(store: &mut dyn Store, config: &Config, now: Nanos) {
             tracing::warn!(error = %e, "right-sizing proposals failed");
             return;
         }
-        Ok(_) => {}
-    }
-    match crate::finops::proposals::propose(store, config, as_of, now) {
-        Ok((a, n)) => tracing::info!(
+        Ok(a) => a,
+    };
+    match crate::finops::proposals::store_proposals(store, config, &a, now) {
+        Ok(n) => tracing::info!(
             as_of = %Calendar::date_text(as_of),
             new = n.new,
             superseded = n.superseded,

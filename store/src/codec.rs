@@ -293,74 +293,188 @@ pub fn decode_scope_day(
 }
 
 const ACTIVITY_V1: u8 = 1;
+const ACTIVITY_V2: u8 = 2;
 
 /// A day's agent activity, agents ascending (their ids as differences).
 pub fn encode_activity(agents: &[AgentActivity]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(1 + agents.len() * 24);
-    buf.push(ACTIVITY_V1);
-    let mut prev = 0u32;
+    // The coarsest unit every time of the list is a multiple of.
+    let mut exp = 9;
     for a in agents {
-        put_uvarint(&mut buf, (a.agent - prev) as u64);
-        prev = a.agent;
-        buf.push(a.first_login.is_some() as u8 | (a.last_login.is_some() as u8) << 1);
-        for t in [a.first_login, a.last_login].into_iter().flatten() {
-            put_ivarint(&mut buf, t);
+        let times = [
+            a.first_login.unwrap_or(0),
+            a.last_login.unwrap_or(0),
+            a.logged,
+        ];
+        let lists = a.items.iter().chain(&a.media).map(|x| x.1);
+        for t in times.into_iter().chain(lists) {
+            while exp > 0 && t % 10i64.pow(exp) != 0 {
+                exp -= 1;
+            }
         }
-        put_uvarint(&mut buf, a.logged as u64);
+    }
+    let mut e = ActivityEncoder::new(exp);
+    for a in agents {
+        e.push(a);
+    }
+    e.finish()
+}
+
+/// A day's activity encoded as its agents come (ascending ids): the rollup writes each
+/// agent's activity here as it finishes it, so a day of 100,000 agents is one buffer, not
+/// 100,000 structures with lists of their own.
+///
+/// The encoding (version 2): the version byte and the unit's exponent (times are stored
+/// in units of 10^e nanoseconds: seconds for data with whole-second instants), then per
+/// agent: its id less the previous one's; flags (1: first login, 2: last login); the first
+/// login less the previous first login in the day, and the last login less this agent's
+/// first (or less the previous first login); the time logged in; then its items and its
+/// media as a count and (id, time logged in less the time with it) pairs, since an item
+/// is mostly held all the time an agent is logged in. All varints. Version 1 (times in
+/// nanoseconds, absolute) still reads.
+#[derive(Debug, Clone)]
+pub struct ActivityEncoder {
+    buf: Vec<u8>,
+    prev: u32,
+    prev_first: Nanos,
+    unit: i64,
+}
+
+impl Default for ActivityEncoder {
+    fn default() -> Self {
+        ActivityEncoder::new(0)
+    }
+}
+
+impl ActivityEncoder {
+    /// An encoder whose every time is a multiple of 10^`exp` nanoseconds (`exp` ≤ 9).
+    pub fn new(exp: u32) -> ActivityEncoder {
+        let exp = exp.min(9);
+        ActivityEncoder {
+            buf: vec![ACTIVITY_V2, exp as u8],
+            prev: 0,
+            prev_first: 0,
+            unit: 10i64.pow(exp),
+        }
+    }
+
+    fn time(&self, t: Nanos) -> i64 {
+        debug_assert_eq!(t % self.unit, 0, "a time finer than the activity's unit");
+        t / self.unit
+    }
+
+    /// Appends one agent's activity; agents must come in ascending order of id.
+    pub fn push(&mut self, a: &AgentActivity) {
+        debug_assert!(a.agent >= self.prev, "activity of agents out of order");
+        let mut buf = std::mem::take(&mut self.buf);
+        put_uvarint(&mut buf, (a.agent - self.prev) as u64);
+        self.prev = a.agent;
+        buf.push(a.first_login.is_some() as u8 | (a.last_login.is_some() as u8) << 1);
+        if let Some(f) = a.first_login {
+            put_ivarint(&mut buf, self.time(f) - self.time(self.prev_first));
+        }
+        if let Some(l) = a.last_login {
+            let base = a.first_login.unwrap_or(self.prev_first);
+            put_ivarint(&mut buf, self.time(l) - self.time(base));
+        }
+        if let Some(f) = a.first_login {
+            self.prev_first = f;
+        }
+        put_uvarint(&mut buf, self.time(a.logged) as u64);
         for list in [&a.items, &a.media] {
             put_uvarint(&mut buf, list.len() as u64);
             for &(id, ns) in list {
                 put_uvarint(&mut buf, id as u64);
-                put_uvarint(&mut buf, ns as u64);
+                put_ivarint(&mut buf, self.time(a.logged) - self.time(ns));
             }
         }
+        self.buf = buf;
     }
-    buf
+
+    /// The encoded day.
+    pub fn finish(self) -> Vec<u8> {
+        self.buf
+    }
 }
 
 pub fn decode_activity(blob: &[u8]) -> Result<Vec<AgentActivity>, StoreError> {
-    let mut r = Reader::new(blob);
-    if r.byte()? != ACTIVITY_V1 {
-        return Err(StoreError::Corrupt(
-            "agent activity of an unknown version".into(),
-        ));
-    }
     let mut out = Vec::new();
+    decode_activity_each(blob, &mut AgentActivity::default(), &mut |a| {
+        out.push(a.clone());
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Decodes a day's activity into `act`, one agent after the other, handing each to `each`:
+/// no allocation per agent once `act`'s lists have grown (what reports over months use).
+pub fn decode_activity_each(
+    blob: &[u8],
+    act: &mut AgentActivity,
+    each: &mut dyn FnMut(&AgentActivity) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let mut r = Reader::new(blob);
+    let v2 = match r.byte()? {
+        ACTIVITY_V1 => false,
+        ACTIVITY_V2 => true,
+        _ => {
+            return Err(StoreError::Corrupt(
+                "agent activity of an unknown version".into(),
+            ));
+        }
+    };
+    let unit = match v2 {
+        true => {
+            let exp = r.byte()?;
+            if exp > 9 {
+                return Err(StoreError::Corrupt("agent activity's unit".into()));
+            }
+            10i64.pow(exp as u32)
+        }
+        false => 1,
+    };
     let mut agent = 0u32;
+    let mut prev_first = 0i64;
     while !r.is_empty() {
         agent = agent
             .checked_add(r.u32()?)
             .ok_or_else(|| StoreError::Corrupt("agent id out of range".into()))?;
         let flags = r.byte()?;
-        let first_login = if flags & 1 != 0 {
-            Some(r.ivarint()?)
+        act.agent = agent;
+        if !v2 {
+            act.first_login = (flags & 1 != 0).then(|| r.ivarint()).transpose()?;
+            act.last_login = (flags & 2 != 0).then(|| r.ivarint()).transpose()?;
+            act.logged = r.uvarint()? as Nanos;
         } else {
-            None
-        };
-        let last_login = if flags & 2 != 0 {
-            Some(r.ivarint()?)
-        } else {
-            None
-        };
-        let logged = r.uvarint()? as Nanos;
-        let mut lists = [Vec::new(), Vec::new()];
-        for list in &mut lists {
+            act.first_login = match flags & 1 != 0 {
+                true => Some(prev_first + r.ivarint()?.saturating_mul(unit)),
+                false => None,
+            };
+            act.last_login = match flags & 2 != 0 {
+                true => {
+                    Some(act.first_login.unwrap_or(prev_first) + r.ivarint()?.saturating_mul(unit))
+                }
+                false => None,
+            };
+            if let Some(f) = act.first_login {
+                prev_first = f;
+            }
+            act.logged = (r.uvarint()? as i64).saturating_mul(unit);
+        }
+        for list in [&mut act.items, &mut act.media] {
+            list.clear();
             let n = r.uvarint()? as usize;
             for _ in 0..n.min(1 << 16) {
-                list.push((r.u32()?, r.uvarint()? as Nanos));
+                let id = r.u32()?;
+                let t = match v2 {
+                    true => act.logged - r.ivarint()?.saturating_mul(unit),
+                    false => r.uvarint()? as Nanos,
+                };
+                list.push((id, t));
             }
         }
-        let [items, media] = lists;
-        out.push(AgentActivity {
-            agent,
-            first_login,
-            last_login,
-            logged,
-            items,
-            media,
-        });
+        each(act)?;
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
@@ -483,5 +597,71 @@ mod tests {
         let mut out = Vec::new();
         decode_u32s(&encode_u32s(&[0, 127, 128, u32::MAX]), &mut out).unwrap();
         assert_eq!(out, [0, 127, 128, u32::MAX]);
+    }
+
+    #[test]
+    fn activity_round_trips_in_its_unit_and_version_1_still_reads() {
+        let s = 1_000_000_000i64;
+        let day = 1_793_491_200 * s;
+        let agents = vec![
+            AgentActivity {
+                agent: 3,
+                first_login: Some(day + 3600 * s),
+                last_login: Some(day + 7200 * s),
+                logged: 5400 * s,
+                items: vec![(0, 5400 * s), (4, 600 * s)],
+                media: vec![(1, 5400 * s)],
+            },
+            // Logged in only from the day before: no login event.
+            AgentActivity {
+                agent: 70_000,
+                first_login: None,
+                last_login: None,
+                logged: 86_400 * s,
+                items: vec![(2, 86_400 * s)],
+                media: vec![],
+            },
+            AgentActivity {
+                agent: 70_001,
+                first_login: Some(day + 60 * s),
+                last_login: Some(day + 60 * s),
+                logged: 0,
+                items: vec![],
+                media: vec![],
+            },
+        ];
+        let blob = encode_activity(&agents);
+        assert_eq!(
+            &blob[..2],
+            &[ACTIVITY_V2, 9],
+            "whole seconds: stored in seconds"
+        );
+        assert_eq!(decode_activity(&blob).unwrap(), agents);
+        // A time with nanoseconds: the unit follows it, and the values are exact.
+        let mut fine = agents.clone();
+        fine[0].last_login = Some(day + 7200 * s + 1);
+        let blob = encode_activity(&fine);
+        assert_eq!(blob[1], 0);
+        assert_eq!(decode_activity(&blob).unwrap(), fine);
+        // Version 1 (absolute nanoseconds), as the first stores wrote it.
+        let mut v1 = vec![ACTIVITY_V1];
+        put_uvarint(&mut v1, 3);
+        v1.push(3);
+        put_ivarint(&mut v1, day + 3600 * s);
+        put_ivarint(&mut v1, day + 7200 * s);
+        put_uvarint(&mut v1, (5400 * s) as u64);
+        put_uvarint(&mut v1, 2);
+        for (id, t) in [(0u64, 5400 * s), (4, 600 * s)] {
+            put_uvarint(&mut v1, id);
+            put_uvarint(&mut v1, t as u64);
+        }
+        put_uvarint(&mut v1, 1);
+        put_uvarint(&mut v1, 1);
+        put_uvarint(&mut v1, (5400 * s) as u64);
+        assert_eq!(decode_activity(&v1).unwrap(), agents[..1]);
+        assert!(
+            decode_activity(&[7]).is_err(),
+            "an unknown version is refused"
+        );
     }
 }

@@ -262,7 +262,8 @@ pub struct DayRecord {
     pub stray_logouts: u64,
     /// Each agent's activity of the day, agents ascending (written with the day; not read
     /// back by [`Store::day_record`], see [`Store::activity`]).
-    pub activity: Vec<AgentActivity>,
+    /// (encoded by [`codec::ActivityEncoder`]; empty for none)
+    pub activity: Vec<u8>,
 }
 
 /// One agent's activity on one local day, kept by the rollup with the day's peaks
@@ -498,6 +499,15 @@ pub trait Store: Send {
         from: Day,
         to: Day,
     ) -> Result<Vec<(Day, Vec<AgentActivity>)>, StoreError>;
+
+    /// The same activity, one agent of one day at a time, days ascending, without holding
+    /// more than a day's blob: what reports over long windows use.
+    fn activity_each(
+        &mut self,
+        from: Day,
+        to: Day,
+        each: &mut dyn FnMut(Day, &AgentActivity) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
 
     /// Replaces the rollup of one day (its peaks, anomalies and agent activity), in one
     /// transaction.

@@ -387,7 +387,12 @@ impl<D: Dialect> Store for SqlStore<D> {
             .zip(&kinds)
             .map(|(a, k)| params![rec.day, a.ts, a.agent, *k].to_vec())
             .collect();
-        let activity = codec::encode_activity(&rec.activity);
+        let none = codec::encode_activity(&[]);
+        let activity: &[u8] = if rec.activity.is_empty() {
+            &none
+        } else {
+            &rec.activity
+        };
         self.d.set_durable(false)?;
         let at = seatmeter_core::time::now_nanos();
         self.d.transaction(Begin::Write, |d| {
@@ -430,7 +435,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             d.execute(
                 "INSERT INTO activity_day (day, data) VALUES ($1, $2)
                  ON CONFLICT (day) DO UPDATE SET data = excluded.data",
-                params![rec.day, &activity],
+                params![rec.day, activity],
             )?;
             d.insert_rows("rollup_scope_day", &columns("rollup_scope_day")[1..], &rows, "")?;
             d.insert_rows("anomaly", columns("anomaly"), &anomaly_rows, "")?;
@@ -526,6 +531,23 @@ impl<D: Dialect> Store for SqlStore<D> {
             },
         )?;
         Ok(out)
+    }
+
+    fn activity_each(
+        &mut self,
+        from: Day,
+        to: Day,
+        each: &mut dyn FnMut(Day, &AgentActivity) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut act = AgentActivity::default();
+        for day in from..=to {
+            self.d.query_each(
+                "SELECT data FROM activity_day WHERE day = $1",
+                params![day],
+                &mut |r| codec::decode_activity_each(r.blob(0)?, &mut act, &mut |a| each(day, a)),
+            )?;
+        }
+        Ok(())
     }
 
     fn activity(

@@ -21,30 +21,36 @@ fn agent_activity_is_written_with_its_day_replaced_with_it_and_reset_with_it() {
             events: 2,
             sessions: 1,
             stray_logouts: 0,
-            activity: vec![act(7, 600_000_000_000), act(70_000, 1)],
+            activity: codec::encode_activity(&[act(7, 600_000_000_000), act(70_000, 1)]),
         };
         s.write_day(&rec, &[], &[]).unwrap();
         let day2 = DayRecord {
             day: 20_401,
-            activity: vec![AgentActivity {
+            activity: codec::encode_activity(&[AgentActivity {
                 agent: 2,
                 ..Default::default()
-            }],
+            }]),
             ..rec.clone()
         };
         s.write_day(&day2, &[], &[]).unwrap();
         assert_eq!(
             s.activity(20_400, 20_401).unwrap(),
             vec![
-                (20_400, rec.activity.clone()),
-                (20_401, day2.activity.clone())
+                (20_400, vec![act(7, 600_000_000_000), act(70_000, 1)]),
+                (
+                    20_401,
+                    vec![AgentActivity {
+                        agent: 2,
+                        ..Default::default()
+                    }]
+                )
             ],
             "{}",
             b.name()
         );
         assert!(s.activity(20_402, 20_500).unwrap().is_empty());
         // Rolled up again: the day's activity is replaced, not added to.
-        rec.activity = vec![act(9, 5)];
+        rec.activity = codec::encode_activity(&[act(9, 5)]);
         s.write_day(&rec, &[], &[]).unwrap();
         assert_eq!(
             s.activity(20_400, 20_400).unwrap(),

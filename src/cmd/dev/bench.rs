@@ -207,6 +207,8 @@ pub fn measure(spec: &BenchSpec) -> Result<Measured> {
             format,
             "--out",
             out,
+            // The month of every group can exceed the default row limit at 5 M sessions.
+            "--force",
         ];
         if let Some(id) = id {
             args.extend(["--id", id]);
