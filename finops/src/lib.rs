@@ -25,6 +25,10 @@ pub use showback::{Showback, ShowbackAgent, ShowbackLine, showback};
 
 pub use seatmeter_core::{Day, Nanos};
 
+/// The rollup keeps, with the day they end on, the sessions longer than this many hours:
+/// the shortest `long_session_hours` the long-session rule can be given.
+pub const KEPT_SESSION_HOURS: u32 = 8;
+
 /// One licensed item as the engines see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemInfo {

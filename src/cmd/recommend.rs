@@ -140,12 +140,7 @@ pub fn run(g: &Global, cmd: Command) -> Result<ExitCode> {
                 .into());
             }
             let counts = proposals::store_proposals(store.as_mut(), &config, &analysis, now)?;
-            print_analysis(
-                &analysis,
-                &config.billing.currency,
-                minor,
-                config.finops.near_peak_percent,
-            )?;
+            print_analysis(&analysis, &config)?;
             println!(
                 "stored: {} new, {} refreshed, {} proposed again, {} superseded, {} already decided",
                 counts.new,
@@ -397,7 +392,9 @@ fn write_recs(
 
 /// What a proposal run found, for people: each proposal with its reason and saving,
 /// the exemptions with their tag, the renewal sizes, and the levers of concurrent items.
-pub(crate) fn print_analysis(a: &Analysis, currency: &str, minor: u32, percent: u32) -> Result<()> {
+pub(crate) fn print_analysis(a: &Analysis, config: &seatmeter::config::Config) -> Result<()> {
+    let (currency, minor) = (&config.billing.currency, config.billing.minor_units);
+    let percent = config.finops.near_peak_percent;
     let mut o = std::io::stdout().lock();
     writeln!(
         o,
@@ -476,6 +473,30 @@ pub(crate) fn print_analysis(a: &Analysis, currency: &str, minor: u32, percent: 
                 a.items[*i].name, n.max, n.minutes, n.threshold
             )?;
         }
+    }
+    writeln!(
+        o,
+        "\nSessions longer than {} hours this month: {} (a missing auto-logout holds a seat)",
+        config.finops.long_session_hours,
+        a.long_sessions.len()
+    )?;
+    let cal = Calendar::new(config.timezone);
+    for s in a.long_sessions.iter().take(20) {
+        let end = match s.logout {
+            Some(t) => format!("to {}", cal.format(t)),
+            None => "still logged in".to_string(),
+        };
+        writeln!(
+            o,
+            "  {}/{}: {} h from {} {end}",
+            s.tenant,
+            s.agent,
+            seatmeter::report::agents::hours_text(s.duration),
+            cal.format(s.login)
+        )?;
+    }
+    if a.long_sessions.len() > 20 {
+        writeln!(o, "  … and {} more", a.long_sessions.len() - 20)?;
     }
     writeln!(
         o,

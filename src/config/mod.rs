@@ -373,6 +373,16 @@ fn finops(
     let file = f.cost_centers_file.as_deref().map(resolve);
     f.cost_centers_file = file.clone();
     let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+    let floor = seatmeter_finops::KEPT_SESSION_HOURS;
+    if f.long_session_hours < floor {
+        return Err(place.err(
+            Some(at),
+            format!(
+                "[finops]: long_session_hours = {}: the rollup keeps sessions longer than {floor} hours, so the limit is at least {floor}",
+                f.long_session_hours
+            ),
+        ));
+    }
     let checked = f
         .check(&names)
         .map_err(|errors| place.err(Some(at), format!("[finops]: {}", errors.join("; "))))?;

@@ -7,7 +7,9 @@ pub mod proposals;
 pub mod showback;
 
 use seatmeter_core::{Calendar, Day, Entitled};
-use seatmeter_finops::{AgentUse, Downgrade, ItemInfo, NearPeak, Reclaim, Renewal};
+use seatmeter_finops::{
+    AgentUse, Downgrade, ItemInfo, LongSession, NearPeak, Reclaim, Renewal, Session,
+};
 use seatmeter_store::{Scope, Store};
 
 use crate::config::{Config, Model};
@@ -29,6 +31,9 @@ pub struct Analysis {
     /// Per concurrent item: the 10-minute periods of the month to `as_of` within
     /// `near_peak_percent` of the month's peak (shift staggering is the lever there).
     pub near_peak: Vec<(usize, NearPeak)>,
+    /// Sessions longer than `long_session_hours` that ended in the month to `as_of`, or are
+    /// still open at its end (a missing auto-logout), longest first.
+    pub long_sessions: Vec<LongSession>,
     /// What makes the data incomplete (days not rolled up, collectors behind).
     pub gaps: Vec<String>,
 }
@@ -111,6 +116,7 @@ pub fn analyse(
         })
         .collect();
     let (renewals, near_peak) = sizing(store, config, as_of, tenant, &items)?;
+    let long_sessions = long_sessions(store, config, as_of, tenant)?;
     Ok(Analysis {
         as_of,
         tenant: tenant.map(String::from),
@@ -119,6 +125,7 @@ pub fn analyse(
         downgrades,
         renewals,
         near_peak,
+        long_sessions,
         gaps: report.gaps,
     })
 }
@@ -190,6 +197,55 @@ fn sizing(
         }
     }
     Ok((renewals, near))
+}
+
+/// The long sessions of the month to `as_of`: those the rollup kept with the day they
+/// ended on, and those open at the end of `as_of` (from the state it stored for the next day).
+fn long_sessions(
+    store: &mut dyn Store,
+    config: &Config,
+    as_of: Day,
+    tenant: Option<&str>,
+) -> Result<Vec<LongSession>, ReportError> {
+    let cal = Calendar::new(config.timezone);
+    let dims = store.dimensions()?;
+    let name = |agent: u32| -> Option<(String, String)> {
+        let (t, a) = dims.agents.get(agent as usize)?;
+        let t = dims.tenants.get(*t as usize)?;
+        tenant
+            .is_none_or(|x| x == t)
+            .then(|| (t.clone(), a.clone()))
+    };
+    let mut sessions = Vec::new();
+    let month_start = seatmeter_core::calendar::month_bounds(as_of).0;
+    store.activity_each(month_start, as_of, &mut |_, a| {
+        for &(login, logout) in &a.long {
+            if let Some((tenant, agent)) = name(a.agent) {
+                sessions.push(Session {
+                    tenant,
+                    agent,
+                    login,
+                    logout: Some(logout),
+                });
+            }
+        }
+        Ok(())
+    })?;
+    for (agent, login) in crate::rollup::open_sessions(store, as_of)? {
+        if let Some((tenant, agent)) = name(agent) {
+            sessions.push(Session {
+                tenant,
+                agent,
+                login,
+                logout: None,
+            });
+        }
+    }
+    Ok(seatmeter_finops::long_sessions(
+        &sessions,
+        cal.day_start(as_of + 1),
+        config.finops.long_session_hours,
+    ))
 }
 
 /// Money in minor units as text, e.g. `1500` with 2 minor units: `15.00`.

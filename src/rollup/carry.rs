@@ -4,8 +4,9 @@
 
 use std::rc::Rc;
 
+use seatmeter_core::Nanos;
 use seatmeter_store::StoreError;
-use seatmeter_store::codec::{Reader, put_uvarint};
+use seatmeter_store::codec::{Reader, put_ivarint, put_uvarint};
 use sha2::{Digest, Sha256};
 
 use super::ItemMask;
@@ -18,12 +19,22 @@ pub(super) struct Seat {
     pub(super) groups: Rc<[u32]>,
     /// Sorted media ids (for the agent activity's time per media).
     pub(super) media: Rc<[u32]>,
+    /// When its session began (its first login; a second device does not start another):
+    /// [`SINCE_UNKNOWN`] for a seat carried from a day rolled up before this was kept.
+    pub(super) since: Nanos,
 }
+
+/// The start of a session carried from a day rolled up before session starts were kept.
+pub(super) const SINCE_UNKNOWN: Nanos = Nanos::MIN;
 
 /// The first bytes of a carry that holds media: a varint zero written in two bytes, which
 /// the encoding of an agent id never is (a carry written before media were kept has none,
 /// and its seats decode with no media).
 const WITH_MEDIA: [u8; 2] = [0x80, 0x00];
+
+/// The first bytes of a carry that holds media and each session's start (a varint one in
+/// two bytes, likewise never an agent id).
+const WITH_SINCE: [u8; 2] = [0x80, 0x01];
 
 /// Agents logged in at an instant (a day's start or end), by agent id.
 pub(super) type Carry = Vec<(u32, Seat)>;
@@ -33,7 +44,7 @@ pub(super) fn encode(carry: &Carry) -> Vec<u8> {
     if carry.is_empty() {
         return buf;
     }
-    buf.extend(WITH_MEDIA);
+    buf.extend(WITH_SINCE);
     for (agent, seat) in carry {
         put_uvarint(&mut buf, *agent as u64);
         put_uvarint(&mut buf, seat.items as u64);
@@ -44,6 +55,7 @@ pub(super) fn encode(carry: &Carry) -> Vec<u8> {
                 put_uvarint(&mut buf, g as u64);
             }
         }
+        put_ivarint(&mut buf, seat.since);
     }
     buf
 }
@@ -53,7 +65,8 @@ pub(super) fn decode(
     blob: &[u8],
     groups: &mut dyn FnMut(Vec<u32>) -> Rc<[u32]>,
 ) -> Result<Carry, StoreError> {
-    let with_media = blob.starts_with(&WITH_MEDIA);
+    let with_since = blob.starts_with(&WITH_SINCE);
+    let with_media = with_since || blob.starts_with(&WITH_MEDIA);
     let mut r = Reader::new(if with_media { &blob[2..] } else { blob });
     let mut out = Vec::new();
     let list = |r: &mut Reader<'_>| -> Result<Vec<u32>, StoreError> {
@@ -73,12 +86,18 @@ pub(super) fn decode(
         } else {
             Vec::new()
         };
+        let since = if with_since {
+            r.ivarint()?
+        } else {
+            SINCE_UNKNOWN
+        };
         out.push((
             agent,
             Seat {
                 items,
                 groups: groups(g),
                 media: groups(m),
+                since,
             },
         ));
     }
@@ -105,6 +124,7 @@ mod tests {
                     items: 0b101,
                     groups: Rc::from(vec![1, 4]),
                     media: Rc::from(vec![0, 2]),
+                    since: 1_793_491_200_000_000_000,
                 },
             ),
             (
@@ -113,6 +133,7 @@ mod tests {
                     items: 1 << 127,
                     groups: Rc::from(Vec::new()),
                     media: Rc::from(vec![7]),
+                    since: SINCE_UNKNOWN,
                 },
             ),
         ]
@@ -136,6 +157,12 @@ mod tests {
         assert_eq!(back[0].1.items, 0b101);
         assert_eq!(&*back[0].1.groups, &[1, 4]);
         assert!(back[0].1.media.is_empty());
+        assert_eq!(back[0].1.since, SINCE_UNKNOWN);
+        // With media, before session starts were kept.
+        let media = [0x80, 0x00, 3, 0b101, 0, 2, 1, 4, 1, 6];
+        let back = decode(&media, &mut |g| Rc::from(g)).unwrap();
+        assert_eq!(&*back[0].1.media, &[6]);
+        assert_eq!(back[0].1.since, SINCE_UNKNOWN);
     }
 
     #[test]

@@ -490,3 +490,22 @@ impl<'a> Rollup<'a> {
         carry::decode(blob, &mut |g| self.intern_groups(g))
     }
 }
+
+/// The sessions open when local day `day` ended, as its rollup stored them: (agent id, the
+/// instant the session began), leaving out sessions carried from a day rolled up before
+/// session starts were kept. What right-sizing lists as long sessions still open.
+pub fn open_sessions(
+    store: &mut dyn seatmeter_store::Store,
+    day: Day,
+) -> Result<Vec<(u32, seatmeter_core::Nanos)>, StoreError> {
+    let Some(rec) = store.day_record(day)? else {
+        return Ok(Vec::new());
+    };
+    Ok(carry::decode(&rec.end_state, &mut |g| Rc::from(g))?
+        .into_iter()
+        .filter(|(_, s)| s.since != carry::SINCE_UNKNOWN)
+        .map(|(agent, s)| (agent, s.since))
+        .collect())
+}
+
+pub use sessions::LONG_SESSION;

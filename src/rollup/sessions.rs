@@ -87,6 +87,10 @@ struct Tally {
     scratch: AgentActivity,
 }
 
+/// Sessions longer than this are kept with the day they end on (for right-sizing's long
+/// sessions, docs/FINOPS.md): eight hours.
+pub const LONG_SESSION: Nanos = seatmeter_finops::KEPT_SESSION_HOURS as Nanos * 3_600_000_000_000;
+
 /// The coarsest unit (10^e nanoseconds, e ≤ 9) all these instants are multiples of: the
 /// activity's times are differences of them, so it can store them in that unit (seconds,
 /// for the whole-second instants of most sources).
@@ -149,7 +153,13 @@ impl Rollup<'_> {
                 events
                     .iter()
                     .map(|e| e.ts)
-                    .chain([slots.starts[0], slots.end]),
+                    .chain([slots.starts[0], slots.end])
+                    .chain(
+                        carry
+                            .iter()
+                            .map(|c| c.1.since)
+                            .filter(|&s| s != carry::SINCE_UNKNOWN),
+                    ),
             )),
             ..Tally::default()
         };
@@ -227,6 +237,7 @@ impl Rollup<'_> {
         act.logged = 0;
         act.items.clear();
         act.media.clear();
+        act.long.clear();
         // The seat held since this instant (the day's start for a seat carried in).
         let mut since = day.0;
         for e in events {
@@ -244,6 +255,7 @@ impl Rollup<'_> {
                         items: self.media_items[e.media as usize],
                         groups: self.login_groups(e, views),
                         media: self.mediasets[e.media as usize].clone(),
+                        since: e.ts,
                     };
                     steps.step(e.ts, 1, tenant, self.measures(new.items), &new.groups);
                     tally.sessions += 1;
@@ -268,6 +280,7 @@ impl Rollup<'_> {
                         items: old.items | self.media_items[e.media as usize],
                         groups,
                         media,
+                        since: old.since,
                     };
                     if (new.items, &new.groups) != (old.items, &old.groups) {
                         steps.change(
@@ -281,6 +294,9 @@ impl Rollup<'_> {
                 }
                 (EventKind::Logout, Some(old)) => {
                     steps.step(e.ts, -1, tenant, self.measures(old.items), &old.groups);
+                    if old.since != carry::SINCE_UNKNOWN && e.ts - old.since > LONG_SESSION {
+                        act.long.push((old.since, e.ts));
+                    }
                     None
                 }
                 (EventKind::Logout, None) => {

@@ -306,7 +306,8 @@ pub fn encode_activity(agents: &[AgentActivity]) -> Vec<u8> {
             a.logged,
         ];
         let lists = a.items.iter().chain(&a.media).map(|x| x.1);
-        for t in times.into_iter().chain(lists) {
+        let long = a.long.iter().flat_map(|&(s, e)| [s, e]);
+        for t in times.into_iter().chain(lists).chain(long) {
             while exp > 0 && t % 10i64.pow(exp) != 0 {
                 exp -= 1;
             }
@@ -329,7 +330,8 @@ pub fn encode_activity(agents: &[AgentActivity]) -> Vec<u8> {
 /// login less the previous first login in the day, and the last login less this agent's
 /// first (or less the previous first login); the time logged in; then its items and its
 /// media as a count and (id, time logged in less the time with it) pairs, since an item
-/// is mostly held all the time an agent is logged in. All varints. Version 1 (times in
+/// is mostly held all the time an agent is logged in; then its long sessions (count, and
+/// each as its logout and its duration). All varints. Version 1 (times in
 /// nanoseconds, absolute) still reads.
 #[derive(Debug, Clone)]
 pub struct ActivityEncoder {
@@ -386,6 +388,11 @@ impl ActivityEncoder {
                 put_uvarint(&mut buf, id as u64);
                 put_ivarint(&mut buf, self.time(a.logged) - self.time(ns));
             }
+        }
+        put_uvarint(&mut buf, a.long.len() as u64);
+        for &(start, end) in &a.long {
+            put_ivarint(&mut buf, self.time(end));
+            put_ivarint(&mut buf, self.time(end) - self.time(start));
         }
         self.buf = buf;
     }
@@ -470,6 +477,14 @@ pub fn decode_activity_each(
                     false => r.uvarint()? as Nanos,
                 };
                 list.push((id, t));
+            }
+        }
+        act.long.clear();
+        if v2 {
+            for _ in 0..(r.uvarint()? as usize).min(1 << 16) {
+                let end = r.ivarint()?.saturating_mul(unit);
+                let start = end - r.ivarint()?.saturating_mul(unit);
+                act.long.push((start, end));
             }
         }
         each(act)?;
@@ -611,6 +626,7 @@ mod tests {
                 logged: 5400 * s,
                 items: vec![(0, 5400 * s), (4, 600 * s)],
                 media: vec![(1, 5400 * s)],
+                long: vec![(day - 20_000 * s, day + 7000 * s)],
             },
             // Logged in only from the day before: no login event.
             AgentActivity {
@@ -620,6 +636,7 @@ mod tests {
                 logged: 86_400 * s,
                 items: vec![(2, 86_400 * s)],
                 media: vec![],
+                long: vec![],
             },
             AgentActivity {
                 agent: 70_001,
@@ -628,6 +645,7 @@ mod tests {
                 logged: 0,
                 items: vec![],
                 media: vec![],
+                long: vec![],
             },
         ];
         let blob = encode_activity(&agents);
@@ -658,7 +676,9 @@ mod tests {
         put_uvarint(&mut v1, 1);
         put_uvarint(&mut v1, 1);
         put_uvarint(&mut v1, (5400 * s) as u64);
-        assert_eq!(decode_activity(&v1).unwrap(), agents[..1]);
+        let mut first = agents[0].clone();
+        first.long.clear();
+        assert_eq!(decode_activity(&v1).unwrap(), [first]);
         assert!(
             decode_activity(&[7]).is_err(),
             "an unknown version is refused"

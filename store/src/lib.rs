@@ -281,6 +281,9 @@ pub struct AgentActivity {
     pub items: Vec<(u32, Nanos)>,
     /// Time logged in with each media word: (media id, time), ids ascending.
     pub media: Vec<(u32, Nanos)>,
+    /// Its sessions that ended this day and lasted more than eight hours: (login, logout);
+    /// the login may be on an earlier day.
+    pub long: Vec<(Nanos, Nanos)>,
 }
 
 /// The 10-minute values of one item in one scope on one day. Scopes and items whose

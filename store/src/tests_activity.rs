@@ -13,6 +13,7 @@ fn agent_activity_is_written_with_its_day_replaced_with_it_and_reset_with_it() {
             logged,
             items: vec![(0, logged), (5, logged / 2)],
             media: vec![(3, logged)],
+            long: vec![],
         };
         let mut rec = DayRecord {
             day: 20_400,

@@ -320,3 +320,79 @@ fn decisions_killed_at_random_moments_leave_no_half_entry() {
     assert_eq!(log.len(), 6);
     eprintln!("decisions: {kills} approval(s) killed on the way, the log verifies");
 }
+
+/// Long sessions (a missing auto-logout holds a concurrent seat): those over the limit
+/// that ended in the month, and the one still open at its end, longest first; a 9.5-hour
+/// shift is under the 12-hour limit. A limit below what the rollup keeps is refused.
+#[test]
+fn long_sessions_of_the_month_are_listed_open_ones_included() {
+    let site = Site::new(
+        "UTC",
+        ITEMS,
+        "INCREMENT V genesys.d 8.5 permanent 5\nINCREMENT E genesys.d 8.5 permanent 5\n",
+    );
+    site.snapshot("s.xml", SNAPSHOT);
+    site.spool(
+        "a.jsonl",
+        &lines(&[
+            ev(
+                "2026-10-10T06:00:00Z",
+                "login",
+                "acme",
+                "x1",
+                &["voice"],
+                &[],
+            ),
+            ev("2026-10-10T19:30:00Z", "logout", "acme", "x1", &[], &[]),
+            ev(
+                "2026-10-12T08:00:00Z",
+                "login",
+                "acme",
+                "x2",
+                &["voice"],
+                &[],
+            ),
+            ev("2026-10-12T17:30:00Z", "logout", "acme", "x2", &[], &[]),
+            ev(
+                "2026-10-19T20:00:00Z",
+                "login",
+                "acme",
+                "x3",
+                &["voice"],
+                &[],
+            ),
+            ev(
+                "2026-10-20T09:00:00Z",
+                "login",
+                "acme",
+                "x1",
+                &["voice"],
+                &[],
+            ),
+            ev("2026-10-20T09:30:00Z", "logout", "acme", "x1", &[], &[]),
+        ]),
+    );
+    site.collect_and_rollup();
+    let out = ok(&site, &["recommend", "propose", "--as-of", "2026-10-20"]);
+    // x3: from 10-19 20:00 to the end of 10-20, 28 hours, still logged in; x1: 13.5 hours.
+    let want = "Sessions longer than 12 hours this month: 2 (a missing auto-logout holds a seat)\n  \
+                acme/x3: 28.00 h from 2026-10-19T20:00:00+00:00 still logged in\n  \
+                acme/x1: 13.50 h from 2026-10-10T06:00:00+00:00 to 2026-10-10T19:30:00+00:00\n";
+    assert!(out.contains(want), "{out}");
+    let cfg = site.path().join("seatmeter.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "lookback_days = 14",
+            "lookback_days = 14\nlong_session_hours = 6",
+        ),
+    )
+    .unwrap();
+    let (code, _, err) = run(&site, &["recommend", "list"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("long_session_hours = 6: the rollup keeps sessions longer than 8 hours"),
+        "{err}"
+    );
+}

@@ -100,12 +100,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     let now = seatmeter_core::time::now_nanos();
     let (analysis, _) = seatmeter::finops::proposals::propose(store.as_mut(), &config, last, now)?;
-    crate::cmd::recommend::print_analysis(
-        &analysis,
-        &config.billing.currency,
-        config.billing.minor_units,
-        config.finops.near_peak_percent,
-    )?;
+    crate::cmd::recommend::print_analysis(&analysis, &config)?;
     println!("\n== seatmeter showback --month 2026-10");
     let (oct_first, oct_last) = calendar::month_bounds(calendar::day_of_date(
         chrono::NaiveDate::from_ymd_opt(2026, 10, 1).expect("a date"),

@@ -1,7 +1,8 @@
 //! The demo's right-sizing: license tiers with prices, cost centers and a shared platform
 //! cost in the configuration; in every snapshot, agents assigned a tier above what they use,
-//! agents enabled who never log in, and a seasonal agent tagged so it is not reclaimed
-//! (docs/FINOPS.md).
+//! agents enabled who never log in, a seasonal agent tagged so it is not reclaimed, and two
+//! sessions without a logout in time: one of 13.5 hours, one still open when the data
+//! ends (docs/FINOPS.md).
 
 use std::path::Path;
 
@@ -16,8 +17,18 @@ pub fn prepare(dir: &Path, config: &Path) -> Result<()> {
     }
     let text = std::fs::read_to_string(config)?;
     std::fs::write(config, format!("{text}{FINOPS}"))?;
+    std::fs::write(
+        dir.join("spool").join("2026-11-03-long-sessions.jsonl"),
+        LONG,
+    )?;
     Ok(())
 }
+
+/// A night-shift agent whose session ran 13.5 hours, and one who never logged out.
+const LONG: &str = r#"{"ts":"2026-11-03T06:00:00Z","event":"login","tenant":"acme","agent":"a1992","media":["voice"],"groups":["Support"]}
+{"ts":"2026-11-03T19:30:00Z","event":"logout","tenant":"acme","agent":"a1992","media":[],"groups":[]}
+{"ts":"2026-11-06T07:00:00Z","event":"login","tenant":"globex","agent":"b2991","media":["voice"],"groups":["Ventes"]}
+"#;
 
 /// The snapshot with the demo's right-sizing cases: acme's first six voice-only agents hold
 /// tier CX3; acme gets two agents who never log in (one tagged SEASONAL_BURST), globex one.
