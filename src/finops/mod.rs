@@ -116,7 +116,7 @@ pub fn analyse(
         })
         .collect();
     let (renewals, near_peak) = sizing(store, config, as_of, tenant, &items)?;
-    let long_sessions = long_sessions(store, config, as_of, tenant)?;
+    let long_sessions = long_sessions(store, config, as_of, tenant, &report)?;
     Ok(Analysis {
         as_of,
         tenant: tenant.map(String::from),
@@ -206,36 +206,31 @@ fn long_sessions(
     config: &Config,
     as_of: Day,
     tenant: Option<&str>,
+    report: &AgentReport,
 ) -> Result<Vec<LongSession>, ReportError> {
     let cal = Calendar::new(config.timezone);
+    let month_start = cal.day_start(seatmeter_core::calendar::month_bounds(as_of).0);
+    let mut sessions: Vec<Session> = report
+        .long
+        .iter()
+        .filter(|(_, _, _, logout)| *logout >= month_start)
+        .map(|(tenant, agent, login, logout)| Session {
+            tenant: tenant.clone(),
+            agent: agent.clone(),
+            login: *login,
+            logout: Some(*logout),
+        })
+        .collect();
     let dims = store.dimensions()?;
-    let name = |agent: u32| -> Option<(String, String)> {
-        let (t, a) = dims.agents.get(agent as usize)?;
-        let t = dims.tenants.get(*t as usize)?;
-        tenant
-            .is_none_or(|x| x == t)
-            .then(|| (t.clone(), a.clone()))
-    };
-    let mut sessions = Vec::new();
-    let month_start = seatmeter_core::calendar::month_bounds(as_of).0;
-    store.activity_each(month_start, as_of, &mut |_, a| {
-        for &(login, logout) in &a.long {
-            if let Some((tenant, agent)) = name(a.agent) {
-                sessions.push(Session {
-                    tenant,
-                    agent,
-                    login,
-                    logout: Some(logout),
-                });
-            }
-        }
-        Ok(())
-    })?;
     for (agent, login) in crate::rollup::open_sessions(store, as_of)? {
-        if let Some((tenant, agent)) = name(agent) {
+        let Some((t, name)) = dims.agents.get(agent as usize) else {
+            continue;
+        };
+        let t = &dims.tenants[*t as usize];
+        if tenant.is_none_or(|x| x == t) {
             sessions.push(Session {
-                tenant,
-                agent,
+                tenant: t.clone(),
+                agent: name.clone(),
                 login,
                 logout: None,
             });

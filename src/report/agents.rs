@@ -61,6 +61,9 @@ pub struct AgentReport {
     pub gaps: Vec<String>,
     /// Days up to the window's end that are rolled up (the activity known).
     pub rolled: Option<(Day, Day)>,
+    /// The sessions of more than 8 hours the rollup kept, on every day read:
+    /// (tenant, agent, login, logout), for right-sizing's long sessions.
+    pub long: Vec<(String, String, Nanos, Nanos)>,
 }
 
 /// Builds the agent report from the stored rollups and snapshots.
@@ -105,6 +108,7 @@ pub fn agent_report(
     let n = config.items.len();
     // By agent id: a direct index, since a month holds millions of (day, agent) entries.
     let mut rows: Vec<Option<AgentRow>> = vec![None; dims.agents.len()];
+    let mut long: Vec<(u32, Nanos, Nanos)> = Vec::new();
     let wanted = |agent: u32| tenant_id.is_none_or(|t| dims.agents[agent as usize].0 == t);
     let end = cal.day_start(req.to + 1);
     let snapshots = store.snapshots()?;
@@ -124,6 +128,7 @@ pub fn agent_report(
             }
             let row = rows[a.agent as usize].get_or_insert_with(|| unlisted_row(a.agent, &dims, n));
             row.last_login = row.last_login.max(a.last_login);
+            long.extend(a.long.iter().map(|&(s, e)| (a.agent, s, e)));
             for &(item, time) in &a.items {
                 if time > 0 && (item as usize) < n {
                     row.last_used[item as usize] = Some(day);
@@ -151,6 +156,13 @@ pub fn agent_report(
         rows,
         gaps,
         rolled,
+        long: long
+            .into_iter()
+            .map(|(agent, s, e)| {
+                let (t, name) = &dims.agents[agent as usize];
+                (dims.tenants[*t as usize].clone(), name.clone(), s, e)
+            })
+            .collect(),
     })
 }
 
