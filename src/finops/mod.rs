@@ -243,18 +243,5 @@ fn long_sessions(
     ))
 }
 
-/// Money in minor units as text, e.g. `1500` with 2 minor units: `15.00`.
-pub fn money(amount: i64, minor_units: u32) -> String {
-    if minor_units == 0 {
-        return amount.to_string();
-    }
-    let scale = 10i64.pow(minor_units);
-    let sign = if amount < 0 { "-" } else { "" };
-    let a = amount.unsigned_abs();
-    format!(
-        "{sign}{}.{:0w$}",
-        a / scale as u64,
-        a % scale as u64,
-        w = minor_units as usize
-    )
-}
+/// Money in minor units as text, as billing writes it (`1500` with 2 minor units: `15.00`).
+pub use crate::config::billing::format_money as money;
