@@ -2,10 +2,8 @@
 //! same fonts, header, footer and digest as the compliance report. What the agent report
 //! and the right-sizing recommendations print as PDF.
 
-use super::canvas::{
-    Align, Canvas, Cell, INK, LEFT, MUTED, NAVY, RED, RED_FILL, RIGHT, Row, table,
-};
-use super::pages::{Frame, decorate_frame, kv};
+use super::canvas::{Align, Canvas, Cell, MUTED, RED, RED_FILL, Row, table};
+use super::pages::{Frame, decorate_frame, incomplete, kv, title_block};
 use super::{DocInfo, save};
 use crate::RenderError;
 
@@ -61,24 +59,8 @@ pub struct ListingRow {
 /// Renders a listing.
 pub fn render_listing(l: &Listing) -> Result<Vec<u8>, RenderError> {
     let mut c = Canvas::new();
-    c.y -= 22.0;
-    c.text(LEFT, c.y, &l.title, 22.0, true, NAVY);
-    c.y -= 20.0;
-    c.text(LEFT, c.y, &l.subtitle, 12.0, false, INK);
-    c.y -= 10.0;
-    c.line(&[(LEFT, c.y), (RIGHT, c.y)], 1.2, NAVY, None);
-    c.gap(6.0);
-    if !l.gaps.is_empty() {
-        c.paragraph(
-            "INCOMPLETE REPORT: the numbers below do not cover everything they should.",
-            11.0,
-            RED,
-        );
-        for g in &l.gaps {
-            c.paragraph(&format!("• {g}"), 9.0, RED);
-        }
-        c.gap(6.0);
-    }
+    title_block(&mut c, &l.title, &l.subtitle);
+    incomplete(&mut c, &l.gaps);
     let mut facts: Vec<(&str, String)> = vec![("Site", l.site.clone())];
     facts.extend(l.facts.iter().map(|(k, v)| (k.as_str(), v.clone())));
     facts.push(("Time zone", l.timezone.clone()));

@@ -31,9 +31,6 @@ pub(super) fn kv(c: &mut Canvas, pairs: &[(&str, String)]) {
 }
 
 pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
-    c.y -= 22.0;
-    c.text(LEFT, c.y, "License compliance report", 22.0, true, NAVY);
-    c.y -= 20.0;
     let sub = format!(
         "{} · {} · {} to {}",
         r.scope_label(),
@@ -41,11 +38,8 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
         r.from,
         r.to
     );
-    c.text(LEFT, c.y, &sub, 12.0, false, INK);
-    c.y -= 10.0;
-    c.line(&[(LEFT, c.y), (RIGHT, c.y)], 1.2, NAVY, None);
-    c.gap(6.0);
-    incomplete(c, r);
+    title_block(c, "License compliance report", &sub);
+    incomplete(c, &r.gaps);
     let cov = &r.coverage;
     let mut pairs = vec![("Site", r.site.clone())];
     if let Some(t) = &r.tenant {
@@ -87,9 +81,20 @@ pub(super) fn cover(c: &mut Canvas, r: &PdfReport) {
     entitlement(c, r);
 }
 
-/// An incomplete report says so before any number: in red, each gap.
-fn incomplete(c: &mut Canvas, r: &PdfReport) {
-    if r.gaps.is_empty() {
+/// A document's title, the line under it, and a rule: the top of its first page.
+pub(super) fn title_block(c: &mut Canvas, title: &str, subtitle: &str) {
+    c.y -= 22.0;
+    c.text(LEFT, c.y, title, 22.0, true, NAVY);
+    c.y -= 20.0;
+    c.text(LEFT, c.y, subtitle, 12.0, false, INK);
+    c.y -= 10.0;
+    c.line(&[(LEFT, c.y), (RIGHT, c.y)], 1.2, NAVY, None);
+    c.gap(6.0);
+}
+
+/// An incomplete document says so before any number: in red, each gap.
+pub(super) fn incomplete(c: &mut Canvas, gaps: &[String]) {
+    if gaps.is_empty() {
         return;
     }
     c.paragraph(
@@ -97,7 +102,7 @@ fn incomplete(c: &mut Canvas, r: &PdfReport) {
         11.0,
         RED,
     );
-    for g in &r.gaps {
+    for g in gaps {
         c.paragraph(&format!("• {g}"), 9.0, RED);
     }
     c.gap(6.0);
