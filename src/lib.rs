@@ -4,8 +4,8 @@
 //! `docs/ARCHITECTURE.md`): the shared vocabulary (`seatmeter-core`), the collectors
 //! (`seatmeter-collectors`), the store (`seatmeter-store`) and the renderers
 //! (`seatmeter-reports`) are crates of their own; then
-//! [`entitlement`] → [`config`] → [`collect`], [`rollup`] → [`report`] → [`export`] →
-//! [`service`]. The commands (`src/cmd/`) are the binary's, and nothing here uses them.
+//! [`entitlement`] → [`config`] → [`collect`], [`rollup`] → [`report`] → [`export`],
+//! [`finops`], [`guard`] → [`service`]. The commands (`src/cmd/`) are the binary's, and nothing here uses them.
 
 pub mod collect;
 pub mod config;
@@ -13,6 +13,7 @@ pub mod dev;
 pub mod entitlement;
 pub mod export;
 pub mod finops;
+pub mod guard;
 pub mod report;
 pub mod rollup;
 pub mod service;

@@ -17,6 +17,7 @@ mod carry;
 mod items;
 mod keys;
 mod levels;
+mod live;
 mod sessions;
 mod snapshots;
 mod sweep;
@@ -38,6 +39,7 @@ use crate::entitlement::{Bundle, BundleDef};
 use carry::Carry;
 pub use items::items_of;
 pub use levels::{TenantLevels, fair_peak};
+pub use live::Live;
 use snapshots::SnapshotView;
 use sweep::{SweepWork, sweep_day};
 

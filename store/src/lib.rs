@@ -10,6 +10,7 @@
 //! embedded SQLite file ([`sqlite`]) and PostgreSQL ([`postgres`]) differ only in how they
 //! open, run a statement, insert many rows, begin a transaction and measure their size.
 
+pub mod alerts;
 pub mod codec;
 mod dialect;
 mod ingest;
@@ -578,6 +579,40 @@ pub trait Store: Send {
 
     /// The decision log, oldest first.
     fn decisions(&mut self) -> Result<Vec<reco::Decision>, StoreError>;
+
+    // --- alerts (docs/ALERTS.md) -------------------------------------------------------
+
+    /// Opens and resolves alert episodes and writes their notifications to the outbox, in
+    /// one durable transaction; returns the episodes that changed.
+    fn apply_alerts(
+        &mut self,
+        changes: &[alerts::AlertChange],
+        at: Nanos,
+    ) -> Result<Vec<alerts::Episode>, StoreError>;
+
+    /// The alert episodes, oldest first (only the open ones with `open_only`).
+    fn alert_episodes(&mut self, open_only: bool) -> Result<Vec<alerts::Episode>, StoreError>;
+
+    /// Every notification of the outbox, in the order written.
+    fn outbox(&mut self) -> Result<Vec<alerts::OutboxEntry>, StoreError>;
+
+    /// The notifications to attempt now: the oldest pending one of each channel and rule,
+    /// when due.
+    fn outbox_due(&mut self, now: Nanos) -> Result<Vec<alerts::OutboxEntry>, StoreError>;
+
+    /// Records one attempt at a pending notification.
+    fn outbox_record(
+        &mut self,
+        id: i64,
+        attempt: &alerts::Attempted,
+        at: Nanos,
+    ) -> Result<(), StoreError>;
+
+    /// Dead notifications back to pending (one, or all with None); how many.
+    fn outbox_retry(&mut self, id: Option<i64>, at: Nanos) -> Result<u64, StoreError>;
+
+    /// Acknowledges a dead or pending notification (it is not sent); whether there was one.
+    fn outbox_acknowledge(&mut self, id: i64, at: Nanos) -> Result<bool, StoreError>;
 
     /// Writes (and commits) a row of no consequence: whether the store takes writes now
     /// (a full disk, a read-only file, a database that refuses them).

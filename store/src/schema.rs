@@ -151,6 +151,35 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
             ("hash", Blob),
         ],
     ),
+    (
+        "alert_episode",
+        &[
+            ("id", Int),
+            ("rule", Text),
+            ("subject", Text),
+            ("opened_at", Int),
+            ("resolved_at", Int),
+            ("summary", Text),
+            ("details", Text),
+        ],
+    ),
+    (
+        "outbox",
+        &[
+            ("id", Int),
+            ("key", Text),
+            ("channel", Text),
+            ("rule", Text),
+            ("episode", Int),
+            ("state", Text),
+            ("payload", Text),
+            ("created_at", Int),
+            ("next_at", Int),
+            ("attempts", Int),
+            ("last_error", Text),
+            ("done_at", Int),
+        ],
+    ),
 ];
 
 /// The columns of `table`, in the order [`TABLES`] gives them.

@@ -129,6 +129,46 @@ impl<D: Dialect> Store for SqlStore<D> {
         crate::reco::decisions(&mut self.d)
     }
 
+    fn apply_alerts(
+        &mut self,
+        changes: &[crate::alerts::AlertChange],
+        at: Nanos,
+    ) -> Result<Vec<crate::alerts::Episode>, StoreError> {
+        crate::alerts::apply(&mut self.d, changes, at)
+    }
+
+    fn alert_episodes(
+        &mut self,
+        open_only: bool,
+    ) -> Result<Vec<crate::alerts::Episode>, StoreError> {
+        crate::alerts::episodes(&mut self.d, open_only)
+    }
+
+    fn outbox(&mut self) -> Result<Vec<crate::alerts::OutboxEntry>, StoreError> {
+        crate::alerts::outbox(&mut self.d)
+    }
+
+    fn outbox_due(&mut self, now: Nanos) -> Result<Vec<crate::alerts::OutboxEntry>, StoreError> {
+        crate::alerts::due(&mut self.d, now)
+    }
+
+    fn outbox_record(
+        &mut self,
+        id: i64,
+        attempt: &crate::alerts::Attempted,
+        at: Nanos,
+    ) -> Result<(), StoreError> {
+        crate::alerts::record(&mut self.d, id, attempt, at)
+    }
+
+    fn outbox_retry(&mut self, id: Option<i64>, at: Nanos) -> Result<u64, StoreError> {
+        crate::alerts::retry(&mut self.d, id, at)
+    }
+
+    fn outbox_acknowledge(&mut self, id: i64, at: Nanos) -> Result<bool, StoreError> {
+        crate::alerts::acknowledge(&mut self.d, id, at)
+    }
+
     fn location(&self) -> String {
         self.d.location()
     }

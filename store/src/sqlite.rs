@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_restatement.sql"),
     include_str!("../../migrations/sqlite/0005_activity_day.sql"),
     include_str!("../../migrations/sqlite/0006_recommendations.sql"),
+    include_str!("../../migrations/sqlite/0007_alerts.sql"),
 ];
 
 pub(crate) struct SqliteDialect {

@@ -796,3 +796,6 @@ mod activity;
 
 #[path = "tests_reco.rs"]
 mod reco_tests;
+
+#[path = "tests_alerts.rs"]
+mod alerts_tests;

@@ -160,7 +160,7 @@ const STAGES: &[&[&str]] = &[
     &["config"],
     &["collect", "rollup"],
     &["report"],
-    &["export", "finops"],
+    &["export", "finops", "guard"],
     &["service"],
 ];
 
