@@ -70,12 +70,10 @@ pub fn live_usage(
     config: &Config,
     now: Nanos,
 ) -> Result<LiveUsage, ReportError> {
-    let live = Rollup::new(store, config)
-        .live(now)
-        .map_err(|e| match e {
-            RollupError::Store(e) => ReportError::Store(e),
-            e => ReportError::Request(e.to_string()),
-        })?;
+    let live = Rollup::new(store, config).live(now).map_err(|e| match e {
+        RollupError::Store(e) => ReportError::Store(e),
+        e => ReportError::Request(e.to_string()),
+    })?;
     let dims = store.dimensions()?;
     let measures = config.measures();
     let reporter = Reporter::new(store, config)?;
@@ -95,8 +93,8 @@ pub fn live_usage(
         let entitled = match &tenant {
             None => system[r.item as usize][0],
             Some(t) if per_tenant => {
-                reporter.tenant_entitlement(t, measures.len(), live.day, live.day)
-                    [r.item as usize][0]
+                reporter.tenant_entitlement(t, measures.len(), live.day, live.day)[r.item as usize]
+                    [0]
             }
             Some(_) => None,
         };
@@ -112,7 +110,10 @@ pub fn live_usage(
     }
     // The system's measures with no seat today still have a series (0 of N).
     for (i, m) in measures.iter().enumerate() {
-        if !values.iter().any(|v| v.tenant.is_none() && v.item == m.name) {
+        if !values
+            .iter()
+            .any(|v| v.tenant.is_none() && v.item == m.name)
+        {
             values.push(LiveValue {
                 tenant: None,
                 item: m.name.clone(),

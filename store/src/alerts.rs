@@ -116,9 +116,14 @@ pub struct AlertChange {
 pub enum Attempted {
     Delivered,
     /// Failed; try again at `next_at`.
-    Retry { next_at: Nanos, error: String },
+    Retry {
+        next_at: Nanos,
+        error: String,
+    },
     /// Failed past the dead-letter time.
-    Dead { error: String },
+    Dead {
+        error: String,
+    },
 }
 
 const EPISODE_COLUMNS: &str = "id, rule, subject, opened_at, resolved_at, summary, details";

@@ -16,6 +16,7 @@ mod finops;
 mod first_hour;
 mod fuzz;
 mod incremental;
+mod live;
 mod man;
 mod oracle;
 mod pdf;
