@@ -793,7 +793,6 @@ fn a_group_id_names_its_groups_whatever_the_slashes() {
 
 #[path = "tests_activity.rs"]
 mod activity;
-
 #[path = "tests_reco.rs"]
 mod reco_tests;
 

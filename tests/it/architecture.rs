@@ -134,7 +134,16 @@ fn find_loop(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> 
     None
 }
 
-const CRATES: [&str; 6] = [".", "core", "collectors", "reports", "store", "finops"];
+const CRATES: [&str; 8] = [
+    ".",
+    "core",
+    "collectors",
+    "reports",
+    "store",
+    "finops",
+    "guard",
+    "alerts",
+];
 
 #[test]
 fn no_module_loop_in_any_crate() {
@@ -217,13 +226,26 @@ fn seatmeter_deps(krate: &str) -> BTreeSet<String> {
 
 #[test]
 fn crates_depend_downwards_only() {
-    let want: [(&str, &[&str]); 6] = [
+    let want: [(&str, &[&str]); 8] = [
         ("core", &[]),
         ("collectors", &["core"]),
         ("reports", &["core"]),
         ("store", &["collectors", "core"]),
         ("finops", &["core"]),
-        (".", &["collectors", "core", "finops", "reports", "store"]),
+        ("guard", &["core"]),
+        ("alerts", &[]),
+        (
+            ".",
+            &[
+                "alerts",
+                "collectors",
+                "core",
+                "finops",
+                "guard",
+                "reports",
+                "store",
+            ],
+        ),
     ];
     for (krate, deps) in want {
         let got = seatmeter_deps(krate);
