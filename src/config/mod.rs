@@ -9,10 +9,12 @@
 //! repeats them with examples.
 
 pub mod billing;
+mod guard;
 mod sample;
 pub mod service;
 mod timezone;
 
+use std::collections::BTreeMap;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -58,6 +60,8 @@ struct RawConfig {
     #[serde(default)]
     billing: BillingConfig,
     finops: Option<Spanned<seatmeter_finops::FinopsConfig>>,
+    guardrails: Option<Spanned<seatmeter_guard::GuardConfig>>,
+    alerts: Option<Spanned<seatmeter_alerts::AlertsConfig>>,
 }
 
 /// `[license]`.
@@ -159,6 +163,13 @@ pub struct Config {
     pub billing: Billing,
     /// `[finops]`: right-sizing rules, tiers and cost centers (docs/FINOPS.md), checked.
     pub finops: seatmeter_finops::Finops,
+    /// `[guardrails]`: baselines, forecasts and expiry thresholds (docs/GUARDRAILS.md).
+    pub guard: seatmeter_guard::Guard,
+    /// `[alerts]`: rules and channels (docs/ALERTS.md).
+    pub alerting: seatmeter_alerts::Alerting,
+    /// Where each alert channel is defined (`file:line`), by name, for the errors of a
+    /// channel that fails at run time.
+    pub channel_origins: BTreeMap<String, String>,
     /// Bundles defined in the entitlement files, in the order first defined.
     pub bundles: Vec<Bundle>,
     /// What was accepted but deserves a word (a legacy time-zone name), with its line:
@@ -280,6 +291,8 @@ impl ConfigFile {
         let (tz, tz_warning) = timezone(&place, raw.timezone.as_ref())?;
         let items = items(&place, raw.item)?;
         let (finops, finops_warnings) = finops(&place, raw.finops, &items, &resolve)?;
+        let guard = guard::guardrails(&place, raw.guardrails)?;
+        let (alerting, channel_origins) = guard::alerts(&place, raw.alerts, &items)?;
         let config = Config {
             path: path.to_path_buf(),
             site: raw.site.unwrap_or_else(|| "seatmeter site".to_string()),
@@ -299,6 +312,9 @@ impl ConfigFile {
             collection: raw.collection,
             billing: Billing::default(),
             finops,
+            guard,
+            alerting,
+            channel_origins,
             bundles: Vec::new(),
             warnings: tz_warning.into_iter().chain(finops_warnings).collect(),
         };

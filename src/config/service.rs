@@ -43,6 +43,11 @@ pub struct ServiceConfig {
     pub tls_certificate: Option<Spanned<PathBuf>>,
     /// A PEM file with the certificate's private key (PKCS#8, PKCS#1 or SEC1).
     pub tls_key: Option<Spanned<PathBuf>>,
+    /// How often the live usage is computed and the alert rules are checked (default
+    /// "1m"; docs/ALERTS.md).
+    pub guard_interval: HumanDuration,
+    /// How often the notifications due are attempted (default "5s").
+    pub deliver_interval: HumanDuration,
 }
 
 /// `[[service.token]]`: an access token, by its SHA-256 (the token itself is never in
@@ -133,6 +138,8 @@ impl Default for ServiceConfig {
         ServiceConfig {
             listen: "127.0.0.1:9184".into(),
             rollup_delay: HumanDuration(std::time::Duration::from_secs(15 * 60)),
+            guard_interval: HumanDuration(std::time::Duration::from_secs(60)),
+            deliver_interval: HumanDuration(std::time::Duration::from_secs(5)),
             retention: HumanDuration(std::time::Duration::from_secs(400 * 86_400)),
             timeout: HumanDuration(std::time::Duration::from_secs(600)),
             max_backoff: HumanDuration(std::time::Duration::from_secs(1800)),

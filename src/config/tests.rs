@@ -318,3 +318,79 @@ fn finops_is_checked_with_the_configuration_and_its_file_lines_become_warnings()
         "defaults without the section"
     );
 }
+
+#[test]
+fn alert_rules_and_channels_are_checked_with_file_and_line() {
+    let chan = |body: &str| format!("{ITEM}[[alerts.channel]]\nname = \"ops\"\n{body}");
+    let rule = "[[alerts.rule]]\nname = \"over\"\ncondition = \"over_use\"\nchannels = [\"ops\"]\n";
+    let cases = [
+        (
+            chan("kind = \"webhook\"\nurl = \"htp:/nowhere\"\n"),
+            Some(5),
+            "url",
+        ),
+        (
+            chan(
+                "kind = \"webhook\"\nurl = \"https://hooks.example/x\"\ntemplate = \"custom\"\nbody = \"{\\\"text\\\": {{nope}}}\"\n",
+            ),
+            Some(5),
+            "nope",
+        ),
+        (
+            chan(
+                "kind = \"email\"\nsmtp = \"smtp://mail.example:25\"\nfrom = \"seatmeter\"\nto = [\"ops@example.com\"]\n",
+            ),
+            Some(5),
+            "seatmeter",
+        ),
+        (
+            format!(
+                "{}[[alerts.rule]]\nname = \"r\"\ncondition = \"over_use\"\nitems = [\"Vioce\"]\nchannels = [\"ops\"]\n",
+                chan("kind = \"webhook\"\nurl = \"https://hooks.example/x\"\n")
+            ),
+            Some(9),
+            "Vioce",
+        ),
+        (format!("{ITEM}{rule}"), Some(5), "ops"),
+        (
+            format!(
+                "{ITEM}[[alerts.rule]]\nname = \"x\"\ncondition = \"overuse\"\nchannels = []\n"
+            ),
+            Some(7),
+            "overuse",
+        ),
+        (
+            format!("{ITEM}[guardrails]\ntolerance_percent = 15\nexpiry_warn_days = []\n"),
+            Some(5),
+            "expiry_warn_days",
+        ),
+    ];
+    for (text, line, want) in cases {
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains(want), "{text}\n{e}");
+        assert_eq!(e.line, line, "{text}\n{e}");
+        assert!(e.to_string().starts_with("/etc/seatmeter/site.toml"), "{e}");
+    }
+    // Two mistakes at once: both named, each with its line.
+    let text = format!(
+        "{}[[alerts.rule]]\nname = \"r\"\ncondition = \"forecast\"\nitems = [\"Vioce\"]\nchannels = [\"nobody\"]\n",
+        chan("kind = \"webhook\"\nurl = \"ftp://hooks.example/x\"\n")
+    );
+    let e = parse(&text).unwrap_err();
+    assert_eq!(e.line, Some(5), "{e}");
+    assert!(e.message.contains("and at line 9"), "{e}");
+    // A good section parses into rules and channels.
+    let ok = format!(
+        "{}{rule}",
+        chan(
+            "kind = \"webhook\"\nurl = \"https://hooks.example/x\"\ntemplate = \"slack\"\nsecret = \"s3\"\n"
+        )
+    );
+    let c = parse(&ok).unwrap();
+    assert_eq!(c.alerting.rules.len(), 1);
+    assert_eq!(c.alerting.channels[0].name, "ops");
+    assert!(
+        !format!("{:?}", c.alerting).contains("s3"),
+        "the secret is never printed"
+    );
+}

@@ -9,7 +9,7 @@ use seatmeter_core::{Day, Entitled};
 use seatmeter_guard::{ExpiryWarning, Guard, expiry_warning};
 
 use crate::config::Config;
-use crate::entitlement::flexnet::{self, Expiry, FeatureRef, Ledger};
+use crate::entitlement::flexnet::{self, Expiry, FeatureRef, Ledger, LicenseFile};
 use crate::entitlement::{self, xml};
 
 /// One line or grant that expires soon.
@@ -37,6 +37,12 @@ impl Expiring {
     /// One line a person reads: `INBOUND_VOICE (genesys, 50 seats) expires 2027-01-31, in
     /// 30 days (license.lic:12)`.
     pub fn sentence(&self) -> String {
+        format!("{} ({})", self.public_sentence(), self.origin)
+    }
+
+    /// The sentence without the file it comes from, for what a tenant reads (no server
+    /// paths): `INBOUND_VOICE of tenant acme (entitlement, 50 seats) expires …`.
+    pub fn public_sentence(&self) -> String {
         let seats = match self.seats {
             Some(n) => format!("{n} seats"),
             None => "uncounted".into(),
@@ -54,10 +60,7 @@ impl Expiring {
                 n => format!("expires on {}, in {n} days", self.last_day()),
             }
         };
-        format!(
-            "{}{whose} ({}, {seats}) {when} ({})",
-            self.feature, self.vendor, self.origin
-        )
+        format!("{}{whose} ({}, {seats}) {when}", self.feature, self.vendor)
     }
 }
 
@@ -66,7 +69,18 @@ impl Expiring {
 pub fn expiring(config: &Config, today: Day, guard: &Guard) -> (Vec<Expiring>, Vec<String>) {
     let (files, errors) = flexnet::load_all(&config.license_files);
     let mut errors: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-    let ledger = Ledger::new(&files);
+    let mut out = license_expiring(&files, today, guard);
+    grants(config, today, guard, &mut out, &mut errors);
+    out.sort_by(|a, b| {
+        (a.warning.expires, &a.tenant, &a.feature).cmp(&(b.warning.expires, &b.tenant, &b.feature))
+    });
+    (out, errors)
+}
+
+/// The lines of license files that expire within the thresholds as of `today` and are not
+/// renewed (the feature has as much the day after from other lines), soonest first.
+pub fn license_expiring(files: &[LicenseFile], today: Day, guard: &Guard) -> Vec<Expiring> {
+    let ledger = Ledger::new(files);
     let mut out = Vec::new();
     for (i, (_, line)) in ledger.lines.iter().enumerate() {
         let Expiry::On(last) = line.expiry else {
@@ -79,7 +93,6 @@ pub fn expiring(config: &Config, today: Day, guard: &Guard) -> (Vec<Expiring>, V
             vendor: Some(line.vendor.clone()),
             name: line.name.clone(),
         }];
-        // Renewed: the day after, the feature has at least as much from other lines.
         let next = last.succ_opt().unwrap_or(last);
         if covers(ledger.entitled(&f, next), ledger.entitled(&f, last)) {
             continue;
@@ -97,11 +110,8 @@ pub fn expiring(config: &Config, today: Day, guard: &Guard) -> (Vec<Expiring>, V
             warning,
         });
     }
-    grants(config, today, guard, &mut out, &mut errors);
-    out.sort_by(|a, b| {
-        (a.warning.expires, &a.tenant, &a.feature).cmp(&(b.warning.expires, &b.tenant, &b.feature))
-    });
-    (out, errors)
+    out.sort_by(|a, b| (a.warning.expires, &a.feature).cmp(&(b.warning.expires, &b.feature)));
+    out
 }
 
 /// Whether `after` grants at least what `before` did.
@@ -161,4 +171,28 @@ fn grants(
             }
         }
     }
+}
+
+/// Each licensed feature's last valid day: the latest expiry among its lines that grant
+/// something (features with a permanent line are left out), for the expiry gauges.
+pub fn feature_expiries(config: &Config) -> Vec<(String, String, NaiveDate)> {
+    let (files, _) = flexnet::load_all(&config.license_files);
+    let ledger = Ledger::new(&files);
+    let mut last: std::collections::BTreeMap<(String, String), Option<NaiveDate>> =
+        std::collections::BTreeMap::new();
+    for (i, (_, line)) in ledger.lines.iter().enumerate() {
+        if ledger.ignored[i].is_some() {
+            continue;
+        }
+        let e = last
+            .entry((line.name.clone(), line.vendor.clone()))
+            .or_insert(Some(NaiveDate::MIN));
+        *e = match (line.expiry, *e) {
+            (Expiry::Never, _) | (_, None) => None,
+            (Expiry::On(d), Some(prev)) => Some(prev.max(d)),
+        };
+    }
+    last.into_iter()
+        .filter_map(|((f, v), d)| d.map(|d| (f, v, d)))
+        .collect()
 }

@@ -50,13 +50,25 @@ impl Limits {
     }
 }
 
+/// Computes the guardrails page of a PDF report (given by a later stage: the guardrails
+/// read reports themselves): the store, the configuration, the request, and the tenant
+/// the document is for.
+pub type GuardrailsHook = fn(
+    &mut dyn seatmeter_store::Store,
+    &crate::config::Config,
+    &super::Request,
+    Option<&str>,
+) -> Result<seatmeter_reports::pdf::Guardrails, ReportError>;
+
 /// What a caller allows a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct Options {
     pub limits: Limits,
     /// Write the report even when its numbers are incomplete (it then says so where the
     /// numbers are); without it such a report is refused.
     pub allow_incomplete: bool,
+    /// With it, PDF reports have a guardrails page (expiry, breaches, forecast).
+    pub guardrails: Option<GuardrailsHook>,
 }
 
 impl Default for Options {
@@ -64,6 +76,7 @@ impl Default for Options {
         Options {
             limits: Limits::DEFAULT,
             allow_incomplete: false,
+            guardrails: None,
         }
     }
 }

@@ -84,6 +84,10 @@ pub fn build(
             )
         }
     };
+    let guardrails = match options.guardrails {
+        Some(hook) => Some(hook(store, config, req, outcome.audience.tenant())?),
+        None => None,
+    };
     let (generated_at, generated_unix) = generated_at();
     let report = PdfReport {
         site: config.site.clone(),
@@ -104,6 +108,7 @@ pub fn build(
         digest,
         gaps: outcome.gaps.clone(),
         tenant: outcome.audience.tenant().map(str::to_string),
+        guardrails,
     };
     Ok((report, outcome))
 }

@@ -40,6 +40,19 @@ impl Rollup<'_> {
             Some((_, b)) => b + 1,
             None => day,
         };
+        // No event since the last rolled-up day (a quiet site, or one whose collection
+        // stopped): nothing changed since its end, so today starts from its end state.
+        let mut carry_of = from - 1;
+        if let Some((_, b)) = rolled
+            && from < day
+        {
+            let next = self.cal.day_start(b + 1);
+            let quiet = self.store.event_span()?.is_none_or(|(_, last)| last < next);
+            if quiet {
+                from = day;
+                carry_of = b;
+            }
+        }
         if day - from > MAX_CATCH_UP_DAYS {
             return Err(RollupError::NotRolledUp(format!(
                 "{} (the rollup is {} days behind)",
@@ -47,8 +60,8 @@ impl Rollup<'_> {
                 day - from
             )));
         }
-        let mut carry = if from > rolled.map_or(day, |(a, _)| a) {
-            self.stored_end_state(from - 1)?
+        let mut carry = if rolled.is_some_and(|(a, _)| carry_of >= a) {
+            self.stored_end_state(carry_of)?
         } else {
             Vec::new()
         };

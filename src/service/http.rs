@@ -308,6 +308,7 @@ async fn report(
             ..Limits::DEFAULT
         },
         allow_incomplete: q.allow_incomplete.unwrap_or(false),
+        guardrails: Some(crate::guard::pdf::guardrails_page),
     };
     let config = state.config.clone();
     if format == Format::Pdf {

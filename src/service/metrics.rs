@@ -24,6 +24,8 @@ struct Runs {
     last_duration: f64,
     last_success: Option<Nanos>,
     last_error: Option<(Nanos, String)>,
+    /// Failed runs since the last success.
+    failures_in_a_row: u32,
 }
 
 /// What the service's loops observed since it started.
@@ -33,6 +35,8 @@ pub struct Metrics {
     rollup: Mutex<Runs>,
     /// Refused requests, per [`Failure`].
     auth_failures: [AtomicU64; 4],
+    /// What the guardrail checks and deliveries saw last.
+    pub guard: Mutex<super::guard::GuardView>,
 }
 
 impl Metrics {
@@ -46,6 +50,7 @@ impl Metrics {
             ),
             rollup: Mutex::default(),
             auth_failures: Default::default(),
+            guard: Mutex::default(),
         }
     }
 
@@ -56,6 +61,19 @@ impl Metrics {
 }
 
 impl Metrics {
+    /// Each collector's failures since its last success, for the `collector_failing` rule.
+    pub fn collector_health(&self) -> Vec<crate::guard::check::CollectorHealth> {
+        let collectors = self.collectors.lock().expect("metrics lock");
+        collectors
+            .iter()
+            .map(|(name, r)| crate::guard::check::CollectorHealth {
+                name: name.clone(),
+                failures_in_a_row: r.failures_in_a_row,
+                last_error: r.last_error.as_ref().map(|(_, e)| e.clone()),
+            })
+            .collect()
+    }
+
     /// The collectors that are not doing their work: never run yet, or no successful
     /// collection for longer than `allowed` says for them (their last error is given).
     pub fn collector_problems(
@@ -103,9 +121,11 @@ fn record(r: &mut Runs, started: Nanos, duration: Duration, result: &JobResult) 
         Ok(()) => {
             r.success += 1;
             r.last_success = Some(started);
+            r.failures_in_a_row = 0;
         }
         Err(e) => {
             r.failure += 1;
+            r.failures_in_a_row += 1;
             r.last_error = Some((started, e.clone()));
         }
     }
@@ -147,13 +167,18 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(super) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
 /// One sample: `name{label="value",…} v` (no braces without labels).
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], v: impl std::fmt::Display) {
+pub(super) fn sample(
+    out: &mut String,
+    name: &str,
+    labels: &[(&str, &str)],
+    v: impl std::fmt::Display,
+) {
     out.push_str(name);
     if !labels.is_empty() {
         out.push('{');
@@ -246,6 +271,7 @@ pub fn render(m: &Metrics, status: &StoreStatus, lag_days: u64) -> String {
             m.auth_failures[f.index()].load(Ordering::Relaxed),
         );
     }
+    super::gauges::render(&mut out, &m.guard.lock().expect("guard lock"));
     out
 }
 

@@ -4,6 +4,8 @@
 //! `run` takes the shutdown as a future, so that tests drive the service without signals.
 
 pub mod auth;
+mod gauges;
+pub mod guard;
 pub mod http;
 pub mod metrics;
 mod pool;
@@ -313,6 +315,18 @@ pub async fn run(
         Calendar::new(config.timezone),
         config.service.rollup_delay.0,
         config.service.max_backoff.0,
+        clock.clone(),
+        metrics.clone(),
+        rx.clone(),
+    )));
+    tasks.push(tokio::spawn(guard::check_loop(
+        config.clone(),
+        clock.clone(),
+        metrics.clone(),
+        rx.clone(),
+    )));
+    tasks.push(tokio::spawn(guard::deliver_loop(
+        config.clone(),
         clock.clone(),
         metrics.clone(),
         rx.clone(),

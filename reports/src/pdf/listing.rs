@@ -73,7 +73,36 @@ pub fn render_listing(l: &Listing) -> Result<Vec<u8>, RenderError> {
         c.paragraph(n, 9.0, MUTED);
     }
     let mut bookmarks = Vec::new();
-    for t in &l.tables {
+    tables(&mut c, &l.tables, &mut bookmarks);
+    decorate_frame(
+        &mut c,
+        &Frame {
+            site: &l.site,
+            header_right: &l.subtitle,
+            generated_at: &l.generated_at,
+            generator: &l.generator,
+            timezone: &l.timezone,
+            digest: &l.digest,
+        },
+    );
+    let info = DocInfo {
+        title: format!("{} – {}", l.site, l.title),
+        subject: l.subtitle.clone(),
+        generator: l.generator.clone(),
+        generated_unix: l.generated_unix,
+        bookmarks,
+        id_seed: format!("{}|{}|{}|{}", l.digest, l.title, l.subtitle, l.generated_at),
+    };
+    save(c, &info)
+}
+
+/// Tables of rows that flow over pages, each under its heading (bookmarked).
+pub(super) fn tables(
+    c: &mut Canvas,
+    tables: &[ListingTable],
+    bookmarks: &mut Vec<(String, usize)>,
+) {
+    for t in tables {
         c.gap(8.0);
         bookmarks.push((t.heading.clone(), c.page_index()));
         c.heading(&t.heading, 2);
@@ -110,26 +139,6 @@ pub fn render_listing(l: &Listing) -> Result<Vec<u8>, RenderError> {
             }
             row
         });
-        table(&mut c, &t.heading, &cols, rows, 6.8);
+        table(c, &t.heading, &cols, rows, 6.8);
     }
-    decorate_frame(
-        &mut c,
-        &Frame {
-            site: &l.site,
-            header_right: &l.subtitle,
-            generated_at: &l.generated_at,
-            generator: &l.generator,
-            timezone: &l.timezone,
-            digest: &l.digest,
-        },
-    );
-    let info = DocInfo {
-        title: format!("{} – {}", l.site, l.title),
-        subject: l.subtitle.clone(),
-        generator: l.generator.clone(),
-        generated_unix: l.generated_unix,
-        bookmarks,
-        id_seed: format!("{}|{}|{}|{}", l.digest, l.title, l.subtitle, l.generated_at),
-    };
-    save(c, &info)
 }

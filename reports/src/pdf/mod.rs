@@ -96,6 +96,14 @@ fn lay_out(r: &PdfReport) -> (Canvas, Vec<usize>) {
         section(&mut c, r, s);
     }
     anomalies(&mut c, r);
+    if let Some(g) = &r.guardrails {
+        c.new_page();
+        c.heading("Guardrails: expiry, baselines and forecasts", 1);
+        for n in &g.notes {
+            c.paragraph(n, 9.0, canvas::MUTED);
+        }
+        listing::tables(&mut c, &g.tables, &mut Vec::new());
+    }
     if with_toc {
         contents(&mut c, r, toc_at, toc_pages, &starts);
     }

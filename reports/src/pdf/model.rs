@@ -35,6 +35,16 @@ pub struct PdfReport {
     /// The tenant the document is for, when it is one tenant's: it then holds that
     /// tenant's data only, and says so on its cover.
     pub tenant: Option<String>,
+    /// Expiry warnings, baseline breaches and forecasts (docs/GUARDRAILS.md), on a page of
+    /// their own after the anomalies; None: not computed for this document.
+    pub guardrails: Option<Guardrails>,
+}
+
+/// The guardrails page: paragraphs, then tables.
+#[derive(Debug, Clone, Default)]
+pub struct Guardrails {
+    pub notes: Vec<String>,
+    pub tables: Vec<super::listing::ListingTable>,
 }
 
 #[derive(Debug, Clone, Default)]
