@@ -99,6 +99,29 @@ fn license_check(
             writeln!(out, "  {:<32} {e:>10}   ({})", it.name, names.join(", "))?;
         }
     }
+    let guard = config.map(|c| c.guard.clone()).unwrap_or_default();
+    let soon = seatmeter::guard::expiry::license_expiring(&loaded, day, &guard);
+    let horizon = guard.expiry_warn_days.first().copied().unwrap_or(0);
+    if soon.is_empty() {
+        writeln!(
+            out,
+            "\nNothing expires within {horizon} days of {date} (or it is renewed by another line)."
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\nExpiring within {horizon} days of {date} (warned at {} days):",
+            guard
+                .expiry_warn_days
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        for e in &soon {
+            writeln!(out, "  {}", e.sentence())?;
+        }
+    }
     Ok(if errors.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -2,10 +2,12 @@
 //! its arguments and what it does; this file holds the options every command shares and
 //! the dispatch.
 
+mod alerts;
 mod collect;
 mod completions;
 mod dev;
 mod export;
+mod guardrails;
 mod init;
 mod license;
 mod logs;
@@ -148,6 +150,14 @@ pub enum Command {
     /// or reject each proposal on the record (docs/FINOPS.md).
     #[command(subcommand, after_help = recommend::EXAMPLES)]
     Recommend(recommend::Command),
+    /// Alerts: the open episodes, the notification outbox, checking the rules now,
+    /// delivering, retrying and acknowledging notifications (docs/ALERTS.md).
+    #[command(subcommand, after_help = alerts::EXAMPLES)]
+    Alerts(alerts::Command),
+    /// Guardrails as rows: baseline breaches, forecasts, expiring licenses and grants
+    /// (docs/GUARDRAILS.md); PDF reports show them on their guardrails page.
+    #[command(subcommand, after_help = guardrails::EXAMPLES)]
+    Guardrails(guardrails::Command),
     /// A month's license cost per cost center: direct seats, the shared platform cost by
     /// logged-in minutes, and an "unallocated" line for groups no cost center holds.
     ///
@@ -250,6 +260,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::License(cmd) => license::run(&g, cmd),
         Command::Export(cmd) => export::run(&g, cmd),
         Command::Recommend(cmd) => recommend::run(&g, cmd),
+        Command::Alerts(cmd) => alerts::run(&g, cmd),
+        Command::Guardrails(cmd) => guardrails::run(&g, cmd),
         Command::Showback(args) => showback::run(&g, args),
         Command::Status => status::run(&g),
         Command::Rejects(args) => rejects::run(&g, args),

@@ -106,6 +106,7 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
             Limits::DEFAULT
         },
         allow_incomplete: args.allow_incomplete,
+        guardrails: Some(seatmeter::guard::pdf::guardrails_page),
     };
     let outcome = output::report_to(
         &config,

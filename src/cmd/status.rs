@@ -7,6 +7,7 @@ use anyhow::Result;
 use seatmeter::config::Config;
 use seatmeter_core::{Calendar, Day};
 use seatmeter_store::Store;
+use seatmeter_store::alerts::OutboxState;
 
 use super::Global;
 
@@ -115,12 +116,71 @@ fn status(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result
             )?;
         }
     }
+    guardrails(config, store, out)?;
     writeln!(out, "\nlines kept aside: {}", s.rejects)?;
     for r in store.rejects(Some(5))? {
         writeln!(out, "  {}:{}: {}", r.source, r.line, r.reason)?;
     }
     if s.rejects > 5 {
         writeln!(out, "  … `seatmeter rejects` lists them all")?;
+    }
+    Ok(())
+}
+
+/// What expires soon, the open alerts and the notifications not delivered.
+fn guardrails(config: &Config, store: &mut dyn Store, out: &mut dyn Write) -> Result<()> {
+    let tz = config.timezone;
+    let today = Calendar::new(tz).day_of(chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0));
+    let (expiring, errors) = seatmeter::guard::expiry::expiring(config, today, &config.guard);
+    if !expiring.is_empty() || !errors.is_empty() {
+        writeln!(out, "\nexpiring licenses and grants: {}", expiring.len())?;
+        for e in &expiring {
+            writeln!(out, "  {}", e.sentence())?;
+        }
+        for e in &errors {
+            writeln!(out, "  could not read: {e}")?;
+        }
+    }
+    let open = store.alert_episodes(true)?;
+    let outbox = store.outbox()?;
+    let count = |st: OutboxState| outbox.iter().filter(|e| e.state == st).count();
+    let (pending, dead) = (count(OutboxState::Pending), count(OutboxState::Dead));
+    if config.alerting.rules.is_empty() && open.is_empty() && outbox.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\nalerts: {} open; notifications: {pending} pending, {dead} dead-lettered{}",
+        open.len(),
+        if dead > 0 {
+            " (`seatmeter alerts list` shows them, `seatmeter alerts retry --all` sends them again)"
+        } else {
+            ""
+        }
+    )?;
+    for e in open.iter().take(10) {
+        writeln!(
+            out,
+            "  [{}] since {}: {}",
+            e.rule,
+            when(Some(e.opened_at), tz),
+            e.summary
+        )?;
+    }
+    // A channel failing now: the newest error of a notification still pending.
+    let mut failing: Vec<(&str, &str)> = outbox
+        .iter()
+        .rev()
+        .filter(|e| e.state == OutboxState::Pending)
+        .filter_map(|e| e.last_error.as_deref().map(|x| (e.channel.as_str(), x)))
+        .collect();
+    failing.sort_by_key(|f| f.0);
+    failing.dedup_by_key(|f| f.0);
+    for (channel, error) in failing {
+        writeln!(
+            out,
+            "  channel {channel} failing: {error} (retried with backoff)"
+        )?;
     }
     Ok(())
 }

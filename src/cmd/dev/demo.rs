@@ -44,6 +44,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
     );
     reseller(dir, &generated.config)?;
     super::demo_finops::prepare(dir, &generated.config)?;
+    let now = seatmeter_core::time::now_nanos();
+    let today = chrono::DateTime::from_timestamp_nanos(now)
+        .with_timezone(&spec.timezone)
+        .date_naive();
+    super::demo_guard::prepare(dir, &generated.config, spec.start, spec.days, today)?;
     let config = Config::load(&generated.config)?;
     let mut store = seatmeter_store::open(&config.store)?;
 
@@ -98,7 +103,6 @@ pub fn run(args: Args) -> Result<ExitCode> {
     println!(
         "\n== seatmeter recommend propose   (then: recommend list, approve ID --by NAME, reject ID --by NAME --reason …)"
     );
-    let now = seatmeter_core::time::now_nanos();
     let (analysis, _) = seatmeter::finops::proposals::propose(store.as_mut(), &config, last, now)?;
     crate::cmd::recommend::print_analysis(&analysis, &config)?;
     println!("\n== seatmeter showback --month 2026-10");
@@ -114,6 +118,23 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "2026-10",
         crate::cmd::recommend::ListFormat::Table,
         &config,
+    )?;
+
+    println!("\n== seatmeter guardrails expiring");
+    let (expiring, _) =
+        seatmeter::guard::expiry::expiring(&config, calendar::day_of_date(today), &config.guard);
+    for e in &expiring {
+        println!("  {}", e.sentence());
+    }
+    println!(
+        "\n== seatmeter alerts check --dry-run   (the service checks every minute and delivers through the outbox)"
+    );
+    crate::cmd::alerts::check(
+        &config,
+        store.as_mut(),
+        true,
+        now,
+        &mut std::io::stdout().lock(),
     )?;
 
     println!("\n== Reports written");
@@ -297,8 +318,11 @@ fn write_reports(
         };
         for &format in formats {
             let path = reports.join(format!("{scope}-{granularity}.{}", format.extension()));
-            let outcome =
-                output::report_to(config, store, &req, format, Some(&path), Options::default())?;
+            let options = Options {
+                guardrails: Some(seatmeter::guard::pdf::guardrails_page),
+                ..Options::default()
+            };
+            let outcome = output::report_to(config, store, &req, format, Some(&path), options)?;
             for w in &outcome.gaps {
                 eprintln!("warning: {w}");
             }

@@ -4,4 +4,5 @@
 pub mod bench;
 pub mod demo;
 mod demo_finops;
+mod demo_guard;
 pub mod generate;
