@@ -39,11 +39,11 @@ fn day(seed: u64) -> Vec<(String, String)> {
             let end = (t + rng.range(2, 40) as usize).min(144);
             let quiet = |s: usize| QUIET.contains(&s);
             if t > 0 && !quiet(t) {
-                let ts = format!("{}", &at(t)[..17]) + &format!("{:02}Z", rng.range(0, 59));
+                let ts = at(t)[..17].to_string() + &format!("{:02}Z", rng.range(0, 59));
                 out.push((ts.clone(), ev(&ts, "login", tenant, &agent, media, &[])));
             }
             if end < 144 && !quiet(end) {
-                let ts = format!("{}", &at(end)[..17]) + &format!("{:02}Z", rng.range(0, 59));
+                let ts = at(end)[..17].to_string() + &format!("{:02}Z", rng.range(0, 59));
                 out.push((ts.clone(), ev(&ts, "logout", tenant, &agent, &[], &[])));
             }
             t = end + rng.range(1, 30) as usize;

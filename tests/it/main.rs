@@ -2,6 +2,7 @@
 
 mod activity;
 mod agents;
+mod alerts;
 mod architecture;
 mod bad_input;
 mod bill_rules;
@@ -15,6 +16,7 @@ mod crash;
 mod finops;
 mod first_hour;
 mod fuzz;
+mod guardrails;
 mod incremental;
 mod live;
 mod man;

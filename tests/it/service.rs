@@ -295,7 +295,7 @@ async fn endpoints_metrics_and_reports() {
         .unwrap();
 }
 
-fn spawn_serve(dir: &Path) -> (Child, std::net::SocketAddr) {
+pub(crate) fn spawn_serve(dir: &Path) -> (Child, std::net::SocketAddr) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_seatmeter"))
         .current_dir(dir)
         .args(["-c", "seatmeter.toml", "serve"])
