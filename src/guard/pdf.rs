@@ -231,6 +231,19 @@ pub fn guardrails_page(
                 .into(),
         );
     }
+    Ok(Guardrails {
+        notes,
+        tables: vec![
+            expiry_table(config, today, tenant),
+            breach_table(store, config, req)?,
+            forecast_table(store, config, req, as_of)?,
+        ],
+    })
+}
+
+/// The lines and grants expiring within the thresholds (a tenant's: its grants only).
+fn expiry_table(config: &Config, today: Day, tenant: Option<&str>) -> ListingTable {
+    let guard = &config.guard;
     let (expiring, _) = expiring(config, today, guard);
     let expiry_rows: Vec<ListingRow> = expiring
         .iter()
@@ -255,6 +268,29 @@ pub fn guardrails_page(
             marked: e.warning.expired || e.warning.days_left <= 30,
         })
         .collect();
+    ListingTable {
+        heading: format!(
+            "Expiring within {} days",
+            guard.expiry_warn_days.first().copied().unwrap_or(0)
+        ),
+        columns: vec![
+            col("Feature or item", 0.26, false),
+            col("Vendor or tenant", 0.2, false),
+            col("Seats", 0.1, true),
+            col("Last day", 0.16, false),
+            col("Left", 0.28, false),
+        ],
+        rows: expiry_rows,
+        empty: "Nothing expires within the warning thresholds.".into(),
+    }
+}
+
+/// Every breach of the report's days.
+fn breach_table(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+) -> Result<ListingTable, ReportError> {
     let breach = breach_rows(store, config, req)?;
     let breach_rows: Vec<ListingRow> = breach
         .iter()
@@ -287,6 +323,30 @@ pub fn guardrails_page(
             marked: b.kind != "utilization_low",
         })
         .collect();
+    Ok(ListingTable {
+        heading: "Baseline and utilization breaches".into(),
+        columns: vec![
+            col("Scope", 0.14, false),
+            col("Item", 0.14, false),
+            col("Day", 0.12, false),
+            col("Peak", 0.08, true),
+            col("Baseline", 0.1, true),
+            col("Entitled", 0.1, true),
+            col("Breach", 0.32, false),
+        ],
+        rows: breach_rows,
+        empty: "No day of the report is outside its baseline band or its utilization band.".into(),
+    })
+}
+
+/// The forecast of each item as of `as_of`.
+fn forecast_table(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+    as_of: Day,
+) -> Result<ListingTable, ReportError> {
+    let guard = &config.guard;
     let fc = forecast_rows(store, config, req, as_of)?;
     let forecast_rows: Vec<ListingRow> = fc
         .iter()
@@ -314,55 +374,20 @@ pub fn guardrails_page(
             marked: f.exceeds_on.is_some(),
         })
         .collect();
-    Ok(Guardrails {
-        notes,
-        tables: vec![
-            ListingTable {
-                heading: format!(
-                    "Expiring within {} days",
-                    guard.expiry_warn_days.first().copied().unwrap_or(0)
-                ),
-                columns: vec![
-                    col("Feature or item", 0.26, false),
-                    col("Vendor or tenant", 0.2, false),
-                    col("Seats", 0.1, true),
-                    col("Last day", 0.16, false),
-                    col("Left", 0.28, false),
-                ],
-                rows: expiry_rows,
-                empty: "Nothing expires within the warning thresholds.".into(),
-            },
-            ListingTable {
-                heading: "Baseline and utilization breaches".into(),
-                columns: vec![
-                    col("Scope", 0.14, false),
-                    col("Item", 0.14, false),
-                    col("Day", 0.12, false),
-                    col("Peak", 0.08, true),
-                    col("Baseline", 0.1, true),
-                    col("Entitled", 0.1, true),
-                    col("Breach", 0.32, false),
-                ],
-                rows: breach_rows,
-                empty: "No day of the report is outside its baseline band or its utilization band."
-                    .into(),
-            },
-            ListingTable {
-                heading: format!("Forecast as of {}", Calendar::date_text(as_of)),
-                columns: vec![
-                    col("Scope", 0.14, false),
-                    col("Item", 0.14, false),
-                    col("Entitled", 0.1, true),
-                    col("Trend/day", 0.1, true),
-                    col(&format!("Peak in {} days", guard.horizon_days), 0.18, true),
-                    col("Exceeds entitlement", 0.34, false),
-                ],
-                rows: forecast_rows,
-                empty: format!(
-                    "Fewer than {} days of data: no forecast.",
-                    guard.forecast_min_days
-                ),
-            },
+    Ok(ListingTable {
+        heading: format!("Forecast as of {}", Calendar::date_text(as_of)),
+        columns: vec![
+            col("Scope", 0.14, false),
+            col("Item", 0.14, false),
+            col("Entitled", 0.1, true),
+            col("Trend/day", 0.1, true),
+            col(&format!("Peak in {} days", guard.horizon_days), 0.18, true),
+            col("Exceeds entitlement", 0.34, false),
         ],
+        rows: forecast_rows,
+        empty: format!(
+            "Fewer than {} days of data: no forecast.",
+            guard.forecast_min_days
+        ),
     })
 }

@@ -45,6 +45,29 @@ async fn sleep_or_stop(d: Duration, shutdown: &mut watch::Receiver<bool>) -> boo
     }
 }
 
+/// Starts the check and the delivery loops.
+pub fn spawn(
+    config: &Arc<Config>,
+    clock: &Arc<dyn Clock>,
+    metrics: &Arc<Metrics>,
+    shutdown: &watch::Receiver<bool>,
+) -> [tokio::task::JoinHandle<()>; 2] {
+    [
+        tokio::spawn(check_loop(
+            config.clone(),
+            clock.clone(),
+            metrics.clone(),
+            shutdown.clone(),
+        )),
+        tokio::spawn(deliver_loop(
+            config.clone(),
+            clock.clone(),
+            metrics.clone(),
+            shutdown.clone(),
+        )),
+    ]
+}
+
 /// The check loop: live usage, then every rule, now and every `interval`.
 pub async fn check_loop(
     config: Arc<Config>,

@@ -319,18 +319,7 @@ pub async fn run(
         metrics.clone(),
         rx.clone(),
     )));
-    tasks.push(tokio::spawn(guard::check_loop(
-        config.clone(),
-        clock.clone(),
-        metrics.clone(),
-        rx.clone(),
-    )));
-    tasks.push(tokio::spawn(guard::deliver_loop(
-        config.clone(),
-        clock.clone(),
-        metrics.clone(),
-        rx.clone(),
-    )));
+    tasks.extend(guard::spawn(&config, &clock, &metrics, &rx));
     let state = http::AppState {
         config: config.clone(),
         pool: Arc::new(pool::ReadPool::new(

@@ -257,8 +257,8 @@ fn assert_each_accepted_once_in_order(outbox: &[OutboxEntry], rx: &Receiver) {
 #[test]
 fn a_receiver_down_for_an_hour_then_failing_then_429_gets_every_alert_once_in_order() {
     let port = closed_port();
-    let (_site, mut store, start) = site_with_outbox(port, "", "24h");
-    let config = _site.config();
+    let (site, mut store, start) = site_with_outbox(port, "", "24h");
+    let config = site.config();
     let now = Cell::new(start);
     let tick = || now.set(now.get() + 5 * SEC);
     // An hour of rounds every 5 s against a closed port.
@@ -282,6 +282,19 @@ fn a_receiver_down_for_an_hour_then_failing_then_429_gets_every_alert_once_in_or
             .as_deref()
             .unwrap()
             .contains("127.0.0.1")
+    );
+    // `status` says so: the channel failing now, with its error, and what waits.
+    let status = seatmeter(site.path(), &["status"]);
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        text.contains("notifications: 5 pending, 0 dead-lettered"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "channel hook failing: POST http://127.0.0.1:{port}/"
+        )),
+        "{text}"
     );
     // The receiver comes back: fails once, asks for 120 s, then accepts.
     let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();

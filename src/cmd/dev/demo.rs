@@ -120,22 +120,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         &config,
     )?;
 
-    println!("\n== seatmeter guardrails expiring");
-    let (expiring, _) =
-        seatmeter::guard::expiry::expiring(&config, calendar::day_of_date(today), &config.guard);
-    for e in &expiring {
-        println!("  {}", e.sentence());
-    }
-    println!(
-        "\n== seatmeter alerts check --dry-run   (the service checks every minute and delivers through the outbox)"
-    );
-    crate::cmd::alerts::check(
-        &config,
-        store.as_mut(),
-        true,
-        now,
-        &mut std::io::stdout().lock(),
-    )?;
+    super::demo_guard::show(&config, store.as_mut(), today, now)?;
 
     println!("\n== Reports written");
     for (path, rows) in &written {

@@ -75,6 +75,27 @@ pub fn prepare(
     Ok(())
 }
 
+/// Prints the expiry warnings and what the alert rules find now, with the bodies they
+/// would send.
+pub fn show(
+    config: &seatmeter::config::Config,
+    store: &mut dyn seatmeter_store::Store,
+    today: NaiveDate,
+    now: seatmeter_core::Nanos,
+) -> Result<()> {
+    println!("\n== seatmeter guardrails expiring");
+    let day = seatmeter_core::calendar::day_of_date(today);
+    let (expiring, _) = seatmeter::guard::expiry::expiring(config, day, &config.guard);
+    for e in &expiring {
+        println!("  {}", e.sentence());
+    }
+    println!(
+        "\n== seatmeter alerts check --dry-run   (the service checks every minute and delivers through the outbox)"
+    );
+    crate::cmd::alerts::check(config, store, true, now, &mut std::io::stdout().lock())?;
+    Ok(())
+}
+
 const ALERTS: &str = r#"
 # Guardrails and alerts (docs/GUARDRAILS.md, docs/ALERTS.md).
 [guardrails]
