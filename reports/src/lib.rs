@@ -5,6 +5,7 @@
 //! strings from the caller, so a month of 10-minute rows streams through a renderer
 //! without an allocation per row.
 
+pub mod chart;
 pub mod csv;
 pub mod json;
 pub mod pdf;

@@ -66,7 +66,7 @@ pub fn run(cmd: Command) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 

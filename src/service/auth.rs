@@ -164,7 +164,43 @@ pub fn refuse(state: &AppState, failure: Failure, path: &str, caller: Option<&Ca
 /// known token, and `/metrics` an operator's. The caller goes along as an extension.
 pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
-    let caller = authenticate(&state.config.access.tokens, req.headers());
+    // A console session's cookie stands for its token (never together with a header).
+    let session = if req.headers().contains_key(header::AUTHORIZATION) {
+        None
+    } else {
+        state.sessions.get(req.headers()).map(|(_, s)| s)
+    };
+    if path == "/login" || path == "/logout" {
+        return next.run(req).await;
+    }
+    if super::console::is_page(&path) {
+        let visitor = match session {
+            _ if state.config.access.tokens.is_empty() => super::console::Visitor {
+                caller: Caller::Open,
+                csrf: None,
+            },
+            Some(s) => super::console::Visitor {
+                caller: s.caller,
+                csrf: Some(s.csrf),
+            },
+            None => {
+                let target = req
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_else(|| path.clone());
+                let to = format!("/login?next={}", super::console::url_encode(&target));
+                return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+            }
+        };
+        req.extensions_mut().insert(visitor.caller.clone());
+        req.extensions_mut().insert(visitor);
+        return next.run(req).await;
+    }
+    let caller = match session {
+        Some(s) => Ok(s.caller),
+        None => authenticate(&state.config.access.tokens, req.headers()),
+    };
     let caller = match (path.as_str(), caller) {
         ("/healthz", _) => Caller::Open,
         // Anyone learns whether it is ready; only the whole site learns why not.

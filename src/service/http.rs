@@ -37,6 +37,8 @@ pub struct AppState {
     pub pool: Arc<ReadPool>,
     pub metrics: Arc<Metrics>,
     pub clock: Arc<dyn Clock>,
+    /// The console's signed-in browsers.
+    pub sessions: Arc<super::console::Sessions>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_page))
         .route("/reports/{scope}/{granularity}", get(report))
+        .merge(super::console::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::layer,
@@ -285,15 +288,7 @@ async fn report(
         .map_err(|e| HttpError::new(StatusCode::BAD_REQUEST, e))?;
     if let Caller::Tenant { tenant, .. } = &caller {
         // A tenant's token: its own tenant and groups only (without an id, its own).
-        let (tenant, kind, id) = (tenant.clone(), req.scope, req.id.clone());
-        let allowed = state
-            .pool
-            .with(move |store| -> Result<_, HttpError> {
-                let dims = store.dimensions()?;
-                Ok(auth::tenant_may_see(&tenant, kind, id.as_deref(), &dims))
-            })
-            .await?;
-        match allowed {
+        match tenant_may_ask(&state, tenant, &req).await? {
             Ok(id) => req.id = Some(id),
             Err(f) => {
                 let path = format!("/reports/{scope}/{granularity}");
@@ -386,6 +381,23 @@ async fn report(
     )
         .into_response();
     Ok(with_warnings(response, &warnings))
+}
+
+/// The id a tenant's request is to be run with, or why it is refused
+/// ([`auth::tenant_may_see`], against the store's tenants and groups).
+pub async fn tenant_may_ask(
+    state: &AppState,
+    tenant: &str,
+    req: &Request,
+) -> Result<Result<String, auth::Failure>, HttpError> {
+    let (tenant, kind, id) = (tenant.to_string(), req.scope, req.id.clone());
+    state
+        .pool
+        .with(move |store| -> Result<_, HttpError> {
+            let dims = store.dimensions()?;
+            Ok(auth::tenant_may_see(&tenant, kind, id.as_deref(), &dims))
+        })
+        .await
 }
 
 /// What `report` prints on standard error (data not rolled up yet, unusable license

@@ -4,6 +4,7 @@
 //! `run` takes the shutdown as a future, so that tests drive the service without signals.
 
 pub mod auth;
+pub mod console;
 mod gauges;
 pub mod guard;
 pub mod http;
@@ -328,6 +329,7 @@ pub async fn run(
         )),
         metrics,
         clock,
+        sessions: Arc::default(),
     };
     let limits = server::Limits {
         header_timeout: config.service.header_timeout.0,

@@ -12,6 +12,8 @@ mod cases;
 mod cli;
 mod complete;
 mod completions;
+mod console;
+mod console_browser;
 mod crash;
 mod finops;
 mod first_hour;

@@ -68,25 +68,11 @@ async fn get_with_head(addr: std::net::SocketAddr, path: &str) -> (u16, String, 
         );
     };
     let status: u16 = head.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        let mut out = String::new();
-        let mut rest = body;
-        while let Some((len, tail)) = rest.split_once("\r\n") {
-            let n = usize::from_str_radix(len.trim(), 16).unwrap();
-            if n == 0 {
-                break;
-            }
-            out.push_str(&tail[..n]);
-            rest = &tail[n + 2..];
-        }
-        out
-    } else {
-        body.to_string()
-    };
-    (status, head.to_string(), body)
+    (
+        status,
+        head.to_string(),
+        crate::service_auth::dechunk(head, body),
+    )
 }
 
 fn scrape(text: &str) -> prometheus_parse::Scrape {

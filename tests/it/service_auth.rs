@@ -14,8 +14,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use crate::service::small_site;
 use crate::support::Site;
 
-const OPERATOR: &str = "smt_operator-token-for-tests";
-const ACME: &str = "smt_acme-token-for-tests";
+pub(crate) const OPERATOR: &str = "smt_operator-token-for-tests";
+pub(crate) const ACME: &str = "smt_acme-token-for-tests";
 
 fn sha256(token: &str) -> String {
     Sha256::digest(token.as_bytes())
@@ -26,7 +26,7 @@ fn sha256(token: &str) -> String {
 
 /// The generated site, collected and rolled up, with `service` appended to its
 /// configuration (a `[service]` table, tokens).
-fn site_with(service: &str) -> Site {
+pub(crate) fn site_with(service: &str) -> Site {
     let site = small_site();
     site.collect_and_rollup();
     let cfg = std::fs::read_to_string(site.config_path()).unwrap();
@@ -34,7 +34,7 @@ fn site_with(service: &str) -> Site {
     site
 }
 
-fn tokens() -> String {
+pub(crate) fn tokens() -> String {
     format!(
         "[[service.token]]\nname = \"ops\"\nsha256 = \"{}\"\n\n\
          [[service.token]]\nname = \"acme-portal\"\nsha256 = \"{}\"\ntenant = \"acme\"\n",
@@ -44,9 +44,9 @@ fn tokens() -> String {
 }
 
 /// A running `seatmeter serve`, killed when dropped.
-struct Serving {
+pub(crate) struct Serving {
     child: Child,
-    addr: std::net::SocketAddr,
+    pub(crate) addr: std::net::SocketAddr,
     scheme: String,
 }
 
@@ -57,7 +57,7 @@ impl Drop for Serving {
     }
 }
 
-fn serve(dir: &Path) -> Serving {
+pub(crate) fn serve(dir: &Path) -> Serving {
     let mut child = Command::new(env!("CARGO_BIN_EXE_seatmeter"))
         .current_dir(dir)
         .args(["-c", "seatmeter.toml", "serve"])
@@ -139,7 +139,8 @@ async fn request_on<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-fn dechunk(head: &str, body: &str) -> String {
+/// A response body as sent: chunked bodies (streamed reports) joined.
+pub(crate) fn dechunk(head: &str, body: &str) -> String {
     if !head
         .to_ascii_lowercase()
         .contains("transfer-encoding: chunked")

@@ -4,38 +4,14 @@
 //! A month of 10-minute periods has thousands of points for a few hundred points of width:
 //! each column of the plot shows the largest peak of its periods, so no peak is lost.
 
-use crate::Entitled;
-
 use super::canvas::{Canvas, INK, LEFT, MUTED, RED, RULE, Rgb3, WIDTH};
 
 const AREA: Rgb3 = Rgb3::hex(0xa9c8e8);
 const AREA_EDGE: Rgb3 = Rgb3::hex(0x2e6da4);
 const ENABLED: Rgb3 = Rgb3::hex(0x404040);
 
-pub(crate) struct Series<'a> {
-    pub title: &'a str,
-    pub peaks: &'a [u64],
-    pub enabled: &'a [Option<u64>],
-    pub entitled: &'a [Option<Entitled>],
-    pub over: &'a [bool],
-    /// (period index, label) for the x axis.
-    pub ticks: &'a [(usize, String)],
-}
-
-/// A "nice" upper bound for the axis (1, 2, 2.5, 5 × 10^k) and its step.
-fn nice_max(v: u64) -> (u64, u64) {
-    let v = v.max(1);
-    let mut step = 1u64;
-    loop {
-        for m in [1u64, 2, 5] {
-            let s = step * m;
-            if v.div_ceil(s) <= 5 {
-                return (v.div_ceil(s) * s, s);
-            }
-        }
-        step *= 10;
-    }
-}
+pub(crate) use crate::chart::Series;
+use crate::chart::{bars, columns as model_columns, scale};
 
 /// The plot area of a chart and its vertical scale.
 struct Plot {
@@ -59,13 +35,6 @@ impl Plot {
 
 const TICK_SIZE: f32 = 7.0;
 
-fn seats(e: &Option<Entitled>) -> Option<u64> {
-    match e {
-        Some(Entitled::Seats(n)) => Some(*n),
-        _ => None,
-    }
-}
-
 pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     c.ensure(height + 6.0);
     let top = c.y;
@@ -73,19 +42,8 @@ pub(crate) fn chart(c: &mut Canvas, s: &Series<'_>, height: f32) {
     let below = legend(c, s, top);
     // The scale fits the data; the entitlement is on it unless it is far above the data
     // (a small tenant against the system's entitlement), then it is named instead.
-    let data_top = s
-        .peaks
-        .iter()
-        .copied()
-        .chain(s.enabled.iter().flatten().copied())
-        .max()
-        .unwrap_or(0);
-    let ent_top = s.entitled.iter().filter_map(seats).max();
-    let top_value = match ent_top {
-        Some(e) if e <= 2 * data_top.max(1) => data_top.max(e),
-        _ => data_top,
-    };
-    let (ymax, step) = nice_max(top_value);
+    let sc = scale(s);
+    let (ymax, step, ent_top) = (sc.ymax, sc.step, sc.entitled_top);
     let plot = Plot {
         left: LEFT + 30.0,
         right: LEFT + WIDTH - 4.0,
@@ -208,39 +166,35 @@ fn grid(c: &mut Canvas, plot: &Plot) {
 /// width, each the largest of its periods. Returns whether some period was entitled
 /// without limit, and whether the entitlement went above the scale.
 fn columns(c: &mut Canvas, s: &Series<'_>, plot: &Plot) -> (bool, bool) {
-    let n = s.peaks.len();
-    let cols = n.min(plot.width() as usize).max(1);
-    let colw = plot.width() / cols as f32;
-    let bucket = |i: usize| (i * n / cols, ((i + 1) * n / cols).max(i * n / cols + 1));
-    let bars = n <= 62;
+    let cols = model_columns(s, plot.width() as usize);
+    let colw = plot.width() / cols.len().max(1) as f32;
+    let bars = bars(s.peaks.len());
     let mut area: Vec<(f32, f32)> = vec![(plot.left, plot.bottom)];
     let mut enabled_line: Vec<(f32, f32)> = Vec::new();
     let mut ent_line: Vec<(f32, f32)> = Vec::new();
     let mut unlimited = false;
     let mut off_scale = false;
-    for i in 0..cols {
-        let (a, b) = bucket(i);
+    for (i, col) in cols.iter().enumerate() {
         let x0 = plot.left + i as f32 * colw;
         let x1 = x0 + colw;
-        let peak = s.peaks[a..b].iter().copied().max().unwrap_or(0);
         if bars {
             let inset = colw * 0.18;
             c.rect(
                 x0 + inset,
                 plot.bottom,
                 colw - 2.0 * inset,
-                plot.y(peak) - plot.bottom,
+                plot.y(col.peak) - plot.bottom,
                 AREA,
             );
         } else {
-            step_to(&mut area, x0, x1, plot.y(peak));
+            step_to(&mut area, x0, x1, plot.y(col.peak));
         }
-        match s.enabled[a..b].iter().flatten().max() {
-            Some(&e) => step_to(&mut enabled_line, x0, x1, plot.y(e)),
+        match col.enabled {
+            Some(e) => step_to(&mut enabled_line, x0, x1, plot.y(e)),
             None => flush(c, &mut enabled_line, 1.0, ENABLED),
         }
-        unlimited |= s.entitled[a..b].contains(&Some(Entitled::Unlimited));
-        match s.entitled[a..b].iter().filter_map(seats).min() {
+        unlimited |= col.unlimited;
+        match col.entitled {
             Some(e) if e <= plot.ymax => step_to(&mut ent_line, x0, x1, plot.y(e)),
             Some(_) => {
                 off_scale = true;
@@ -248,7 +202,7 @@ fn columns(c: &mut Canvas, s: &Series<'_>, plot: &Plot) -> (bool, bool) {
             }
             None => flush(c, &mut ent_line, 1.4, RED),
         }
-        if s.over[a..b].iter().any(|&o| o) {
+        if col.over {
             c.rect(x0, plot.bottom - 5.0, colw.max(0.8), 3.0, RED);
         }
     }
@@ -266,7 +220,7 @@ fn columns(c: &mut Canvas, s: &Series<'_>, plot: &Plot) -> (bool, bool) {
 /// X labels, thinned so that they do not overlap.
 fn x_labels(c: &mut Canvas, s: &Series<'_>, plot: &Plot) {
     let n = s.peaks.len();
-    let bars = n <= 62;
+    let bars = bars(n);
     let pw = plot.width();
     let mut last_end = f32::MIN;
     for (i, label) in s.ticks {
@@ -302,19 +256,4 @@ fn flush(c: &mut Canvas, pts: &mut Vec<(f32, f32)>, width: f32, color: Rgb3) {
         c.line(pts, width, color, None);
     }
     pts.clear();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::nice_max;
-
-    #[test]
-    fn axis_bounds() {
-        assert_eq!(nice_max(0), (1, 1));
-        assert_eq!(nice_max(4), (4, 1));
-        assert_eq!(nice_max(7), (8, 2));
-        assert_eq!(nice_max(23), (25, 5));
-        assert_eq!(nice_max(220), (250, 50));
-        assert_eq!(nice_max(1001), (1500, 500));
-    }
 }

@@ -14,12 +14,17 @@ use seatmeter_core::{Calendar, Granularity, ScopeKind, calendar};
 use seatmeter_reports::Format;
 
 use crate::cmd::{collect, rollup};
+use sha2::Digest as _;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
     /// Where to put the site and its reports.
     #[arg(long, default_value = "seatmeter-demo")]
     pub dir: PathBuf,
+    /// Then run `seatmeter serve` on the site, with a fresh operator token for the web
+    /// console: the URL and the token are printed (the token once). Ctrl-C stops it.
+    #[arg(long)]
+    pub serve: bool,
 }
 
 /// Marks a folder as made by the demo, so that running it again may replace it.
@@ -138,7 +143,33 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "(demo finished in {:.1} s)",
         started.elapsed().as_secs_f64()
     );
+    if args.serve {
+        drop(store);
+        serve_console(&config.path)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Adds a fresh operator token to the demo's configuration, prints the console's URL and
+/// the token, and runs the service.
+fn serve_console(config_path: &Path) -> Result<()> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)
+        .map_err(|e| anyhow::anyhow!("the OS random number generator: {e}"))?;
+    let token = format!("smt_{}", crate::cmd::token::hex(&secret));
+    let hash = crate::cmd::token::hex(&sha2::Sha256::digest(token.as_bytes()));
+    let text = std::fs::read_to_string(config_path)?;
+    let text = format!(
+        "{text}\n# The demo console's operator token (`seatmeter demo --serve` made it).\n[[service.token]]\nname = \"demo-operator\"\nsha256 = \"{hash}\"\n"
+    );
+    std::fs::write(config_path, text)?;
+    let config = Config::load(config_path)?;
+    println!(
+        "\n== The web console: open http://{}/ and sign in with this one-time operator token:\n\n  {token}\n",
+        config.service.listen
+    );
+    seatmeter::service::serve(config)?;
+    Ok(())
 }
 
 /// The reseller's side of the demo: an entitlement file that provisions each tenant and
