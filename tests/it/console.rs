@@ -165,6 +165,24 @@ fn sessions_csrf_and_the_tenant_boundary_over_http() {
     let (status, _, csv) = http(addr, "GET", &link, Some(&acme), None);
     assert_eq!(status, 200, "{link}: {csv}");
     assert_eq!(csv, acme_weekly_csv(site.path()));
+    // The operator's pages are not a tenant's, nor its decisions.
+    for path in [
+        "/console/tenants",
+        "/console/rightsizing",
+        "/console/status",
+    ] {
+        let (status, _, page) = http(addr, "GET", path, Some(&acme), None);
+        assert_eq!(status, 403, "{path}");
+        assert!(!page.contains("globex"), "{path}");
+    }
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/console/rightsizing/decide",
+        Some(&acme),
+        Some("csrf=x&id=r1&action=approve"),
+    );
+    assert_eq!(status, 403);
     // The form sends item= empty for "every item": every item's rows, not none.
     let (_, _, all) = http(
         addr,
@@ -216,8 +234,16 @@ fn sessions_csrf_and_the_tenant_boundary_over_http() {
     let (status, _, _) = http(addr, "GET", "/", Some(&acme), None);
     assert_eq!(status, 303, "the session is gone");
 
-    // The operator sees the whole site and every tenant.
+    // The operator sees the whole site and every tenant; a decision needs the CSRF token.
     let ops = sign_in(addr, OPERATOR);
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/console/rightsizing/decide",
+        Some(&ops),
+        Some("csrf=wrong&id=r1&action=approve"),
+    );
+    assert_eq!(status, 403);
     let (status, _, page) = http(addr, "GET", "/", Some(&ops), None);
     assert_eq!(status, 200);
     assert!(page.contains("The whole site"), "{page}");

@@ -222,6 +222,11 @@ fn operator_and_tenant_in_chromium() {
         "[service]\nlisten = \"127.0.0.1:0\"\n{}",
         tokens()
     ));
+    let proposed = crate::support::seatmeter(
+        site.path(),
+        &["-c", "seatmeter.toml", "recommend", "propose"],
+    );
+    assert!(proposed.status.success(), "{proposed:?}");
     let srv = serve(site.path());
     let root = format!("http://{}", srv.addr);
 
@@ -269,6 +274,48 @@ fn operator_and_tenant_in_chromium() {
         csv.as_str().unwrap(),
         crate::console::acme_weekly_csv(site.path())
     );
+    // Right-sizing: approve one recommendation, reject the next with a reason.
+    b.click("header a[href='/console/rightsizing']");
+    b.wait_title("Right-sizing");
+    b.click("form.decide button[value=approve]");
+    b.wait_title("Right-sizing");
+    b.type_into(
+        "form.decide input[name=reason]",
+        "seasonal agents come back in December",
+    );
+    b.click("form.decide button[value=reject]");
+    b.wait_title("Right-sizing");
+    let text = b.text();
+    assert!(
+        text.contains("decision log's 2 entries are intact"),
+        "{text}"
+    );
+    assert!(
+        text.contains("approved") && text.contains("rejected"),
+        "{text}"
+    );
+    assert!(
+        text.contains("seasonal agents come back in December"),
+        "{text}"
+    );
+    assert!(text.contains("ops"), "decided by the token's name: {text}");
+    b.shot("04-rightsizing-decided");
+    b.click("header a[href='/console/tenants']");
+    b.wait_title("Tenants");
+    let text = b.text();
+    assert!(text.contains("acme") && text.contains("globex"), "{text}");
+    b.shot("05-tenants");
+    b.click("header a[href='/console/alerts']");
+    b.wait_title("Alerts");
+    b.shot("06-alerts");
+    b.click("header a[href='/console/status']");
+    b.wait_title("Status");
+    let text = b.text();
+    assert!(
+        text.contains("Collectors") && text.contains("events"),
+        "{text}"
+    );
+    b.shot("07-status");
     // Sign out.
     b.click("form[action='/logout'] button");
     b.wait_title("Sign in");
@@ -284,13 +331,22 @@ fn operator_and_tenant_in_chromium() {
     b.click("button[type=submit]");
     b.wait_title("Overview");
     assert!(b.text().contains("Tenant acme"));
-    b.shot("04-overview-tenant");
+    b.shot("08-overview-tenant");
+    let nav = b.script("arguments[0](document.querySelector('header').innerText)");
+    assert!(!nav.as_str().unwrap().contains("Tenants"), "{nav}");
     b.go(&format!("{root}/console/reports?scope=tenant&id=globex&granularity=daily&from=2026-10-22&to=2026-10-27"));
     let text = b.text();
     assert!(text.contains("may not see that"), "{text}");
     assert!(!text.contains("globex"), "{text}");
-    b.shot("05-tenant-refused");
-    b.go(&format!("{root}/console/reports?scope=system"));
-    assert!(b.text().contains("may not see that"));
+    b.shot("09-tenant-refused");
+    for path in [
+        "/console/reports?scope=system",
+        "/console/tenants",
+        "/console/rightsizing",
+        "/console/status",
+    ] {
+        b.go(&format!("{root}{path}"));
+        assert!(b.text().contains("may not see that"), "{path}");
+    }
     eprintln!("console screenshots in {}", b.shots.display());
 }

@@ -50,7 +50,7 @@ table{border-collapse:collapse;width:100%;background:#fff;font-size:.92rem}th,td
 th{background:#e9eef5;position:sticky;top:0}th[data-sort]{cursor:pointer}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.over td{background:#fde8e6}.over-word{color:#a61b0f;font-weight:600}.ok-word{color:#1d6b35}
 .scroll{overflow-x:auto;max-height:36rem;overflow-y:auto;border:1px solid #e3e6ea}
-form.query{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-end;background:#fff;padding:.7rem;border:1px solid #e3e6ea;border-radius:6px}
+form.decide{display:flex;flex-wrap:wrap;gap:.3rem;align-items:flex-end;margin:0}form.decide label{flex-direction:row;align-items:center;gap:.3rem}form.query{display:flex;flex-wrap:wrap;gap:.6rem;align-items:flex-end;background:#fff;padding:.7rem;border:1px solid #e3e6ea;border-radius:6px}
 label{display:flex;flex-direction:column;font-size:.85rem;gap:.15rem}input,select,button{font:inherit;padding:.3rem .4rem}
 button.primary{background:#1f3a5f;color:#fff;border:0;border-radius:4px;padding:.4rem .9rem;cursor:pointer}
 .downloads a{margin-right:1rem}.notice{background:#fff4d6;border:1px solid #e8c96b;padding:.6rem .8rem;border-radius:6px;margin:.6rem 0}
@@ -86,7 +86,19 @@ pub fn page(
 ) -> Response {
     let mut nav = String::new();
     if let Some(v) = visitor {
-        for (path, name) in [("/", "Overview"), ("/console/reports", "Reports")] {
+        let operator = v.caller.whole_site();
+        let entries: &[(&str, &str, bool)] = &[
+            ("/", "Overview", true),
+            ("/console/reports", "Reports", true),
+            ("/console/tenants", "Tenants", operator),
+            ("/console/rightsizing", "Right-sizing", operator),
+            ("/console/alerts", "Alerts", true),
+            ("/console/status", "Status", operator),
+        ];
+        for &(path, name, shown) in entries {
+            if !shown {
+                continue;
+            }
             let cur = if name == current {
                 r#" aria-current="page""#
             } else {

@@ -8,6 +8,7 @@
 //! configured (loopback only) the console is open and needs no sign-in.
 
 mod html;
+mod manage;
 mod pages;
 
 pub use html::url_encode;
@@ -105,6 +106,14 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(pages::overview))
         .route("/console/reports", get(pages::reports))
+        .route("/console/tenants", get(manage::tenants))
+        .route("/console/rightsizing", get(manage::rightsizing))
+        .route(
+            "/console/rightsizing/decide",
+            axum::routing::post(manage::decide),
+        )
+        .route("/console/alerts", get(manage::alerts))
+        .route("/console/status", get(manage::status))
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
 }
@@ -210,7 +219,7 @@ async fn logout(
         .into_response()
 }
 
-fn constant_eq(a: &str, b: &str) -> bool {
+pub(super) fn constant_eq(a: &str, b: &str) -> bool {
     use subtle::ConstantTimeEq;
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }

@@ -20,7 +20,7 @@ use crate::report::{Request, pdf};
 use crate::service::auth::{Caller, Failure};
 use crate::service::http::{AppState, HttpError, tenant_may_ask};
 
-fn error_page(state: &AppState, v: &Visitor, e: HttpError) -> Response {
+pub(super) fn error_page(state: &AppState, v: &Visitor, e: HttpError) -> Response {
     let mut r = page(
         &state.config,
         "Not available",
@@ -33,7 +33,7 @@ fn error_page(state: &AppState, v: &Visitor, e: HttpError) -> Response {
 }
 
 /// The report model of `req` (incomplete numbers are shown with their gaps).
-async fn model(state: &AppState, req: Request) -> Result<PdfReport, HttpError> {
+pub(super) async fn model(state: &AppState, req: Request) -> Result<PdfReport, HttpError> {
     let config = state.config.clone();
     state
         .pool
@@ -48,7 +48,7 @@ async fn model(state: &AppState, req: Request) -> Result<PdfReport, HttpError> {
 }
 
 /// The first and last rolled-up days (None: nothing rolled up yet).
-async fn rolled(state: &AppState) -> Result<Option<(Day, Day)>, HttpError> {
+pub(super) async fn rolled(state: &AppState) -> Result<Option<(Day, Day)>, HttpError> {
     state
         .pool
         .with(|store| -> Result<_, HttpError> { Ok(store.rolled_days()?) })
@@ -74,7 +74,7 @@ fn gaps_notice(r: &PdfReport) -> String {
     )
 }
 
-fn entitled_text(e: Option<Entitled>) -> String {
+pub(super) fn entitled_text(e: Option<Entitled>) -> String {
     e.map(|e| e.to_string()).unwrap_or_else(|| "–".into())
 }
 
