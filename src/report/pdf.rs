@@ -50,6 +50,23 @@ pub fn generated_at() -> (String, i64) {
 /// The rows of each scope, each with its measure's index.
 type ScopeRows = Vec<(String, Vec<(usize, RowLine)>)>;
 
+/// The report's sections alone (rows, per-item summaries and chart series, peak times)
+/// and the outcome: what the console shows, without the PDF's coverage, sources and
+/// anomalies.
+pub fn sections(
+    store: &mut dyn Store,
+    config: &Config,
+    req: &Request,
+    options: super::limits::Options,
+) -> Result<(Vec<Section>, Outcome), ReportError> {
+    let (groups, _, outcome) = rows(store, config, req, options)?;
+    let sections = groups
+        .into_iter()
+        .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
+        .collect();
+    Ok((sections, outcome))
+}
+
 /// Builds the model of a PDF report, and the outcome of the report run behind it.
 pub fn build(
     store: &mut dyn Store,

@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use seatmeter_core::{Calendar, Day, Entitled, Granularity, ScopeKind, calendar};
 use seatmeter_reports::chart;
-use seatmeter_reports::pdf::{PdfReport, Section};
+use seatmeter_reports::pdf::Section;
 use serde::Deserialize;
 
 use super::Visitor;
@@ -32,8 +32,14 @@ pub(super) fn error_page(state: &AppState, v: &Visitor, e: HttpError) -> Respons
     r
 }
 
+/// What a page shows of a report: the PDF model's sections and gaps.
+pub(super) struct View {
+    pub sections: Vec<Section>,
+    pub gaps: Vec<String>,
+}
+
 /// The report model of `req` (incomplete numbers are shown with their gaps).
-pub(super) async fn model(state: &AppState, req: Request) -> Result<PdfReport, HttpError> {
+pub(super) async fn model(state: &AppState, req: Request) -> Result<View, HttpError> {
     let config = state.config.clone();
     state
         .pool
@@ -42,7 +48,11 @@ pub(super) async fn model(state: &AppState, req: Request) -> Result<PdfReport, H
                 allow_incomplete: true,
                 ..Options::default()
             };
-            Ok(pdf::build(store, &config, &req, options)?.0)
+            let (sections, outcome) = pdf::sections(store, &config, &req, options)?;
+            Ok(View {
+                sections,
+                gaps: outcome.gaps,
+            })
         })
         .await
 }
@@ -60,7 +70,7 @@ async fn last_day(state: &AppState) -> Result<Option<Day>, HttpError> {
     Ok(rolled(state).await?.map(|(_, b)| b))
 }
 
-fn gaps_notice(r: &PdfReport) -> String {
+fn gaps_notice(r: &View) -> String {
     if r.gaps.is_empty() {
         return String::new();
     }
@@ -131,7 +141,7 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
             .as_ref()
             .map_or("The whole site".into(), |t| format!("Tenant {t}"))),
         Calendar::date_text(last),
-        esc(&report.timezone)
+        esc(state.config.timezone.name())
     );
     if let Some(section) = report.sections.first() {
         for (k, item) in section.items.iter().enumerate() {
@@ -231,6 +241,8 @@ pub struct ReportForm {
 
 /// At most this many rows are shown on the page (the downloads have them all).
 const PAGE_ROWS: usize = 5000;
+/// With more scopes than this, charts only for one scope or one item.
+const MAX_CHARTED_SCOPES: usize = 12;
 
 /// The request a form asks for, checked against the caller (a tenant: its own only).
 async fn checked_request(
@@ -327,8 +339,19 @@ pub async fn reports(
         r#"<p class="downloads">Download this view: <a href="{base}?{q}&amp;format=csv" download>CSV</a><a href="{base}?{q}&amp;format=json" download>JSON</a><a href="{base}?{q}&amp;format=pdf" download>PDF</a></p>"#,
         q = q.replace('&', "&amp;")
     );
+    // Many scopes (every tenant of a large site): their tables, and charts once one scope
+    // or one item is chosen; the rows within one budget for the page.
+    let charts = report.sections.len() <= MAX_CHARTED_SCOPES || item.is_some();
+    if !charts {
+        let _ = write!(
+            body,
+            r#"<p class="notice">{} scopes: choose one (Tenant or group) or an item to see charts.</p>"#,
+            report.sections.len()
+        );
+    }
+    let mut budget = PAGE_ROWS;
     for s in &report.sections {
-        section_html(&mut body, s, item);
+        section_html(&mut body, s, item, charts, &mut budget);
     }
     if report.sections.is_empty() {
         body.push_str("<p>No rows: nothing in this scope and period.</p>");
@@ -336,7 +359,7 @@ pub async fn reports(
     page(&state.config, "Reports", Some(&v), "Reports", &body)
 }
 
-fn form_html(v: &Visitor, req: &Request, item: Option<&str>, report: &PdfReport) -> String {
+fn form_html(v: &Visitor, req: &Request, item: Option<&str>, report: &View) -> String {
     let opt = |value: &str, label: &str, cur: bool| {
         format!(
             r#"<option value="{}"{}>{}</option>"#,
@@ -373,12 +396,18 @@ fn form_html(v: &Visitor, req: &Request, item: Option<&str>, report: &PdfReport)
     )
 }
 
-fn section_html(body: &mut String, s: &Section, item: Option<&str>) {
+fn section_html(
+    body: &mut String,
+    s: &Section,
+    item: Option<&str>,
+    charts: bool,
+    budget: &mut usize,
+) {
     let _ = write!(body, "<h2>{}</h2>", esc(&s.title));
     // One item's chart, or every item's.
     body.push_str(r#"<div class="cards">"#);
     for k in 0..s.items.len() {
-        if item.is_none_or(|i| i == s.items[k].item) {
+        if charts && item.is_none_or(|i| i == s.items[k].item) {
             let _ = write!(
                 body,
                 r#"<figure class="card"><figcaption><strong>{}</strong></figcaption>{}</figure>"#,
@@ -420,13 +449,18 @@ fn section_html(body: &mut String, s: &Section, item: Option<&str>) {
         body,
         r#"<h2>Periods ({} rows{})</h2><div class="scroll"><table><thead><tr><th data-sort>Period start</th><th data-sort>Item</th><th data-sort class="num">Peak</th><th data-sort class="num">Enabled</th><th data-sort class="num">Entitled</th><th data-sort>Over-use</th></tr></thead><tbody>"#,
         rows.len(),
-        if rows.len() > PAGE_ROWS {
-            format!("; the first {PAGE_ROWS} shown, the downloads have them all")
+        if rows.len() > *budget {
+            format!(
+                "; {} shown, the downloads have them all (at most {PAGE_ROWS} on a page)",
+                *budget
+            )
         } else {
             String::new()
         }
     );
-    for r in rows.iter().take(PAGE_ROWS) {
+    let shown = rows.len().min(*budget);
+    *budget -= shown;
+    for r in rows.iter().take(shown) {
         let _ = write!(
             body,
             r#"<tr{}><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
