@@ -241,6 +241,20 @@ fn operator_and_tenant_in_chromium() {
     assert!(text.contains("The whole site"), "{text}");
     assert!(text.contains("Genesys Inbound Voice"), "{text}");
     b.shot("02-overview-operator");
+    // On a phone: nothing wider than the screen.
+    let rect = |w: u32, h: u32| {
+        send(
+            "POST",
+            &b.url("/window/rect"),
+            Some(json!({"width": w, "height": h})),
+        );
+    };
+    rect(390, 844);
+    let fits =
+        b.script("arguments[0](document.documentElement.scrollWidth <= window.innerWidth + 1)");
+    assert_eq!(fits, json!(true), "the overview is wider than a phone");
+    b.shot("02b-overview-phone");
+    rect(1280, 1000);
 
     // Reports: tenant scope, weekly, other dates, through the form.
     b.click("nav a[href='/console/reports'], header a[href='/console/reports']");

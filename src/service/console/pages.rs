@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::Visitor;
 use super::html::{esc, page, url_encode};
+use crate::guard::pdf::{ForecastRow, forecast_rows};
 use crate::report::output::Options;
 use crate::report::{Request, pdf};
 use crate::service::auth::{Caller, Failure};
@@ -131,6 +132,7 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
         Ok(r) => r,
         Err(e) => return error_page(&state, &v, e),
     };
+    let forecasts = forecasts(&state, &req_of_overview(tenant.as_deref(), first, last)).await;
     let live = state.metrics.guard.lock().expect("guard lock").live.clone();
     let band = state.config.finops.target_band;
     let mut body = gaps_notice(&report);
@@ -173,7 +175,7 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
                 || now.is_some_and(|x| x.entitled.is_some_and(|e| e.exceeded_by(x.measured())));
             let _ = write!(
                 body,
-                r#"<section class="card" aria-label="{name}"><h3>{name}{flag}</h3><dl><dt>In use now</dt><dd>{in_use}</dd><dt>Today's peak</dt><dd>{today}</dd><dt>Entitled today</dt><dd>{ent}</dd><dt>Utilization</dt><dd>{util_text}</dd><dt>Peak of 30 days</dt><dd>{peak}</dd></dl>{chart}</section>"#,
+                r#"<section class="card" aria-label="{name}"><h3>{name}{flag}</h3><dl><dt>In use now</dt><dd>{in_use}</dd><dt>Today's peak</dt><dd>{today}</dd><dt>Entitled today</dt><dd>{ent}</dd><dt>Utilization</dt><dd>{util_text}</dd><dt>Peak of 30 days</dt><dd>{peak}</dd><dt>Forecast</dt><dd>{forecast}</dd></dl>{chart}</section>"#,
                 name = esc(&item.item),
                 flag = if over {
                     r#" <span class="over-word">OVER-USE</span>"#
@@ -187,6 +189,10 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
                     |x| entitled_text(x.entitled)
                 ),
                 peak = item.peak,
+                forecast = forecast_text(
+                    forecasts.iter().find(|f| f.item == item.item),
+                    state.config.guard.horizon_days,
+                ),
                 chart = chart_of(section, k),
             );
         }
@@ -194,6 +200,56 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
     body.push_str("</div>");
     body.push_str(&alerts_html(&state, tenant.as_deref()).await);
     page(&state.config, "Overview", Some(&v), "Overview", &body)
+}
+
+/// The request the overview's forecasts are of (the guardrails keep them for the system
+/// and for tenants).
+fn req_of_overview(tenant: Option<&str>, first: Day, last: Day) -> Request {
+    Request {
+        scope: if tenant.is_some() {
+            ScopeKind::Tenant
+        } else {
+            ScopeKind::System
+        },
+        id: tenant.map(str::to_string),
+        granularity: Granularity::Daily,
+        from: first,
+        to: last,
+    }
+}
+
+/// The forecasts of the scope as of the last complete day (docs/GUARDRAILS.md); none when
+/// they cannot be made (too few days).
+async fn forecasts(state: &AppState, req: &Request) -> Vec<ForecastRow> {
+    let (config, req, now) = (state.config.clone(), req.clone(), state.clock.now());
+    state
+        .pool
+        .with(move |store| -> Result<_, HttpError> {
+            let Some(as_of) = crate::guard::last_complete_day(store, &config, now)? else {
+                return Ok(Vec::new());
+            };
+            Ok(forecast_rows(store, &config, &req, as_of.min(req.to))?)
+        })
+        .await
+        .unwrap_or_default()
+}
+
+fn forecast_text(f: Option<&ForecastRow>, horizon: u32) -> String {
+    let Some(f) = f else {
+        return "–".into();
+    };
+    match &f.exceeds_on {
+        Some(d) => format!(
+            r#"<span class="over-word">exceeds on {}</span> (between {} and {})"#,
+            esc(d),
+            esc(f.exceeds_earliest.as_deref().unwrap_or("?")),
+            esc(f.exceeds_latest.as_deref().unwrap_or("later"))
+        ),
+        None => format!(
+            "peak {:.0} ({:.0}–{:.0}) in {horizon} days; not expected over",
+            f.peak_in_horizon, f.peak_in_horizon_low, f.peak_in_horizon_high
+        ),
+    }
 }
 
 /// The open alerts a caller may see (a tenant: those about its tenant only).
