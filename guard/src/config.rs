@@ -67,6 +67,17 @@ pub struct Guard {
     pub expiry_warn_days: Vec<u32>,
 }
 
+impl Guard {
+    /// The expiry thresholds as a person reads them: `90, 60, 30, 7`.
+    pub fn thresholds_text(&self) -> String {
+        self.expiry_warn_days
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 impl Default for Guard {
     fn default() -> Self {
         GuardConfig::default()

@@ -111,12 +111,7 @@ fn license_check(
         writeln!(
             out,
             "\nExpiring within {horizon} days of {date} (warned at {} days):",
-            guard
-                .expiry_warn_days
-                .iter()
-                .map(|d| d.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            guard.thresholds_text()
         )?;
         for e in &soon {
             writeln!(out, "  {}", e.sentence())?;

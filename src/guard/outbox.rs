@@ -72,14 +72,7 @@ pub fn changes(
                     .filter(|e| e.subject.starts_with(&format!("{family}|")))
                 {
                     closed.insert(&e.subject);
-                    out.push(AlertChange {
-                        rule: rule.name.clone(),
-                        subject: e.subject.clone(),
-                        fire: false,
-                        summary: e.summary.clone(),
-                        details: e.details.clone(),
-                        notify: Vec::new(),
-                    });
+                    out.push(closing(rule, e, Vec::new()));
                 }
             }
             let n = Notification {
@@ -139,17 +132,22 @@ pub fn changes(
             } else {
                 notifications(rule, &n, &e.subject, e.opened_at, "resolved")
             };
-            out.push(AlertChange {
-                rule: rule.name.clone(),
-                subject: e.subject.clone(),
-                fire: false,
-                summary: e.summary.clone(),
-                details: e.details.clone(),
-                notify,
-            });
+            out.push(closing(rule, e, notify));
         }
     }
     out
+}
+
+/// The change that resolves open episode `e`, with its notifications.
+fn closing(rule: &Rule, e: &Episode, notify: Vec<NewNotification>) -> AlertChange {
+    AlertChange {
+        rule: rule.name.clone(),
+        subject: e.subject.clone(),
+        fire: false,
+        summary: e.summary.clone(),
+        details: e.details.clone(),
+        notify,
+    }
 }
 
 /// The item a subject names (`tenant=acme|E-Mail|…`, `system|E-Mail|…`, or the feature of

@@ -218,12 +218,7 @@ pub fn guardrails_page(
         Calendar::date_text(as_of),
         guard.confidence_percent,
         Calendar::date_text(today),
-        guard
-            .expiry_warn_days
-            .iter()
-            .map(|d| d.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
+        guard.thresholds_text()
     )];
     if req.scope == ScopeKind::Group {
         notes.push(
