@@ -15,7 +15,6 @@ use super::series::Series;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub rule: String,
-    pub condition: &'static str,
     /// Stable: the same condition found again has the same subject.
     pub subject: String,
     pub tenant: Option<String>,
@@ -23,8 +22,6 @@ pub struct Finding {
     /// One sentence a person reads.
     pub summary: String,
     pub details: serde_json::Value,
-    /// Whether its end is notified too (a restatement is an event: it has no end).
-    pub resolves: bool,
     /// Findings of one family replace each other without a notification of the end of
     /// the one before (an expiry going from the 60-day to the 30-day warning).
     pub family: Option<String>,
@@ -90,16 +87,14 @@ fn scope_words(tenant: Option<&str>) -> String {
     }
 }
 
-fn finding(rule: &Rule, condition: &'static str, tenant: Option<&str>, item: &str) -> Finding {
+fn finding(rule: &Rule, tenant: Option<&str>, item: &str) -> Finding {
     Finding {
         rule: rule.name.clone(),
-        condition,
         subject: subject(tenant, item),
         tenant: tenant.map(str::to_string),
         item: Some(item.to_string()),
         summary: String::new(),
         details: serde_json::Value::Null,
-        resolves: true,
         family: None,
     }
 }
@@ -149,7 +144,7 @@ fn over_use(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
             if !covers(rule, tenant, Some(item)) || !e.exceeded_by(v.measured()) {
                 continue;
             }
-            let mut f = finding(rule, "over_use", tenant, item);
+            let mut f = finding(rule, tenant, item);
             let what = if v.named {
                 "seats enabled"
             } else {
@@ -176,7 +171,7 @@ fn over_use(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
         if day != as_of || !covers(rule, tenant, Some(item)) || !e.exceeded_by(measured) {
             continue;
         }
-        let mut f = finding(rule, "over_use", tenant, item);
+        let mut f = finding(rule, tenant, item);
         f.summary = format!(
             "{item} of {}: {measured} seats on {}, over the {} entitled",
             scope_words(tenant),
@@ -199,9 +194,8 @@ fn baseline(rule: &Rule, guard: &Guard, band: [u32; 2], inputs: &Inputs, out: &m
         }
         let values = s.values();
         for b in breaches(&values, as_of, as_of, &|d| s.seats_on(d), band, guard) {
-            let (condition, summary, details) = match (rule.condition, &b.kind) {
+            let (summary, details) = match (rule.condition, &b.kind) {
                 (Condition::BaselineBreach, BreachKind::AboveBaseline { mean, high }) => (
-                    "baseline_breach",
                     format!(
                         "{item} of {}: {} seats on {}, above its 30-day baseline of {mean:.1} (band up to {high:.1})",
                         scope_words(tenant),
@@ -211,7 +205,6 @@ fn baseline(rule: &Rule, guard: &Guard, band: [u32; 2], inputs: &Inputs, out: &m
                     json!({"measured": b.peak, "mean": mean, "high": high, "day": Calendar::date_text(b.day)}),
                 ),
                 (Condition::Utilization, BreachKind::UtilizationHigh { utilization, upper }) => (
-                    "utilization",
                     format!(
                         "{item} of {}: {:.0} % of the entitlement used on {}, above the target band's {upper} %",
                         scope_words(tenant),
@@ -221,7 +214,6 @@ fn baseline(rule: &Rule, guard: &Guard, band: [u32; 2], inputs: &Inputs, out: &m
                     json!({"measured": b.peak, "utilization": utilization, "band": band, "day": Calendar::date_text(b.day)}),
                 ),
                 (Condition::Utilization, BreachKind::UtilizationLow { utilization, lower }) => (
-                    "utilization",
                     format!(
                         "{item} of {}: {:.0} % of the entitlement used on {}, below the target band's {lower} %",
                         scope_words(tenant),
@@ -232,7 +224,7 @@ fn baseline(rule: &Rule, guard: &Guard, band: [u32; 2], inputs: &Inputs, out: &m
                 ),
                 _ => continue,
             };
-            let mut f = finding(rule, condition, tenant, item);
+            let mut f = finding(rule, tenant, item);
             f.summary = summary;
             f.details = details;
             out.push(f);
@@ -266,7 +258,7 @@ fn forecasts(rule: &Rule, guard: &Guard, inputs: &Inputs, out: &mut Vec<Finding>
         if x.date - as_of > rule.within_days as i32 {
             continue;
         }
-        let mut f = finding(rule, "forecast", tenant, item);
+        let mut f = finding(rule, tenant, item);
         let interval = match x.latest {
             Some(l) => format!(
                 "between {} and {}",
@@ -313,7 +305,6 @@ fn expiry(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
         };
         out.push(Finding {
             rule: rule.name.clone(),
-            condition: "expiry",
             subject: format!("{family}|{level}"),
             tenant: e.tenant.clone(),
             item: Some(e.feature.clone()),
@@ -325,7 +316,6 @@ fn expiry(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
             },
             details: json!({"feature": e.feature, "vendor": e.vendor, "last_day": e.last_day().to_string(),
                 "days_left": e.warning.days_left, "threshold": e.warning.threshold, "seats": e.seats}),
-            resolves: true,
             family: Some(family),
         });
     }
@@ -345,7 +335,6 @@ fn collectors(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
         }
         out.push(Finding {
             rule: rule.name.clone(),
-            condition: "collector_failing",
             subject: format!("collector={}", c.name),
             tenant: None,
             item: None,
@@ -359,7 +348,6 @@ fn collectors(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
                     .unwrap_or_default()
             ),
             details: json!({"collector": c.name, "failures_in_a_row": c.failures_in_a_row, "last_error": c.last_error}),
-            resolves: true,
             family: None,
         });
     }
@@ -372,13 +360,11 @@ fn restated(rule: &Rule, inputs: &Inputs, out: &mut Vec<Finding>) {
         }
         out.push(Finding {
             rule: rule.name.clone(),
-            condition: "restated",
             subject: r.subject.clone(),
             tenant: r.tenant.clone(),
             item: Some(r.item.clone()),
             summary: r.sentence.clone(),
             details: json!({"day": Calendar::date_text(r.day)}),
-            resolves: false,
             family: None,
         });
     }

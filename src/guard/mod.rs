@@ -40,6 +40,8 @@ pub struct CheckReport {
     pub skipped: BTreeSet<String>,
     /// Files that could not be read for the expiry warnings.
     pub errors: Vec<String>,
+    /// What expires soon as of the check (the gauges show it: the files are read once).
+    pub expiring: Vec<expiry::Expiring>,
 }
 
 /// The last complete local day of data: yesterday, or the day before the last day rolled
@@ -84,7 +86,7 @@ pub fn gather(
             ]) =>
         {
             let back = guard.forecast_days.max(guard.baseline_days) as i32;
-            series::daily_series(store, config, d - back, d, true)?
+            series::daily_series(store, config, d - back, d, series::Scopes::All)?
         }
         _ => Vec::new(),
     };
@@ -151,6 +153,7 @@ pub fn evaluate(
         .collect();
     let (inputs, errors) = gather(store, config, now, live, collectors)?;
     let findings = check::findings(rules, &config.guard, config.finops.target_band, &inputs);
+    let expiring = inputs.expiring;
     let open = store.alert_episodes(true)?;
     let changes = outbox::changes(rules, &findings, &open, &skipped, &config.site, now);
     Ok((
@@ -159,6 +162,7 @@ pub fn evaluate(
             changed: Vec::new(),
             skipped,
             errors,
+            expiring,
         },
         changes,
     ))

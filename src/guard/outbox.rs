@@ -78,7 +78,7 @@ pub fn changes(
             let n = Notification {
                 key: String::new(),
                 rule: rule.name.clone(),
-                condition: f.condition.to_string(),
+                condition: rule.condition.name().to_string(),
                 state: State::Fired,
                 scope: if f.tenant.is_some() {
                     "tenant"

@@ -9,7 +9,7 @@ use seatmeter_reports::pdf::{Guardrails, ListingColumn, ListingRow, ListingTable
 use seatmeter_store::Store;
 
 use super::expiry::expiring;
-use super::series::{Series, daily_series};
+use super::series::{Scopes, Series, daily_series};
 use crate::config::Config;
 use crate::report::{ReportError, Request};
 
@@ -64,25 +64,13 @@ fn series_of(
     from: Day,
     to: Day,
 ) -> Result<Vec<Series>, ReportError> {
-    let tenants = match req.scope {
-        ScopeKind::System => false,
-        ScopeKind::Tenant => true,
+    // One tenant's report reads that tenant's series only.
+    let which = match req.scope {
+        ScopeKind::System => Scopes::System,
+        ScopeKind::Tenant => Scopes::Tenants(req.id.as_deref()),
         ScopeKind::Group => return Ok(Vec::new()),
     };
-    let all = daily_series(store, config, from, to, tenants)?;
-    Ok(all
-        .into_iter()
-        .filter(|s| match req.scope {
-            ScopeKind::System => s.tenant.is_none(),
-            _ => {
-                s.tenant.is_some()
-                    && req
-                        .id
-                        .as_ref()
-                        .is_none_or(|id| s.tenant.as_ref() == Some(id))
-            }
-        })
-        .collect())
+    daily_series(store, config, from, to, which)
 }
 
 /// The breaches of the request's days.

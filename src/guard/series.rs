@@ -51,14 +51,24 @@ impl Series {
     }
 }
 
-/// The series of the system and (with `tenants`) of every tenant, from `from` (or the first
-/// rolled-up day, if later) to `to`.
+/// Whose series to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scopes<'a> {
+    /// The system's.
+    System,
+    /// Every tenant's (None), or one tenant's.
+    Tenants(Option<&'a str>),
+    /// The system's and every tenant's.
+    All,
+}
+
+/// The series of `which` scopes, from `from` (or the first rolled-up day, if later) to `to`.
 pub fn daily_series(
     store: &mut dyn Store,
     config: &Config,
     from: Day,
     to: Day,
-    tenants: bool,
+    which: Scopes<'_>,
 ) -> Result<Vec<Series>, ReportError> {
     // Days before the first rolled-up day have no data (not zero seats): a baseline or a
     // trend must not read them as zeros.
@@ -75,15 +85,15 @@ pub fn daily_series(
         .map(|m| (m.name, m.model == Model::Named))
         .collect();
     let mut out: BTreeMap<(Option<String>, String), Series> = BTreeMap::new();
-    let scopes: &[ScopeKind] = if tenants {
-        &[ScopeKind::System, ScopeKind::Tenant]
-    } else {
-        &[ScopeKind::System]
+    let (scopes, id): (&[ScopeKind], Option<&str>) = match which {
+        Scopes::System => (&[ScopeKind::System], None),
+        Scopes::Tenants(id) => (&[ScopeKind::Tenant], id),
+        Scopes::All => (&[ScopeKind::System, ScopeKind::Tenant], None),
     };
     for &scope in scopes {
         let req = Request {
             scope,
-            id: None,
+            id: id.map(str::to_string),
             granularity: Granularity::Daily,
             from,
             to,

@@ -134,7 +134,7 @@ fn check_once(
         tracing::info!(rule = %e.rule, subject = %e.subject, state, summary = %e.summary, "alert");
     }
     let cal = seatmeter_core::Calendar::new(config.timezone);
-    let (expiring, _) = crate::guard::expiry::expiring(config, cal.day_of(now), &config.guard);
+    let expiring = report.expiring;
     let expiries = crate::guard::expiry::feature_expiries(config)
         .into_iter()
         .map(|(f, v, d)| {

@@ -149,13 +149,11 @@ fn alerts_config(port: u16, retry: &str, dead: &str, rules: &[(&str, &str)]) -> 
 fn finding(rule: &str, subject: &str) -> Finding {
     Finding {
         rule: rule.into(),
-        condition: if rule == "over" { "over_use" } else { "expiry" },
         subject: subject.into(),
         tenant: None,
         item: Some("Voice".into()),
         summary: format!("{subject}: over"),
         details: serde_json::json!({}),
-        resolves: true,
         family: None,
     }
 }

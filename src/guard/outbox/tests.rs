@@ -23,13 +23,11 @@ fn rule(name: &str, condition: Condition, channels: &[&str]) -> Rule {
 fn finding(rule: &str, subject: &str, tenant: Option<&str>) -> Finding {
     Finding {
         rule: rule.into(),
-        condition: "over_use",
         subject: subject.into(),
         tenant: tenant.map(str::to_string),
         item: Some("Voice".into()),
         summary: format!("{subject} is over"),
         details: serde_json::json!({"measured": 12}),
-        resolves: true,
         family: None,
     }
 }
