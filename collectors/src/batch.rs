@@ -152,7 +152,16 @@ pub struct SnapshotAgent {
     pub tier: Sym,
 }
 
-/// A configuration snapshot: the agents configured at one instant (section 5).
+/// One place in a configuration snapshot (`<Place id="desk-4" groups="Floor2"/>`,
+/// docs/SEMANTICS.md, section 11.1): the groups a login at it brings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPlace {
+    pub tenant: Sym,
+    pub place: Sym,
+    pub groups: ListId,
+}
+
+/// A configuration snapshot: the agents (and places) configured at one instant (section 5).
 #[derive(Debug, Clone)]
 pub struct Snapshot {
     pub taken: Nanos,
@@ -161,6 +170,7 @@ pub struct Snapshot {
     /// SHA-256 of the source document, so that a snapshot read twice is stored once.
     pub sha256: [u8; 32],
     pub agents: Vec<SnapshotAgent>,
+    pub places: Vec<SnapshotPlace>,
 }
 
 /// A line (or a document) a collector could not read, kept aside with where it was and why.

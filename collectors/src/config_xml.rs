@@ -22,7 +22,7 @@ use quick_xml::events::{BytesStart, Event as XmlEvent};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::batch::{Batch, DEFAULT_TENANT, Reject, Snapshot, SnapshotAgent};
+use crate::batch::{Batch, DEFAULT_TENANT, Reject, Snapshot, SnapshotAgent, SnapshotPlace};
 use crate::{AnyCollector, CollectError, Collector, Delivery, HumanDuration, Kind, Summary};
 
 /// `kind = "config-xml"`.
@@ -179,7 +179,9 @@ pub fn parse_snapshot(
         taken: None,
         tenant: None,
         agents: Vec::new(),
+        places: Vec::new(),
         lines: HashMap::new(),
+        place_lines: HashMap::new(),
     };
     let mut lines = Lines {
         bytes,
@@ -233,6 +235,7 @@ pub fn parse_snapshot(
         source: name.to_string(),
         sha256: [0; 32],
         agents: doc.agents,
+        places: doc.places,
     })
 }
 
@@ -242,8 +245,11 @@ struct Doc<'b> {
     taken: Option<seatmeter_core::Nanos>,
     tenant: Option<String>,
     agents: Vec<SnapshotAgent>,
+    places: Vec<SnapshotPlace>,
     /// (tenant, agent) -> line, to refuse an agent listed twice
     lines: HashMap<(String, String), u64>,
+    /// (tenant, place) -> line, to refuse a place listed twice
+    place_lines: HashMap<(String, String), u64>,
 }
 
 impl Doc<'_> {
@@ -278,6 +284,11 @@ impl Doc<'_> {
             (2, "Agent") if self.stack[1] == "Tenant" => {
                 let tenant = self.tenant.clone().unwrap_or_default();
                 self.agent(e, tenant, line)?
+            }
+            (1, "Place") => self.place(e, DEFAULT_TENANT.to_string(), line)?,
+            (2, "Place") if self.stack[1] == "Tenant" => {
+                let tenant = self.tenant.clone().unwrap_or_default();
+                self.place(e, tenant, line)?
             }
             // Other elements (exports often carry more) are allowed and ignored.
             _ => {}
@@ -345,6 +356,35 @@ impl Doc<'_> {
     }
 }
 
+impl Doc<'_> {
+    /// `<Place id="desk-4" groups="Floor2 Quiet"/>`: the groups a login at the place brings
+    /// (docs/SEMANTICS.md, section 11.1).
+    fn place(&mut self, e: &BytesStart<'_>, tenant: String, line: u64) -> Result<(), String> {
+        let id = attr(e, "id")?.unwrap_or_default();
+        let id = id.trim();
+        if id.is_empty() {
+            return Err("Place has no id attribute".into());
+        }
+        crate::batch::check_name("Place id", id)?;
+        if let Some(first) = self.place_lines.insert((tenant.clone(), id.to_string()), line) {
+            return Err(format!(
+                "place {id} of tenant {tenant} is listed twice (lines {first} and {line})"
+            ));
+        }
+        let groups = attr(e, "groups")?.unwrap_or_default();
+        for w in groups.split_whitespace() {
+            crate::batch::check_name("a group", w)?;
+        }
+        let groups = self.batch.intern_words(groups.split_whitespace(), false);
+        self.places.push(SnapshotPlace {
+            tenant: self.batch.intern(&tenant),
+            place: self.batch.intern(id),
+            groups,
+        });
+        Ok(())
+    }
+}
+
 /// The unescaped value of attribute `key`, if present.
 fn attr(e: &BytesStart<'_>, key: &str) -> Result<Option<String>, String> {
     match e.try_get_attribute(key) {
@@ -389,6 +429,44 @@ mod tests {
         assert_eq!(b.list(s.agents[0].groups).len(), 2);
         assert!(!s.agents[1].enabled);
         assert_eq!(b.string(s.agents[2].tenant), "default");
+        assert!(s.places.is_empty());
+    }
+
+    #[test]
+    fn reads_places_and_their_groups() {
+        let (s, b) = parse(
+            r#"<ConfigurationSnapshot taken="2026-11-02T00:05:00Z">
+  <Tenant name="acme">
+    <Agent id="a1" enabled="true"/>
+    <Place id="desk-4" groups="Floor2 Quiet"/>
+    <Place id="desk-5"/>
+  </Tenant>
+  <Tenant name="beta"><Place id="desk-4" groups="Ground"/></Tenant>
+  <Place id="lobby" groups="Front"/>
+</ConfigurationSnapshot>"#,
+        )
+        .unwrap();
+        let places: Vec<(&str, &str, Vec<&str>)> = s
+            .places
+            .iter()
+            .map(|p| {
+                (
+                    b.string(p.tenant),
+                    b.string(p.place),
+                    b.list(p.groups).iter().map(|&g| b.string(g)).collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            places,
+            [
+                ("acme", "desk-4", vec!["Floor2", "Quiet"]),
+                ("acme", "desk-5", vec![]),
+                ("beta", "desk-4", vec!["Ground"]),
+                ("default", "lobby", vec!["Front"]),
+            ]
+        );
+        assert_eq!(s.agents.len(), 1);
     }
 
     #[test]
@@ -418,6 +496,16 @@ mod tests {
                 "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Agent id=\"x\" enabled=\"true\"/>\n<Agent id=\"x\" enabled=\"true\"/>\n</ConfigurationSnapshot>",
                 3,
                 "listed twice (lines 2 and 3)",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Tenant name=\"a\">\n<Place id=\"d\"/>\n<Place id=\"d\" groups=\"G\"/>\n</Tenant>\n</ConfigurationSnapshot>",
+                4,
+                "place d of tenant a is listed twice (lines 3 and 4)",
+            ),
+            (
+                "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n  <Place groups=\"G\"/>\n</ConfigurationSnapshot>",
+                2,
+                "Place has no id",
             ),
             (
                 "<ConfigurationSnapshot taken=\"2026-11-02T00:05:00Z\">\n<Tenant name=\"a\">\n",

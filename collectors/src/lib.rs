@@ -20,8 +20,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 pub use batch::{
-    Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, Sym, Window,
-    Words,
+    Batch, Event, EventFields, EventKind, ListId, Reject, Snapshot, SnapshotAgent, SnapshotPlace,
+    Sym, Window, Words,
 };
 
 /// Why a collection failed as a whole (a bad line is not a failure: it is a [`Reject`]).

@@ -9,6 +9,8 @@ pub enum ScopeKind {
     System,
     Tenant,
     Group,
+    /// The groups of the places agents log in at (docs/SEMANTICS.md, section 11.1).
+    PlaceGroup,
 }
 
 impl ScopeKind {
@@ -17,7 +19,13 @@ impl ScopeKind {
             ScopeKind::System => "system",
             ScopeKind::Tenant => "tenant",
             ScopeKind::Group => "group",
+            ScopeKind::PlaceGroup => "place-group",
         }
+    }
+
+    /// A group of agents or of places: ids written `tenant/group`, narrowed by tenant.
+    pub fn is_group(self) -> bool {
+        matches!(self, ScopeKind::Group | ScopeKind::PlaceGroup)
     }
 }
 
@@ -28,8 +36,9 @@ impl FromStr for ScopeKind {
             "system" => Ok(ScopeKind::System),
             "tenant" => Ok(ScopeKind::Tenant),
             "group" => Ok(ScopeKind::Group),
+            "place-group" => Ok(ScopeKind::PlaceGroup),
             _ => Err(format!(
-                "unknown scope {s:?}; expected system, tenant or group"
+                "unknown scope {s:?}; expected system, tenant, group or place-group"
             )),
         }
     }
@@ -132,6 +141,10 @@ mod tests {
                 .contains("10min, hourly")
         );
         assert_eq!("group".parse::<ScopeKind>().unwrap(), ScopeKind::Group);
+        assert_eq!(
+            "place-group".parse::<ScopeKind>().unwrap(),
+            ScopeKind::PlaceGroup
+        );
         assert!("site".parse::<ScopeKind>().is_err());
     }
 

@@ -37,6 +37,9 @@ pub enum ScopeArg {
     System,
     Tenant,
     Group,
+    /// The groups of the places agents log in at (`<Place id=".." groups=".."/>` in the
+    /// snapshots; docs/SEMANTICS.md, section 11.1); `--id acme` or `--id acme/Floor2`.
+    PlaceGroup,
     /// One row per agent: groups, tier, tags, enabled items, last login and last use of
     /// each item, days active and hours logged in the window (docs/FINOPS.md).
     Agent,
@@ -54,16 +57,17 @@ pub enum GranularityArg {
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// The whole system, each tenant, each agent group, or each agent.
+    /// The whole system, each tenant, each agent group, each place group, or each agent.
     #[arg(long, value_enum)]
     pub scope: ScopeArg,
     /// Narrow to one tenant (`--scope tenant`, `--scope agent`), or to one tenant's groups
-    /// or one group (`--scope group --id acme` or `--id acme/Support`).
+    /// or one group (`--scope group --id acme` or `--id acme/Support`; the same for
+    /// `--scope place-group`).
     #[arg(long)]
     pub id: Option<String>,
     /// Period length. Weekly and monthly periods are always whole ISO weeks / months.
     /// Required, except for `--scope agent` (one row per agent for the whole window).
-    #[arg(long, value_enum, required_if_eq_any([("scope", "system"), ("scope", "tenant"), ("scope", "group")]))]
+    #[arg(long, value_enum, required_if_eq_any([("scope", "system"), ("scope", "tenant"), ("scope", "group"), ("scope", "place-group")]))]
     pub granularity: Option<GranularityArg>,
     /// First local date (YYYY-MM-DD).
     #[arg(long)]
@@ -220,6 +224,7 @@ fn request(args: &Args) -> Result<Request> {
             ScopeArg::System => ScopeKind::System,
             ScopeArg::Tenant => ScopeKind::Tenant,
             ScopeArg::Group | ScopeArg::Agent => ScopeKind::Group,
+            ScopeArg::PlaceGroup => ScopeKind::PlaceGroup,
         },
         id: args.id.clone(),
         granularity: match granularity {

@@ -202,6 +202,17 @@ fn make_agents(spec: &SiteSpec, rng: &mut Rng) -> Vec<Agent> {
     agents
 }
 
+/// The place groups of a generated desk (`desk-100` … `desk-999`): its floor, one of three,
+/// and `Quiet` for every tenth desk.
+fn desk_groups(desk: &str) -> String {
+    let n: u32 = desk.trim_start_matches("desk-").parse().unwrap_or(100);
+    let floor = format!("Floor{}", (n - 100) / 300 + 1);
+    match n % 10 {
+        0 => format!("{floor} Quiet"),
+        _ => floor,
+    }
+}
+
 /// The instant a local wall-clock reading names (the later side of a gap, the earlier of
 /// a repeated hour).
 fn instant(tz: &Tz, local: NaiveDateTime) -> chrono::DateTime<Tz> {
@@ -454,6 +465,21 @@ fn write_snapshots(
                             .collect::<Vec<_>>()
                             .join(" ")
                     ),
+                );
+            }
+            // The tenant's desks, each on its floor (place groups, docs/SEMANTICS.md 11.1).
+            let mut desks: Vec<&str> = agents
+                .iter()
+                .filter(|a| a.tenant == t && a.hired <= d)
+                .map(|a| a.place.as_str())
+                .collect();
+            desks.sort_unstable();
+            desks.dedup();
+            for desk in desks {
+                let _ = writeln!(
+                    xml,
+                    "    <Place id=\"{desk}\" groups=\"{}\"/>",
+                    desk_groups(desk)
                 );
             }
             xml.push_str("  </Tenant>\n");

@@ -97,7 +97,7 @@ pub fn gather(
         let measures = config.measures();
         let since = now - RESTATED_DAYS * seatmeter_core::time::NANOS_PER_DAY;
         for r in store.restatements(Day::MIN, Day::MAX)? {
-            if r.at < since || r.scope.kind == ScopeKind::Group {
+            if r.at < since || r.scope.kind.is_group() {
                 continue;
             }
             let tenant = (r.scope.kind == ScopeKind::Tenant)

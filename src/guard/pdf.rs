@@ -68,7 +68,7 @@ fn series_of(
     let which = match req.scope {
         ScopeKind::System => Scopes::System,
         ScopeKind::Tenant => Scopes::Tenants(req.id.as_deref()),
-        ScopeKind::Group => return Ok(Vec::new()),
+        ScopeKind::Group | ScopeKind::PlaceGroup => return Ok(Vec::new()),
     };
     daily_series(store, config, from, to, which)
 }
@@ -208,7 +208,7 @@ pub fn guardrails_page(
         Calendar::date_text(today),
         guard.thresholds_text()
     )];
-    if req.scope == ScopeKind::Group {
+    if req.scope.is_group() {
         notes.push(
             "Baselines and forecasts are kept for the system and for tenants, not for groups."
                 .into(),

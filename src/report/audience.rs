@@ -56,10 +56,17 @@ pub fn restatement_line(
                 .get(r.scope.id as usize)
                 .map_or("?", |t| t.as_str())
         ),
-        ScopeKind::Group if (r.scope.id as usize) < dims.groups.len() => {
-            format!("group {}", dims.group_label(r.scope.id))
+        k @ (ScopeKind::Group | ScopeKind::PlaceGroup) => {
+            let word = if k == ScopeKind::Group {
+                "group"
+            } else {
+                "place group"
+            };
+            match (r.scope.id as usize) < dims.groups_of(k).len() {
+                true => format!("{word} {}", dims.group_label(k, r.scope.id)),
+                false => format!("{word} ?"),
+            }
         }
-        ScopeKind::Group => "group ?".to_string(),
     };
     let item = measures
         .get(r.item as usize)

@@ -256,13 +256,13 @@ impl<'a> Reporter<'a> {
         match req.scope {
             ScopeKind::System => Audience::Site,
             ScopeKind::Tenant => Audience::Tenant(id.clone()),
-            ScopeKind::Group => {
+            k @ (ScopeKind::Group | ScopeKind::PlaceGroup) => {
                 // The tenant whose groups the id names; an id naming groups of two
                 // tenants (names may hold `/`) is no one tenant's document.
                 let owners: std::collections::BTreeSet<&str> = self
                     .dims
-                    .groups_named(id)
-                    .map(|g| self.dims.tenant_of_group(g))
+                    .groups_named(k, id)
+                    .map(|g| self.dims.tenant_of_group(k, g))
                     .collect();
                 match owners.len() {
                     0 => Audience::Tenant(
@@ -315,18 +315,20 @@ impl<'a> Reporter<'a> {
                     )
                 })
                 .collect(),
-            ScopeKind::Group => (1..self.dims.groups.len())
-                .filter(|&g| !self.dims.groups[g].1.is_empty())
-                .map(|g| {
-                    (
-                        Scope {
-                            kind: ScopeKind::Group,
-                            id: g as u32,
-                        },
-                        self.dims.group_label(g as u32),
-                    )
-                })
-                .collect(),
+            // Agent groups: every group of the events and snapshots; place groups: every
+            // group a snapshot's place has (docs/SEMANTICS.md, section 11.1).
+            kind @ (ScopeKind::Group | ScopeKind::PlaceGroup) => {
+                let groups = self.dims.groups_of(kind);
+                (1..groups.len())
+                    .filter(|&g| !groups[g].1.is_empty())
+                    .map(|g| {
+                        (
+                            Scope { kind, id: g as u32 },
+                            self.dims.group_label(kind, g as u32),
+                        )
+                    })
+                    .collect()
+            }
         };
         if req.scope == ScopeKind::Tenant {
             // Every provisioned tenant, with zeros where it has no data (docs/BILLING.md,
@@ -342,11 +344,12 @@ impl<'a> Reporter<'a> {
         }
         if let Some(id) = &req.id {
             let all = scopes.clone();
-            let named: std::collections::HashSet<u32> = self.dims.groups_named(id).collect();
+            let named: std::collections::HashSet<u32> =
+                self.dims.groups_named(req.scope, id).collect();
             scopes.retain(|(s, label)| match s.kind {
                 ScopeKind::System => true,
                 ScopeKind::Tenant => label == id,
-                ScopeKind::Group => named.contains(&s.id),
+                ScopeKind::Group | ScopeKind::PlaceGroup => named.contains(&s.id),
             });
             if scopes.is_empty() {
                 let mut known: Vec<String> = all.into_iter().map(|(_, l)| l).collect();
@@ -391,7 +394,9 @@ impl<'a> Reporter<'a> {
             let tenant_ent;
             let ent = if per_tenant {
                 let tenant = match scope.kind {
-                    ScopeKind::Group => self.dims.tenant_of_group(scope.id),
+                    k @ (ScopeKind::Group | ScopeKind::PlaceGroup) => {
+                        self.dims.tenant_of_group(k, scope.id)
+                    }
                     _ => label.as_str(),
                 };
                 tenant_ent = self.tenant_entitlement(tenant, items.len(), d_lo, d_hi);
@@ -600,7 +605,9 @@ impl ScopeRows<'_> {
         emit: &mut dyn FnMut(&Row<'_>) -> Result<(), ReportError>,
         outcome: &mut Outcome,
     ) -> Result<(), ReportError> {
-        let enabled_known = self.first_snapshot.is_some_and(|f| f < p.end);
+        // Places are not enabled or disabled: a place group's enabled seats are empty.
+        let enabled_known = self.first_snapshot.is_some_and(|f| f < p.end)
+            && self.req.scope != ScopeKind::PlaceGroup;
         for (ii, it) in self.items.iter().enumerate() {
             let mut peak = 0u32;
             let mut enabled = 0u32;
@@ -670,7 +677,7 @@ impl ScopeRows<'_> {
 /// tenant reports (bundles are billed to tenants and shown to the vendor, not per group).
 pub fn measures_of(config: &Config, scope: ScopeKind) -> Vec<Measure> {
     let mut m = config.measures();
-    if scope == ScopeKind::Group {
+    if scope.is_group() {
         m.retain(|m| !m.bundle);
     }
     m

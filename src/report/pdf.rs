@@ -649,6 +649,7 @@ fn section(
         ScopeKind::System => "System".to_string(),
         ScopeKind::Tenant => format!("Tenant {scope_id}"),
         ScopeKind::Group => format!("Group {scope_id}"),
+        ScopeKind::PlaceGroup => format!("Place group {scope_id}"),
     };
     let mut items: Vec<ItemSummary> = super::measures_of(config, req.scope)
         .iter()

@@ -6,6 +6,11 @@ use seatmeter_store::{Dimensions, Scope, scope_kind_code, scope_kind_from_code};
 
 use super::ItemMask;
 
+/// Marks a place group's id in a seat's groups (docs/SEMANTICS.md, section 11.1): a seat
+/// holds the ids of its agent groups and, marked with this bit, of its place groups, so the
+/// state carried between days and the unions of a second login need nothing new.
+pub(super) const PLACE_GROUP: u32 = 1 << 31;
+
 /// A (scope, item) pair as one number: scope kind, scope id and item index.
 pub(super) type Key = u64;
 
@@ -25,11 +30,13 @@ pub(super) fn key_scope(k: Key) -> (Scope, u16) {
 }
 
 /// (scope, item) pairs as dense indices: the system, then every tenant id, then every group
-/// id, each followed by its items. Dimensions only grow, so indices of one day are stable.
+/// id, then every place-group id, each followed by its items. Dimensions only grow, so
+/// indices of one day are stable.
 pub(super) struct DenseKeys {
     items: u32,
     tenants: u32,
     groups: u32,
+    place_groups: u32,
 }
 
 impl DenseKeys {
@@ -38,11 +45,20 @@ impl DenseKeys {
             items: items as u32,
             tenants: dims.tenants.len() as u32,
             groups: dims.groups.len() as u32,
+            place_groups: dims.place_groups.len() as u32,
         }
     }
 
     pub(super) fn len(&self) -> usize {
-        ((1 + self.tenants + self.groups) * self.items) as usize
+        ((1 + self.tenants + self.groups + self.place_groups) * self.items) as usize
+    }
+
+    /// The scope index of a seat's group: an agent group, or a place group (marked).
+    fn group_index(&self, g: u32) -> u32 {
+        match g & PLACE_GROUP {
+            0 => 1 + self.tenants + g,
+            _ => 1 + self.tenants + self.groups + (g & !PLACE_GROUP),
+        }
     }
 
     /// The keys a seat counts in: the system, its tenant and each of its groups, for each
@@ -55,7 +71,7 @@ impl DenseKeys {
             out.push(i);
             out.push((1 + tenant) * self.items + i);
             for &g in groups {
-                out.push((1 + self.tenants + g) * self.items + i);
+                out.push(self.group_index(g) * self.items + i);
             }
         }
     }
@@ -66,6 +82,7 @@ impl DenseKeys {
             ScopeKind::System => 0,
             ScopeKind::Tenant => 1 + scope.id,
             ScopeKind::Group => 1 + self.tenants + scope.id,
+            ScopeKind::PlaceGroup => 1 + self.tenants + self.groups + scope.id,
         };
         s * self.items + item as u32
     }
@@ -79,10 +96,15 @@ impl DenseKeys {
                 kind: ScopeKind::Tenant,
                 id: s - 1,
             }
-        } else {
+        } else if s <= self.tenants + self.groups {
             Scope {
                 kind: ScopeKind::Group,
                 id: s - 1 - self.tenants,
+            }
+        } else {
+            Scope {
+                kind: ScopeKind::PlaceGroup,
+                id: s - 1 - self.tenants - self.groups,
             }
         };
         (scope, item)

@@ -477,13 +477,17 @@ impl<'a> Rollup<'a> {
                 i,
             ));
             for &g in groups {
-                out.push(keys::key(
-                    Scope {
+                let scope = match g & keys::PLACE_GROUP {
+                    0 => Scope {
                         kind: ScopeKind::Group,
                         id: g,
                     },
-                    i,
-                ));
+                    _ => Scope {
+                        kind: ScopeKind::PlaceGroup,
+                        id: g & !keys::PLACE_GROUP,
+                    },
+                };
+                out.push(keys::key(scope, i));
             }
         }
     }

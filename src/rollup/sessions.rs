@@ -355,18 +355,26 @@ impl Rollup<'_> {
     }
 
     /// The groups a login brings: its own, or, when it names none, the agent's groups in the
-    /// snapshot in force at the login.
+    /// snapshot in force at the login; and the groups its place has in that snapshot
+    /// (marked place groups, docs/SEMANTICS.md, section 11.1).
     fn login_groups(&mut self, e: &StoredEvent, views: &[(Nanos, Rc<SnapshotView>)]) -> Rc<[u32]> {
-        if e.groups != 0 {
-            return self.groupsets[e.groups as usize].clone();
-        }
         let i = views.partition_point(|(t, _)| *t <= e.ts);
-        match i
-            .checked_sub(1)
-            .and_then(|i| views[i].1.groups.get(&e.agent))
-        {
-            Some(g) => g.clone(),
-            None => self.groupsets[0].clone(),
+        let view = i.checked_sub(1).map(|i| &views[i].1);
+        let own = if e.groups != 0 {
+            self.groupsets[e.groups as usize].clone()
+        } else {
+            match view.and_then(|v| v.groups.get(&e.agent)) {
+                Some(g) => g.clone(),
+                None => self.groupsets[0].clone(),
+            }
+        };
+        let tenant = self.dims.agents[e.agent as usize].0;
+        match view.and_then(|v| v.places.get(&(tenant, e.place))) {
+            Some(p) if e.place != 0 && !p.is_empty() => {
+                let p = p.clone();
+                self.intern_groups(own.iter().chain(p.iter()).copied().collect())
+            }
+            _ => own,
         }
     }
 

@@ -1,5 +1,6 @@
-//! Configuration snapshots as the rollup needs them (docs/SEMANTICS.md, section 5): each
-//! listed agent's groups (for logins that name none), and enabled seats per (scope, item).
+//! Configuration snapshots as the rollup needs them (docs/SEMANTICS.md, sections 5 and
+//! 11.1): each listed agent's groups (for logins that name none), each place's groups (for
+//! logins at it), and enabled seats per (scope, item).
 
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -10,12 +11,14 @@ use seatmeter_core::calendar::DaySlots;
 use seatmeter_store::{SnapshotInfo, StoreError};
 
 use super::items::any_items;
-use super::keys::Key;
+use super::keys::{Key, PLACE_GROUP};
 use super::{ItemMask, Rollup};
 
 /// What the rollup needs of a snapshot: each listed agent's groups, and enabled seats per key.
 pub(super) struct SnapshotView {
     pub(super) groups: HashMap<u32, Rc<[u32]>>,
+    /// (tenant, place) -> the place's groups, as ids marked with [`PLACE_GROUP`].
+    pub(super) places: HashMap<(u32, u32), Rc<[u32]>>,
     /// Shared with the thread that sweeps the day.
     pub(super) enabled: Arc<HashMap<Key, u32>>,
 }
@@ -51,13 +54,24 @@ impl Rollup<'_> {
         if let Some(v) = self.views.get(&id) {
             return Ok(v.clone());
         }
-        let rows = self.store.snapshot_agents(id)?;
+        let (rows, place_rows) = self.store.snapshot_rows(id)?;
         if rows.iter().any(|r| {
             r.agent as usize >= self.dims.agents.len()
                 || r.media as usize >= self.media_items.len()
                 || r.groups as usize >= self.dims.groupsets.len()
+        }) || place_rows.iter().any(|p| {
+            p.tenant as usize >= self.dims.tenants.len()
+                || p.groups as usize >= self.dims.groupsets.len()
         }) {
             self.load_dimensions()?;
+        }
+        let mut places = HashMap::with_capacity(place_rows.len());
+        for p in place_rows {
+            let marked = self.dims.groupsets[p.groups as usize]
+                .iter()
+                .map(|g| g | PLACE_GROUP)
+                .collect();
+            places.insert((p.tenant, p.place), self.intern_groups(marked));
         }
         let mut groups = HashMap::with_capacity(rows.len());
         let mut enabled: HashMap<Key, u32> = HashMap::new();
@@ -77,6 +91,7 @@ impl Rollup<'_> {
         }
         let v = Rc::new(SnapshotView {
             groups,
+            places,
             enabled: Arc::new(enabled),
         });
         self.views.insert(id, v.clone());

@@ -237,10 +237,10 @@ pub fn tenant_may_see(
         ScopeKind::System => Err(Failure::Forbidden),
         ScopeKind::Tenant if id == tenant => Ok(id.to_string()),
         ScopeKind::Tenant => Err(Failure::Forbidden),
-        ScopeKind::Group => {
+        kind @ (ScopeKind::Group | ScopeKind::PlaceGroup) => {
             let mut named = dims
-                .groups_named(id)
-                .map(|g| dims.tenant_of_group(g))
+                .groups_named(kind, id)
+                .map(|g| dims.tenant_of_group(kind, g))
                 .peekable();
             if named.peek().is_none() {
                 // Names nothing: the report says 404 for the tenant's own kind of id, and
@@ -430,5 +430,20 @@ mod tests {
         // Unknown: its own kind of name goes on (to a 404), another's is forbidden.
         assert_eq!(see("a", Group, Some("a/nope")), Ok("a/nope".into()));
         assert_eq!(see("a", Group, Some("q/nope")), Err(Failure::Forbidden));
+        // Place groups by the same rules, from their own names: z's place group "Floor"
+        // is not a's, and a's agent group b does not make "a/b" a place group of a.
+        let dims = Dimensions {
+            place_groups: vec![(0, String::new()), (3, "Floor".into()), (1, "Desk".into())],
+            ..dims
+        };
+        let see = |t: &str, s: ScopeKind, id: Option<&str>| tenant_may_see(t, s, id, &dims);
+        assert_eq!(see("a", PlaceGroup, None), Ok("a".into()));
+        assert_eq!(see("a", PlaceGroup, Some("a/Desk")), Ok("a/Desk".into()));
+        assert_eq!(
+            see("a", PlaceGroup, Some("z/Floor")),
+            Err(Failure::Forbidden)
+        );
+        assert_eq!(see("a", PlaceGroup, Some("z")), Err(Failure::Forbidden));
+        assert_eq!(see("z", PlaceGroup, Some("z/Floor")), Ok("z/Floor".into()));
     }
 }

@@ -4,7 +4,9 @@
 use seatmeter_collectors::EventKind;
 use seatmeter_core::Nanos;
 
-use super::{AgentActivity, Scope, SlotRecord, SnapshotAgentRow, StoreError, StoredEvent};
+use super::{
+    AgentActivity, Scope, SlotRecord, SnapshotAgentRow, SnapshotPlaceRow, StoreError, StoredEvent,
+};
 
 pub fn put_uvarint(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
@@ -123,9 +125,11 @@ pub fn decode_events(blob: &[u8], out: &mut Vec<StoredEvent>) -> Result<(), Stor
 /// what the flags announce. Flag 1: enabled. Flag 2: its tags follow (a count, then each
 /// as a length and UTF-8 bytes). Flag 4: its tier follows (a length and UTF-8 bytes). A row
 /// without tags or tier is written as before those were kept (flags 0 or 1), so snapshots
-/// stored by earlier versions read the same.
-pub fn encode_snapshot(agents: &[SnapshotAgentRow]) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(agents.len() * 6);
+/// stored by earlier versions read the same. Then each place (docs/SEMANTICS.md, section
+/// 11.1): its tenant id, flag 8 (a place, not an agent), its place id and its set of place
+/// groups.
+pub fn encode_snapshot(agents: &[SnapshotAgentRow], places: &[SnapshotPlaceRow]) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(agents.len() * 6 + places.len() * 4);
     for a in agents {
         put_uvarint(&mut buf, a.agent as u64);
         let flags = a.enabled as u8
@@ -144,11 +148,18 @@ pub fn encode_snapshot(agents: &[SnapshotAgentRow]) -> Vec<u8> {
             put_text(&mut buf, t);
         }
     }
+    for p in places {
+        put_uvarint(&mut buf, p.tenant as u64);
+        buf.push(SNAP_PLACE);
+        put_uvarint(&mut buf, p.place as u64);
+        put_uvarint(&mut buf, p.groups as u64);
+    }
     buf
 }
 
 const SNAP_TAGS: u8 = 2;
 const SNAP_TIER: u8 = 4;
+const SNAP_PLACE: u8 = 8;
 
 fn put_text(buf: &mut Vec<u8>, s: &str) {
     put_uvarint(buf, s.len() as u64);
@@ -164,12 +175,24 @@ fn read_text(r: &mut Reader<'_>) -> Result<String, StoreError> {
     String::from_utf8(bytes).map_err(|_| StoreError::Corrupt("a snapshot tag is not UTF-8".into()))
 }
 
-pub fn decode_snapshot(blob: &[u8]) -> Result<Vec<SnapshotAgentRow>, StoreError> {
+/// A snapshot's agents and places, as [`encode_snapshot`] wrote them.
+pub fn decode_snapshot(
+    blob: &[u8],
+) -> Result<(Vec<SnapshotAgentRow>, Vec<SnapshotPlaceRow>), StoreError> {
     let mut r = Reader::new(blob);
     let mut out = Vec::new();
+    let mut places = Vec::new();
     while !r.is_empty() {
         let agent = r.u32()?;
         let flags = r.byte()?;
+        if flags == SNAP_PLACE {
+            places.push(SnapshotPlaceRow {
+                tenant: agent,
+                place: r.u32()?,
+                groups: r.u32()?,
+            });
+            continue;
+        }
         if flags & !(1 | SNAP_TAGS | SNAP_TIER) != 0 {
             return Err(StoreError::Corrupt(format!(
                 "a snapshot row has unknown flags {flags:#04x}"
@@ -196,7 +219,7 @@ pub fn decode_snapshot(blob: &[u8]) -> Result<Vec<SnapshotAgentRow>, StoreError>
             tier,
         });
     }
-    Ok(out)
+    Ok((out, places))
 }
 
 /// A list of small numbers (10-minute values, set members).
@@ -596,13 +619,28 @@ mod tests {
                 tier: Some("CX1".into()),
             },
         ];
-        let blob = encode_snapshot(&rows);
-        assert_eq!(decode_snapshot(&blob).unwrap(), rows);
+        let blob = encode_snapshot(&rows, &[]);
+        assert_eq!(decode_snapshot(&blob).unwrap(), (rows.clone(), vec![]));
+        let places = vec![
+            SnapshotPlaceRow {
+                tenant: 1,
+                place: 4,
+                groups: 2,
+            },
+            SnapshotPlaceRow {
+                tenant: 300,
+                place: 200,
+                groups: 0,
+            },
+        ];
+        let both = encode_snapshot(&rows, &places);
+        assert_eq!(&both[..blob.len()], &blob[..], "places follow the agents");
+        assert_eq!(decode_snapshot(&both).unwrap(), (rows.clone(), places));
         // A row without tags or tier is written as before they were kept: a snapshot
         // stored by an earlier version (id, enabled byte, media, groups) reads the same.
         assert_eq!(&blob[..4], &[1, 1, 2, 0]);
         let old = [1u8, 1, 2, 0, 0xac, 0x02, 0, 0, 9];
-        let back = decode_snapshot(&old).unwrap();
+        let back = decode_snapshot(&old).unwrap().0;
         assert_eq!(back[1].agent, 300);
         assert!(!back[1].enabled && back[1].tags.is_empty() && back[1].tier.is_none());
         assert!(

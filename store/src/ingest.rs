@@ -19,11 +19,11 @@ use seatmeter_core::time::{NANOS_PER_DAY, now_nanos};
 
 use crate::dialect::{Dialect, Param, params};
 use crate::schema::{columns, meta};
-use crate::{IngestStats, SnapshotAgentRow, StoreError, StoredEvent, codec};
+use crate::{IngestStats, SnapshotAgentRow, SnapshotPlaceRow, StoreError, StoredEvent, codec};
 
 /// The dimension tables, in the order their new rows are inserted, with how their rows
 /// are read: (table, columns read as (id, tenant or 0, name or members)).
-const DIMENSIONS: [(&str, &str); 7] = [
+const DIMENSIONS: [(&str, &str); 8] = [
     ("tenant", "SELECT id, 0, name FROM tenant WHERE id > $1"),
     ("agent", "SELECT id, tenant, name FROM agent WHERE id > $1"),
     ("grp", "SELECT id, tenant, name FROM grp WHERE id > $1"),
@@ -37,6 +37,10 @@ const DIMENSIONS: [(&str, &str); 7] = [
         "mediaset",
         "SELECT id, 0, members FROM mediaset WHERE id > $1",
     ),
+    (
+        "place_grp",
+        "SELECT id, tenant, name FROM place_grp WHERE id > $1",
+    ),
 ];
 const TENANT: usize = 0;
 const AGENT: usize = 1;
@@ -45,6 +49,7 @@ const MEDIA: usize = 3;
 const PLACE: usize = 4;
 const GROUPSET: usize = 5;
 const MEDIASET: usize = 6;
+const PLACE_GROUP: usize = 7;
 
 /// Name -> id of every dimension, kept between ingests of one connection.
 #[derive(Default)]
@@ -52,15 +57,16 @@ pub(crate) struct DimCache {
     tenants: HashMap<String, u32>,
     agents: HashMap<(u32, String), u32>,
     groups: HashMap<(u32, String), u32>,
+    place_groups: HashMap<(u32, String), u32>,
     media: HashMap<String, u32>,
     places: HashMap<String, u32>,
     groupsets: HashMap<Vec<u32>, u32>,
     mediasets: HashMap<Vec<u32>, u32>,
     /// The highest id known of each table (index as [`DIMENSIONS`]), once loaded.
-    max: [i64; 7],
+    max: [i64; 8],
     loaded: bool,
     /// Rows given an id by the ingest in progress, to insert before it commits.
-    new: [Vec<(u32, u32, NewName)>; 7],
+    new: [Vec<(u32, u32, NewName)>; 8],
 }
 
 #[derive(Debug)]
@@ -101,6 +107,9 @@ impl DimCache {
                     }
                     GROUP => {
                         self.groups.insert((tenant, r.text(2)?), id);
+                    }
+                    PLACE_GROUP => {
+                        self.place_groups.insert((tenant, r.text(2)?), id);
                     }
                     MEDIA => {
                         self.media.insert(r.text(2)?, id);
@@ -277,7 +286,7 @@ pub(crate) fn ingest<D: Dialect>(
 /// snapshot's rows, and the sequence number after the last event.
 struct Resolved {
     by_day: BTreeMap<i64, Vec<StoredEvent>>,
-    snapshots: Vec<Vec<SnapshotAgentRow>>,
+    snapshots: Vec<(Vec<SnapshotAgentRow>, Vec<SnapshotPlaceRow>)>,
     stamp: u64,
 }
 
@@ -308,7 +317,8 @@ fn resolve(cache: &mut DimCache, batch: &Batch, next_seq: u64) -> Resolved {
         .snapshots
         .iter()
         .map(|s| {
-            s.agents
+            let agents = s
+                .agents
                 .iter()
                 .map(|a| {
                     let tenant = ids.tenant(cache, a.tenant);
@@ -325,7 +335,20 @@ fn resolve(cache: &mut DimCache, batch: &Batch, next_seq: u64) -> Resolved {
                         tier: (a.tier != 0).then(|| batch.string(a.tier).to_string()),
                     }
                 })
-                .collect()
+                .collect();
+            let places = s
+                .places
+                .iter()
+                .map(|p| {
+                    let tenant = ids.tenant(cache, p.tenant);
+                    SnapshotPlaceRow {
+                        tenant,
+                        place: ids.place(cache, p.place),
+                        groups: ids.place_groupset(cache, tenant, p.groups),
+                    }
+                })
+                .collect();
+            (agents, places)
         })
         .collect();
     Resolved {
@@ -378,12 +401,12 @@ fn store_snapshots<D: Dialect>(
     d: &mut D,
     collector: &str,
     batch: &Batch,
-    rows: &[Vec<SnapshotAgentRow>],
+    rows: &[(Vec<SnapshotAgentRow>, Vec<SnapshotPlaceRow>)],
     stats: &mut IngestStats,
 ) -> Result<Vec<i64>, StoreError> {
     let mut dirty = Vec::new();
-    for (s, rows) in batch.snapshots.iter().zip(rows) {
-        let blob = codec::encode_snapshot(rows);
+    for (s, (rows, places)) in batch.snapshots.iter().zip(rows) {
+        let blob = codec::encode_snapshot(rows, places);
         let n = d.execute(
             "INSERT INTO snapshot (taken, source, collector, sha256, agents, data) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (sha256) DO NOTHING",
@@ -430,6 +453,8 @@ struct BatchIds<'b> {
     /// The same for group lists (a group belongs to a tenant).
     groupsets: Vec<Option<(u32, u32)>>,
     groupsets_other: HashMap<(u32, ListId), u32>,
+    /// (tenant, list) -> the set of place groups it names.
+    place_groupsets: HashMap<(u32, ListId), u32>,
     mediasets: Vec<Option<u32>>,
 }
 
@@ -445,6 +470,7 @@ impl<'b> BatchIds<'b> {
             agents_other: HashMap::default(),
             groupsets: vec![None; batch.lists().len()],
             groupsets_other: HashMap::default(),
+            place_groupsets: HashMap::default(),
             mediasets: vec![None; batch.lists().len()],
         }
     }
@@ -525,20 +551,7 @@ impl<'b> BatchIds<'b> {
             }
             None => {}
         }
-        let mut members = Vec::new();
-        for &sym in self.batch.list(list) {
-            let name = self.batch.string(sym);
-            let key = (tenant, name.to_string());
-            let gid = match c.groups.get(&key) {
-                Some(&id) => id,
-                None => {
-                    let id = c.give(GROUP, tenant, NewName::Text(name.to_string()));
-                    c.groups.insert(key, id);
-                    id
-                }
-            };
-            members.push(gid);
-        }
+        let members = self.group_ids(c, GROUP, tenant, list);
         let id = set_id(c, GROUPSET, members);
         match self.groupsets[list as usize] {
             None => self.groupsets[list as usize] = Some((tenant, id)),
@@ -547,6 +560,46 @@ impl<'b> BatchIds<'b> {
             }
         }
         id
+    }
+
+    /// The set of place groups (of tenant `tenant`) a snapshot's place names.
+    fn place_groupset(&mut self, c: &mut DimCache, tenant: u32, list: ListId) -> u32 {
+        if list == 0 {
+            return 0;
+        }
+        if let Some(&id) = self.place_groupsets.get(&(tenant, list)) {
+            return id;
+        }
+        let members = self.group_ids(c, PLACE_GROUP, tenant, list);
+        let id = set_id(c, GROUPSET, members);
+        self.place_groupsets.insert((tenant, list), id);
+        id
+    }
+
+    /// The ids of a list of group names of `tenant`, in table `GROUP` or `PLACE_GROUP`.
+    fn group_ids(&mut self, c: &mut DimCache, table: usize, tenant: u32, list: ListId) -> Vec<u32> {
+        let mut members = Vec::new();
+        for &sym in self.batch.list(list) {
+            let name = self.batch.string(sym);
+            let key = (tenant, name.to_string());
+            let known = match table {
+                GROUP => c.groups.get(&key),
+                _ => c.place_groups.get(&key),
+            };
+            let gid = match known {
+                Some(&id) => id,
+                None => {
+                    let id = c.give(table, tenant, NewName::Text(name.to_string()));
+                    match table {
+                        GROUP => c.groups.insert(key, id),
+                        _ => c.place_groups.insert(key, id),
+                    };
+                    id
+                }
+            };
+            members.push(gid);
+        }
+        members
     }
 
     fn mediaset(&mut self, c: &mut DimCache, list: ListId) -> u32 {

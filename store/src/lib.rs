@@ -17,6 +17,7 @@ mod ingest;
 pub mod migrate;
 mod postgres;
 pub mod reco;
+mod restate;
 mod schema;
 mod sql;
 mod sqlite;
@@ -146,6 +147,9 @@ pub struct Dimensions {
     pub agents: Vec<(u32, String)>,
     /// (tenant id, group name)
     pub groups: Vec<(u32, String)>,
+    /// (tenant id, group name) of the groups of places (docs/SEMANTICS.md, section 11.1):
+    /// ids of their own, beside the agents' groups.
+    pub place_groups: Vec<(u32, String)>,
     pub media: Vec<String>,
     /// Sorted group ids of each group set.
     pub groupsets: Vec<Vec<u32>>,
@@ -154,26 +158,39 @@ pub struct Dimensions {
 }
 
 impl Dimensions {
+    /// The groups of a group scope: the agents' groups, or the places' groups.
+    pub fn groups_of(&self, kind: ScopeKind) -> &[(u32, String)] {
+        match kind {
+            ScopeKind::PlaceGroup => &self.place_groups,
+            _ => &self.groups,
+        }
+    }
+
     /// `tenant/group`, as reports write group ids.
-    pub fn group_label(&self, group: u32) -> String {
-        let (t, name) = &self.groups[group as usize];
+    pub fn group_label(&self, kind: ScopeKind, group: u32) -> String {
+        let (t, name) = &self.groups_of(kind)[group as usize];
         format!("{}/{}", self.tenants[*t as usize], name)
     }
 
     /// The groups a group report's `--id` names: one group (`tenant/group`), or every group
     /// of a tenant (its name). Tenant names may hold `/`, so one id can name groups of two
     /// tenants; the report, the tenant boundary and the service all match ids here.
-    pub fn groups_named<'a>(&'a self, id: &'a str) -> impl Iterator<Item = u32> + 'a {
-        (1..self.groups.len() as u32)
-            .filter(|&g| !self.groups[g as usize].1.is_empty())
+    pub fn groups_named<'a>(
+        &'a self,
+        kind: ScopeKind,
+        id: &'a str,
+    ) -> impl Iterator<Item = u32> + 'a {
+        let groups = self.groups_of(kind);
+        (1..groups.len() as u32)
+            .filter(move |&g| !groups[g as usize].1.is_empty())
             .filter(move |&g| {
-                self.tenants[self.groups[g as usize].0 as usize] == id || self.group_label(g) == id
+                self.tenants[groups[g as usize].0 as usize] == id || self.group_label(kind, g) == id
             })
     }
 
     /// The tenant a group belongs to.
-    pub fn tenant_of_group(&self, group: u32) -> &str {
-        &self.tenants[self.groups[group as usize].0 as usize]
+    pub fn tenant_of_group(&self, kind: ScopeKind, group: u32) -> &str {
+        &self.tenants[self.groups_of(kind)[group as usize].0 as usize]
     }
 }
 
@@ -184,6 +201,15 @@ pub struct SnapshotInfo {
     pub source: String,
     pub collector: String,
     pub agents: u64,
+}
+
+/// A place of a snapshot: in tenant `tenant`, a login at place `place` brings the place
+/// groups of set `groups` (a group set whose members are place-group ids).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SnapshotPlaceRow {
+    pub tenant: u32,
+    pub place: u32,
+    pub groups: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -237,6 +263,7 @@ pub fn scope_kind_code(k: ScopeKind) -> i64 {
         ScopeKind::System => 0,
         ScopeKind::Tenant => 1,
         ScopeKind::Group => 2,
+        ScopeKind::PlaceGroup => 3,
     }
 }
 
@@ -245,6 +272,7 @@ pub fn scope_kind_from_code(c: i64) -> Result<ScopeKind, StoreError> {
         0 => Ok(ScopeKind::System),
         1 => Ok(ScopeKind::Tenant),
         2 => Ok(ScopeKind::Group),
+        3 => Ok(ScopeKind::PlaceGroup),
         _ => Err(StoreError::Corrupt(format!("unknown scope kind {c}"))),
     }
 }
@@ -476,7 +504,15 @@ pub trait Store: Send {
     /// All snapshots, ordered by (taken, id).
     fn snapshots(&mut self) -> Result<Vec<SnapshotInfo>, StoreError>;
 
-    fn snapshot_agents(&mut self, id: u32) -> Result<Vec<SnapshotAgentRow>, StoreError>;
+    fn snapshot_agents(&mut self, id: u32) -> Result<Vec<SnapshotAgentRow>, StoreError> {
+        Ok(self.snapshot_rows(id)?.0)
+    }
+
+    /// A snapshot's agents and its places.
+    fn snapshot_rows(
+        &mut self,
+        id: u32,
+    ) -> Result<(Vec<SnapshotAgentRow>, Vec<SnapshotPlaceRow>), StoreError>;
 
     fn rejects(&mut self, limit: Option<u64>) -> Result<Vec<StoredReject>, StoreError>;
 

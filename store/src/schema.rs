@@ -18,6 +18,7 @@ pub const TABLES: &[(&str, &[(&str, Kind)])] = &[
     ("tenant", &[("id", Int), ("name", Text)]),
     ("agent", &[("id", Int), ("tenant", Int), ("name", Text)]),
     ("grp", &[("id", Int), ("tenant", Int), ("name", Text)]),
+    ("place_grp", &[("id", Int), ("tenant", Int), ("name", Text)]),
     ("media", &[("id", Int), ("name", Text)]),
     ("place", &[("id", Int), ("name", Text)]),
     ("groupset", &[("id", Int), ("members", Blob)]),

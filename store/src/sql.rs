@@ -7,12 +7,13 @@ use seatmeter_core::{Day, Nanos};
 
 use crate::dialect::{Begin, Dialect, Param, Row, params};
 use crate::ingest::{self, DimCache};
+use crate::restate::{group_by_scope, restatements_of};
 use crate::schema::{columns, meta};
 use crate::{
     AgentActivity, Anomaly, AnomalyKind, CollectorStatus, CursorCheck, DayRecord, DaySummary,
     Dimensions, IngestStats, Restatement, RollupMeta, Scope, SlotRecord, SnapshotAgentRow,
-    SnapshotInfo, Store, StoreError, StoreStatus, StoredEvent, StoredReject, codec,
-    scope_kind_code, scope_kind_from_code,
+    SnapshotInfo, SnapshotPlaceRow, Store, StoreError, StoreStatus, StoredEvent, StoredReject,
+    codec, scope_kind_code, scope_kind_from_code,
 };
 
 pub(crate) struct SqlStore<D: Dialect> {
@@ -251,6 +252,7 @@ impl<D: Dialect> Store for SqlStore<D> {
         let tenants = names("SELECT id, 0, name FROM tenant")?;
         let agents = names("SELECT id, tenant, name FROM agent")?;
         let groups = names("SELECT id, tenant, name FROM grp")?;
+        let place_groups = names("SELECT id, tenant, name FROM place_grp")?;
         let media = names("SELECT id, 0, name FROM media")?;
         let mut sets = |sql: &str| -> Result<Vec<Vec<u32>>, StoreError> {
             let rows = self
@@ -269,6 +271,7 @@ impl<D: Dialect> Store for SqlStore<D> {
             tenants: by_id(tenants.into_iter().map(|(id, (_, n))| (id, n))),
             agents: by_id(agents),
             groups: by_id(groups),
+            place_groups: by_id(place_groups),
             media: by_id(media.into_iter().map(|(id, (_, n))| (id, n))),
             groupsets: sets("SELECT id, members FROM groupset")?,
             mediasets: sets("SELECT id, members FROM mediaset")?,
@@ -311,7 +314,10 @@ impl<D: Dialect> Store for SqlStore<D> {
             .collect()
     }
 
-    fn snapshot_agents(&mut self, id: u32) -> Result<Vec<SnapshotAgentRow>, StoreError> {
+    fn snapshot_rows(
+        &mut self,
+        id: u32,
+    ) -> Result<(Vec<SnapshotAgentRow>, Vec<SnapshotPlaceRow>), StoreError> {
         let row = self
             .d
             .query_row("SELECT data FROM snapshot WHERE id = $1", params![id])?
@@ -714,77 +720,6 @@ impl<D: Dialect> Store for SqlStore<D> {
             size_bytes: self.d.size_bytes()?,
         })
     }
-}
-
-/// The records of one day, grouped by scope (in the order they come).
-fn group_by_scope(slots: &[SlotRecord]) -> Vec<(Scope, Vec<&SlotRecord>)> {
-    let mut out: Vec<(Scope, Vec<&SlotRecord>)> = Vec::new();
-    let mut index: HashMap<Scope, usize> = HashMap::default();
-    for s in slots {
-        let i = *index.entry(s.scope).or_insert_with(|| {
-            out.push((s.scope, Vec::new()));
-            out.len() - 1
-        });
-        out[i].1.push(s);
-    }
-    out
-}
-
-/// What rolling up `day` again with `slots` changes, when the day was rolled up before:
-/// every scope and item whose day peak or enabled seats differ (a value not stored is 0).
-fn restatements_of<D: Dialect>(
-    d: &mut D,
-    day: Day,
-    slots: &[SlotRecord],
-) -> Result<Vec<Restatement>, StoreError> {
-    let before = d.query_row("SELECT 1 FROM rollup_day WHERE day = $1", params![day])?;
-    if before.is_none() {
-        return Ok(Vec::new());
-    }
-    let mut values: std::collections::BTreeMap<(i64, u32, u16), [u32; 4]> = Default::default();
-    let mut records = Vec::new();
-    d.query_each(
-        "SELECT scope_kind, scope_id, data FROM rollup_scope_day WHERE day = $1",
-        params![day],
-        &mut |r| {
-            let scope = Scope {
-                kind: scope_kind_from_code(r.i64(0)?)?,
-                id: r.u32(1)?,
-            };
-            records.clear();
-            codec::decode_scope_day(r.blob(2)?, scope, false, &mut records)?;
-            for rec in &records {
-                let v = values.entry((r.i64(0)?, scope.id, rec.item)).or_default();
-                (v[0], v[2]) = (rec.day_peak, rec.day_enabled);
-            }
-            Ok(())
-        },
-    )?;
-    for rec in slots {
-        let v = values
-            .entry((scope_kind_code(rec.scope.kind), rec.scope.id, rec.item))
-            .or_default();
-        (v[1], v[3]) = (rec.day_peak, rec.day_enabled);
-    }
-    values
-        .into_iter()
-        .filter(|(_, v)| v[0] != v[1] || v[2] != v[3])
-        .map(|((kind, id, item), v)| {
-            Ok(Restatement {
-                day,
-                scope: Scope {
-                    kind: scope_kind_from_code(kind)?,
-                    id,
-                },
-                item,
-                old_peak: v[0],
-                new_peak: v[1],
-                old_enabled: v[2],
-                new_enabled: v[3],
-                at: 0,
-            })
-        })
-        .collect()
 }
 
 fn stored_reject(r: &Row) -> Result<StoredReject, StoreError> {

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_activity_day.sql"),
     include_str!("../../migrations/sqlite/0006_recommendations.sql"),
     include_str!("../../migrations/sqlite/0007_alerts.sql"),
+    include_str!("../../migrations/sqlite/0008_place_groups.sql"),
 ];
 
 pub(crate) struct SqliteDialect {

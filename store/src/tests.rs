@@ -3,7 +3,7 @@
 //! `SEATMETER_TEST_DATABASE_URL` is set; without it the PostgreSQL half says loudly that
 //! it was skipped, and fails under `CI=true`.
 
-use seatmeter_collectors::{Batch, EventFields, Reject, Snapshot, SnapshotAgent, Words};
+use seatmeter_collectors::{Batch, EventFields, Reject, Words};
 use seatmeter_core::testing;
 use seatmeter_core::time::parse_rfc3339;
 use seatmeter_core::{Nanos, ScopeKind};
@@ -272,7 +272,7 @@ fn names_get_one_id_each_whatever_the_connection() {
         let agents: Vec<(u32, &str)> = dims.agents.iter().map(|(t, n)| (*t, n.as_str())).collect();
         assert_eq!(agents, [(0, ""), (1, "x"), (2, "y"), (3, "z")]);
         let groups: Vec<String> = (1..dims.groups.len() as u32)
-            .map(|g| dims.group_label(g))
+            .map(|g| dims.group_label(ScopeKind::Group, g))
             .collect();
         assert_eq!(groups, ["acme/G1", "beta/G2", "gamma/G1", "gamma/G3"]);
         let media: Vec<&str> = dims.media.iter().map(String::as_str).collect();
@@ -282,48 +282,6 @@ fn names_get_one_id_each_whatever_the_connection() {
         let e = one.events_on_utc_day(day).unwrap()[0];
         assert_eq!(dims.agents[e.agent as usize].1, "z");
         assert_eq!(dims.groupsets[e.groups as usize], [3, 4]);
-    });
-}
-
-#[test]
-fn a_snapshot_is_stored_once() {
-    on_both("snapshots", |b| {
-        let mut s = b.open();
-        let mut batch = Batch::new();
-        let (tenant, agent) = (batch.intern("acme"), batch.intern("a1"));
-        let media = batch.intern_words(["voice"], true);
-        let snap = Snapshot {
-            taken: t(DAY1),
-            source: "s.xml".into(),
-            sha256: [7; 32],
-            agents: vec![SnapshotAgent {
-                tenant,
-                agent,
-                enabled: true,
-                media,
-                groups: 0,
-                tags: 0,
-                tier: 0,
-            }],
-        };
-        batch.snapshots.push(snap.clone());
-        batch.snapshots.push(snap);
-        let st = s.ingest("cfg", "config-xml", &batch, "{}").unwrap();
-        assert_eq!(
-            (st.snapshots, st.duplicate_snapshots),
-            (1, 1),
-            "{}",
-            b.name()
-        );
-        let snaps = s.snapshots().unwrap();
-        assert_eq!(snaps.len(), 1);
-        assert_eq!((snaps[0].taken, snaps[0].agents), (t(DAY1), 1));
-        let rows = s.snapshot_agents(snaps[0].id).unwrap();
-        assert!(rows[0].enabled);
-        assert_eq!(
-            s.dimensions().unwrap().agents[rows[0].agent as usize].1,
-            "a1"
-        );
     });
 }
 
@@ -764,33 +722,6 @@ fn a_new_sqlite_store_opened_by_many_at_once_opens_for_all() {
     assert!(err.contains("not-a-store.db"), "{err}");
 }
 
-/// A group report's id names one group or every group of a tenant; a tenant name holding
-/// `/` can make one id name groups of two tenants (the report, the tenant boundary and the
-/// service all ask `groups_named`).
-#[test]
-fn a_group_id_names_its_groups_whatever_the_slashes() {
-    let dims = Dimensions {
-        tenants: vec![String::new(), "a".into(), "a/b".into()],
-        groups: vec![
-            (0, String::new()),
-            (1, "b".into()),
-            (1, "c".into()),
-            (2, "x".into()),
-        ],
-        ..Dimensions::default()
-    };
-    let named = |id: &str| dims.groups_named(id).collect::<Vec<_>>();
-    assert_eq!(named("a"), [1, 2]);
-    assert_eq!(named("a/c"), [2]);
-    assert_eq!(
-        named("a/b"),
-        [1, 3],
-        "group b of a, and every group of tenant a/b"
-    );
-    assert!(named("z").is_empty());
-    assert_eq!(dims.tenant_of_group(3), "a/b");
-}
-
 #[path = "tests_activity.rs"]
 mod activity;
 #[path = "tests_reco.rs"]
@@ -798,3 +729,6 @@ mod reco_tests;
 
 #[path = "tests_alerts.rs"]
 mod alerts_tests;
+
+#[path = "tests_dims.rs"]
+mod dims_tests;

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const SCOPES: [&str; 3] = ["system", "tenant", "group"];
+const SCOPES: [&str; 4] = ["system", "tenant", "group", "place-group"];
 const GRANULARITIES: [&str; 5] = ["10min", "hourly", "daily", "weekly", "monthly"];
 const ROLLUP: &str = "rollup.txt";
 

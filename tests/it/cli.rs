@@ -284,6 +284,33 @@ fn the_demo_runs_and_writes_its_reports() {
     ] {
         assert!(dir.path().join("site/reports").join(f).exists(), "{f}");
     }
+    // Place groups: every desk's floor; a floor's peak is within its tenant's, and places
+    // have no enabled seats.
+    let read = |f: &str| std::fs::read_to_string(dir.path().join("site/reports").join(f)).unwrap();
+    let tenant_peaks: std::collections::HashMap<(String, String), u64> = read("tenant-monthly.csv")
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            ((c[1].to_string(), c[5].to_string()), c[6].parse().unwrap())
+        })
+        .collect();
+    let places = read("place-group-monthly.csv");
+    let mut busy = 0;
+    for l in places.lines().skip(1) {
+        let c: Vec<&str> = l.split(',').collect();
+        assert_eq!(c[0], "place-group", "{l}");
+        assert_eq!(c[7], "", "no enabled seats for places: {l}");
+        let (tenant, group) = c[1].rsplit_once('/').unwrap();
+        assert!(group.starts_with("Floor") || group == "Quiet", "{l}");
+        let peak: u64 = c[6].parse().unwrap();
+        assert!(
+            peak <= tenant_peaks[&(tenant.to_string(), c[5].to_string())],
+            "{l}"
+        );
+        busy += (peak > 0) as usize;
+    }
+    assert!(busy >= 3, "place groups counted seats:\n{places}");
     assert!(out.contains("kept aside: 2026-10-08-acme.csv:"), "{out}");
     assert!(out.contains("duplicate(s) not stored again"));
     assert!(

@@ -267,7 +267,7 @@ async fn endpoints_metrics_and_reports() {
     assert_eq!((status, body.trim()), (400, "?from=YYYY-MM-DD is required"));
     let (status, body) = get(addr, "/reports/planet/daily?from=2026-10-22").await;
     assert_eq!(status, 400);
-    assert!(body.contains("expected system, tenant or group"));
+    assert!(body.contains("expected system, tenant, group or place-group"));
     let (status, body) = get(addr, "/reports/tenant/daily?from=2026-10-22&id=nobody").await;
     assert_eq!(status, 404);
     // Over HTTP an unknown id is not told which ids exist.

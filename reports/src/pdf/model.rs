@@ -228,6 +228,7 @@ impl PdfReport {
         let kind = match self.scope {
             Some(ScopeKind::Tenant) => "Tenant report",
             Some(ScopeKind::Group) => "Group report",
+            Some(ScopeKind::PlaceGroup) => "Place-group report",
             _ => "System report",
         };
         match &self.scope_filter {

@@ -323,6 +323,11 @@ fn write_reports(
             &[Format::Csv, Format::Json, Format::Pdf],
         ),
         (ScopeKind::Group, Granularity::Monthly, &[Format::Csv]),
+        (
+            ScopeKind::PlaceGroup,
+            Granularity::Monthly,
+            &[Format::Csv, Format::Pdf],
+        ),
     ];
     for (scope, granularity, formats) in jobs {
         let req = Request {

@@ -425,8 +425,8 @@ fn form_html(v: &Visitor, req: &Request, item: Option<&str>, report: &View) -> S
         )
     };
     let scopes: &[&str] = match v.caller {
-        Caller::Tenant { .. } => &["tenant", "group"],
-        _ => &["system", "tenant", "group"],
+        Caller::Tenant { .. } => &["tenant", "group", "place-group"],
+        _ => &["system", "tenant", "group", "place-group"],
     };
     let scope_opts: String = scopes
         .iter()
