@@ -5,21 +5,27 @@ use std::io::Write;
 
 use serde::ser::{SerializeMap, Serializer};
 
-use crate::{COLUMNS, Entitled, RenderError, Renderer, Row};
+use crate::{COLUMNS, Entitled, Extra, RenderError, Renderer, Row};
 
 pub struct JsonRenderer<W: Write> {
     out: W,
     rows: u64,
+    extra: Extra,
 }
 
 impl<W: Write> JsonRenderer<W> {
-    pub fn new(mut out: W) -> Result<JsonRenderer<W>, RenderError> {
+    /// The contract's keys, and `peak_at` after them when `extra` asks for it.
+    pub fn new(mut out: W, extra: Extra) -> Result<JsonRenderer<W>, RenderError> {
         out.write_all(b"[")?;
-        Ok(JsonRenderer { out, rows: 0 })
+        Ok(JsonRenderer {
+            out,
+            rows: 0,
+            extra,
+        })
     }
 }
 
-struct JsonRow<'r, 'a>(&'r Row<'a>);
+struct JsonRow<'r, 'a>(&'r Row<'a>, Extra);
 
 impl serde::Serialize for JsonRow<'_, '_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -39,6 +45,9 @@ impl serde::Serialize for JsonRow<'_, '_> {
             Some(Entitled::Unlimited) => m.serialize_entry("entitled", "unlimited")?,
         }
         m.serialize_entry("over_use", &r.over_use)?;
+        if self.1.peak_at {
+            m.serialize_entry("peak_at", &r.peak_at)?;
+        }
         m.end()
     }
 }
@@ -47,7 +56,8 @@ impl<W: Write> Renderer for JsonRenderer<W> {
     fn row(&mut self, row: &Row<'_>) -> Result<(), RenderError> {
         self.out
             .write_all(if self.rows == 0 { b"\n" } else { b",\n" })?;
-        serde_json::to_writer(&mut self.out, &JsonRow(row)).map_err(std::io::Error::from)?;
+        serde_json::to_writer(&mut self.out, &JsonRow(row, self.extra))
+            .map_err(std::io::Error::from)?;
         self.rows += 1;
         Ok(())
     }
@@ -66,7 +76,8 @@ mod tests {
     #[test]
     fn rows_as_objects_with_nulls() {
         let mut buf = Vec::new();
-        let mut r: Box<dyn Renderer> = Box::new(JsonRenderer::new(&mut buf).unwrap());
+        let mut r: Box<dyn Renderer> =
+            Box::new(JsonRenderer::new(&mut buf, Extra::default()).unwrap());
         for row in crate::sample_rows() {
             r.row(&row).unwrap();
         }
@@ -99,12 +110,31 @@ mod tests {
             .map(|k| first.find(&format!("\"{k}\"")).unwrap())
             .collect();
         assert!(positions.windows(2).all(|w| w[0] < w[1]), "{first}");
+        // Asked for, `peak_at` comes last.
+        let mut buf = Vec::new();
+        let extra = Extra { peak_at: true };
+        let mut r: Box<dyn Renderer> = Box::new(JsonRenderer::new(&mut buf, extra).unwrap());
+        for row in crate::sample_rows() {
+            r.row(&row).unwrap();
+        }
+        r.finish().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
+        assert_eq!(v[0]["peak_at"], "2026-10-25T01:04:05+01:00");
+        assert_eq!(v[2]["peak_at"], serde_json::Value::Null);
+        let text = String::from_utf8(buf).unwrap();
+        let first = text.lines().nth(1).unwrap();
+        assert!(
+            first
+                .trim_end_matches(',')
+                .ends_with(r#""peak_at":"2026-10-25T01:04:05+01:00"}"#),
+            "{first}"
+        );
     }
 
     #[test]
     fn empty_report_is_an_empty_array() {
         let mut buf = Vec::new();
-        let r: Box<dyn Renderer> = Box::new(JsonRenderer::new(&mut buf).unwrap());
+        let r: Box<dyn Renderer> = Box::new(JsonRenderer::new(&mut buf, Extra::default()).unwrap());
         r.finish().unwrap();
         let v: serde_json::Value = serde_json::from_slice(&buf).unwrap();
         assert_eq!(v, serde_json::json!([]));

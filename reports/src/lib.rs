@@ -25,6 +25,10 @@ pub struct Row<'a> {
     pub period_end: &'a str,
     pub item: &'a str,
     pub peak_concurrent: u64,
+    /// The first instant of the period at which `peak_concurrent` was reached, as
+    /// `period_start` is written; None when the peak is 0, or for days rolled up before
+    /// it was kept (docs/SEMANTICS.md, "When the peak happened").
+    pub peak_at: Option<&'a str>,
     pub enabled_seats: Option<u64>,
     pub entitled: Option<Entitled>,
     pub over_use: bool,
@@ -43,6 +47,14 @@ pub const COLUMNS: [&str; 10] = [
     "entitled",
     "over_use",
 ];
+
+/// Columns beyond the contract's, asked for by name: CSV and JSON keep exactly the columns
+/// and keys of section 7 unless one is asked for, and then add it after them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Extra {
+    /// `peak_at`: when each row's peak was first reached.
+    pub peak_at: bool,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
@@ -101,14 +113,16 @@ impl Format {
 
     /// A renderer that streams rows in this format into `out` (a table in colour when
     /// `color`). None for PDF, which is laid out whole from its model ([`pdf::render`]).
+    /// The table always shows when each peak was reached; CSV and JSON only with `extra`.
     pub fn renderer<'w, W: std::io::Write + 'w>(
         self,
         out: W,
         color: bool,
+        extra: Extra,
     ) -> Result<Option<Box<dyn Renderer + 'w>>, RenderError> {
         Ok(match self {
-            Format::Csv => Some(Box::new(csv::CsvRenderer::new(out)?)),
-            Format::Json => Some(Box::new(json::JsonRenderer::new(out)?)),
+            Format::Csv => Some(Box::new(csv::CsvRenderer::new(out, extra)?)),
+            Format::Json => Some(Box::new(json::JsonRenderer::new(out, extra)?)),
             Format::Table => Some(Box::new(table::TableRenderer::new(out, color))),
             Format::Pdf => None,
         })
@@ -142,6 +156,7 @@ pub(crate) fn sample_rows() -> Vec<Row<'static>> {
             period_end: "2026-10-25T01:00:00+00:00",
             item: "Voice",
             peak_concurrent: 1,
+            peak_at: Some("2026-10-25T01:04:05+01:00"),
             enabled_seats: Some(1),
             entitled: Some(Entitled::Seats(1)),
             over_use: false,
@@ -154,6 +169,7 @@ pub(crate) fn sample_rows() -> Vec<Row<'static>> {
             period_end: "2026-10-25T01:00:00+01:00",
             item: "E-Mail",
             peak_concurrent: 2,
+            peak_at: Some("2026-10-25T00:30:00+01:00"),
             enabled_seats: None,
             entitled: Some(Entitled::Unlimited),
             over_use: true,
@@ -166,6 +182,7 @@ pub(crate) fn sample_rows() -> Vec<Row<'static>> {
             period_end: "2026-10-25T01:00:00+01:00",
             item: "Chat",
             peak_concurrent: 0,
+            peak_at: None,
             enabled_seats: Some(0),
             entitled: None,
             over_use: false,
@@ -185,14 +202,22 @@ mod tests {
         assert!("xls".parse::<Format>().unwrap_err().contains("csv, json"));
         let mut out = Vec::new();
         {
-            let mut r = Format::Csv.renderer(&mut out, false).unwrap().unwrap();
+            let mut r = Format::Csv
+                .renderer(&mut out, false, Extra::default())
+                .unwrap()
+                .unwrap();
             r.row(&sample_rows()[0]).unwrap();
             r.finish().unwrap();
         }
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.lines().next().unwrap(), COLUMNS.join(","));
         assert_eq!(text.lines().count(), 2);
-        assert!(Format::Pdf.renderer(Vec::new(), false).unwrap().is_none());
+        assert!(
+            Format::Pdf
+                .renderer(Vec::new(), false, Extra::default())
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(Format::Table.extension(), "txt");
     }
 }

@@ -28,13 +28,14 @@ impl<W: Write> TableRenderer<W> {
                     "period end",
                     "item",
                     "peak",
+                    "peak at",
                     "enabled",
                     "entitled",
                     "over-use",
                 ]
                 .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
             );
-        for col in 4..7 {
+        for col in [4, 6, 7] {
             if let Some(c) = table.column_mut(col) {
                 c.set_cell_alignment(CellAlignment::Right);
             }
@@ -66,6 +67,11 @@ impl<W: Write> Renderer for TableRenderer<W> {
             Cell::new(r.period_end),
             Cell::new(r.item),
             Cell::new(r.peak_concurrent),
+            Cell::new(
+                r.peak_at
+                    .map(|t| t.replacen('T', " ", 1))
+                    .unwrap_or_else(dash),
+            ),
             Cell::new(r.enabled_seats.map(|n| n.to_string()).unwrap_or_else(dash)),
             Cell::new(r.entitled.map(|e| e.to_string()).unwrap_or_else(dash)),
             over,

@@ -93,6 +93,11 @@ pub struct Args {
     /// report is refused (status 1).
     #[arg(long)]
     pub allow_incomplete: bool,
+    /// Add a `peak_at` column (CSV) or key (JSON) after the contract's: the first instant
+    /// of the period at which its peak was reached, to the second, empty when the peak is 0.
+    /// Tables, PDFs and the console always show it.
+    #[arg(long)]
+    pub peak_at: bool,
 }
 
 pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
@@ -111,6 +116,9 @@ pub fn run(g: &Global, args: Args) -> Result<ExitCode> {
         },
         allow_incomplete: args.allow_incomplete,
         guardrails: Some(seatmeter::guard::pdf::guardrails_page),
+        extra: seatmeter_reports::Extra {
+            peak_at: args.peak_at,
+        },
     };
     let outcome = output::report_to(
         &config,

@@ -69,6 +69,8 @@ pub struct Options {
     pub allow_incomplete: bool,
     /// With it, PDF reports have a guardrails page (expiry, breaches, forecast).
     pub guardrails: Option<GuardrailsHook>,
+    /// Columns beyond the contract's in CSV and JSON (`--peak-at`).
+    pub extra: seatmeter_reports::Extra,
 }
 
 impl Default for Options {
@@ -77,6 +79,7 @@ impl Default for Options {
             limits: Limits::DEFAULT,
             allow_incomplete: false,
             guardrails: None,
+            extra: seatmeter_reports::Extra::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ mod gaps;
 mod limits;
 pub mod output;
 pub mod pdf;
+mod peak_at;
 mod periods;
 mod utilization;
 
@@ -158,6 +159,10 @@ struct DayItem {
     enabled: Vec<u32>,
     day_peak: u32,
     day_enabled: u32,
+    /// The second after each period's start its peak was first reached (empty: not read,
+    /// or not kept), and after the day's start the day's peak was.
+    peak_at: Vec<u32>,
+    day_peak_at: Option<u32>,
 }
 
 impl DayItem {
@@ -175,6 +180,9 @@ impl DayItem {
             },
             day_peak: peak,
             day_enabled: enabled,
+            // A level carried through the day is reached at each period's start.
+            peak_at: if detail { vec![0; slots] } else { Vec::new() },
+            day_peak_at: Some(0),
         }
     }
 }
@@ -292,8 +300,8 @@ impl<'a> Reporter<'a> {
         Ok(scopes * measures * req.periods_at_most())
     }
 
-    /// Also find when each item's peak was reached (reads the 10-minute values whatever
-    /// the granularity).
+    /// Also find when each item's peak was first reached (from what the rollup keeps with
+    /// each day: no 10-minute values are read for it).
     pub fn with_peak_times(mut self) -> Self {
         self.peak_times = true;
         self
@@ -375,8 +383,9 @@ impl<'a> Reporter<'a> {
         self.gaps(req)?;
         let scopes = self.scopes(req)?;
         let (d_lo, d_hi) = day_range(req);
-        let detail =
-            self.peak_times || matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
+        // The 10-minute values are read for 10-minute and hourly rows only: a day's peak
+        // and when it was first reached are kept with the day.
+        let detail = matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);
         let items = &measures_of(self.config, req.scope);
         let system_ent = self.system_entitlement(items.len(), d_lo, d_hi);
         // With tenant grants, tenant rows compare with the tenant's own, and group rows
@@ -424,6 +433,8 @@ impl<'a> Reporter<'a> {
                     label,
                     items,
                     values: &values,
+                    slots: &slots,
+                    cal: &self.cal,
                     values_from: a,
                     ent,
                     ent_from: d_lo,
@@ -525,9 +536,21 @@ impl<'a> Reporter<'a> {
             *best = peak;
             *period = (|| {
                 let d = values.iter().position(|v| v[ii].day_peak == peak)?;
-                let s = values[d][ii].peaks.iter().position(|&p| p == peak)?;
                 let day = &slots[d];
-                Some(self.cal.period_text(day.starts[s], day.slot_end(s)))
+                // The instant, to the second, where the rollup kept it; else the 10-minute
+                // period where those were read, else the day.
+                let v = &values[d][ii];
+                Some(
+                    match (v.day_peak_at, v.peaks.iter().position(|&p| p == peak)) {
+                        (Some(sec), _) => seatmeter_reports::pdf::people_time(
+                            &self
+                                .cal
+                                .format(day.starts[0] + sec as Nanos * 1_000_000_000),
+                        ),
+                        (None, Some(s)) => self.cal.period_text(day.starts[s], day.slot_end(s)),
+                        (None, None) => Calendar::date_text(day.day),
+                    },
+                )
             })();
         }
     }
@@ -590,6 +613,9 @@ struct ScopeRows<'r> {
     items: &'r [Measure],
     /// Per day from `values_from`, per measure.
     values: &'r [Vec<DayItem>],
+    /// The periods of each day from `values_from`.
+    slots: &'r [DaySlots],
+    cal: &'r Calendar,
     values_from: Day,
     /// Per measure, per day from `ent_from`.
     ent: &'r [Vec<Option<Entitled>>],
@@ -614,8 +640,11 @@ impl ScopeRows<'_> {
             let mut entitled: Option<Entitled> = None;
             let mut over = false;
             let mut worst: Option<(u64, u64)> = None;
+            let mut first_peak = peak_at::FirstPeak::default();
             for &(day, first, count) in &p.parts {
                 let v = &self.values[(day - self.values_from) as usize][ii];
+                let day_slots = &self.slots[(day - self.values_from) as usize];
+                first_peak.part(v, day_slots, (first, count), p.whole);
                 let (pk, en) = if p.whole {
                     (v.day_peak, v.day_enabled)
                 } else {
@@ -643,6 +672,7 @@ impl ScopeRows<'_> {
                     }
                 }
             }
+            let peak_at_text = first_peak.instant().map(|t| self.cal.format(t));
             let row = Row {
                 scope: self.req.scope,
                 scope_id: self.label,
@@ -651,6 +681,7 @@ impl ScopeRows<'_> {
                 period_end: &p.end_text,
                 item: &it.name,
                 peak_concurrent: peak as u64,
+                peak_at: peak_at_text.as_deref(),
                 enabled_seats: enabled_known.then_some(enabled as u64),
                 entitled,
                 over_use: over,
@@ -695,5 +726,7 @@ fn day_item(rec: SlotRecord, detail: bool, n: usize) -> Result<DayItem, ReportEr
         enabled: rec.enabled,
         day_peak: rec.day_peak,
         day_enabled: rec.day_enabled,
+        peak_at: rec.peak_at,
+        day_peak_at: rec.day_peak_at,
     })
 }

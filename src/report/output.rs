@@ -140,7 +140,7 @@ pub fn stream_with<'w, W: Write + 'w>(
             writeln!(w, "INCOMPLETE REPORT: {g}")?;
         }
     }
-    let Some(mut renderer) = format.renderer(w, color)? else {
+    let Some(mut renderer) = format.renderer(w, color, options.extra)? else {
         return Err(ReportError::Request(
             "PDF reports are laid out whole: use pdf_bytes".into(),
         ));

@@ -143,7 +143,8 @@ fn rows(
     let mut hasher = HashWriter(Sha256::new());
     let mut groups: ScopeRows = Vec::new();
     let outcome = {
-        let mut csv: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut hasher)?);
+        let mut csv: Box<dyn Renderer + '_> =
+            Box::new(CsvRenderer::new(&mut hasher, Default::default())?);
         let mut reporter = Reporter::new(store, config)?.with_peak_times();
         options
             .limits
@@ -168,6 +169,7 @@ fn rows(
                     ),
                     item: row.item.to_string(),
                     peak: row.peak_concurrent,
+                    peak_at: row.peak_at.map(str::to_string),
                     enabled: row.enabled_seats,
                     entitled: row.entitled,
                     over_use: row.over_use,

@@ -86,39 +86,73 @@ impl DenseRows {
     }
 }
 
-/// The maxima of the sweep: for each key that had a seat today, its peak per period.
+/// The maxima of the sweep: for each key that had a seat today, its peak per period, and
+/// the second (after the period's start) its peak was first reached.
 struct Sweep {
     active: Vec<u32>,
     rows: DenseRows,
+    /// Per active key's row, like `rows`: the seconds of the first instant of each peak.
+    at: Vec<u32>,
+    /// Per key: the instant the current period's maximum so far was first reached.
+    first: Vec<Nanos>,
+}
+
+/// Seconds from `from` to `to`, whole seconds down (`to` is never before `from`).
+fn seconds(from: Nanos, to: Nanos) -> u32 {
+    ((to - from).max(0) / 1_000_000_000) as u32
 }
 
 impl Sweep {
-    pub(super) fn new(keys: usize, n: usize) -> Sweep {
+    pub(super) fn new(keys: usize, n: usize, day_start: Nanos) -> Sweep {
         Sweep {
             active: Vec::new(),
             rows: DenseRows::new(keys, n),
+            at: Vec::new(),
+            first: vec![day_start; keys],
         }
     }
 
-    pub(super) fn activate(&mut self, k: u32) {
+    /// A key that has a seat today; `start` is the start of the period it is first seen in.
+    pub(super) fn activate(&mut self, k: u32, start: Nanos) {
         if self.rows.row_of[k as usize] == u32::MAX {
             self.rows.row(k);
+            self.at.resize(self.rows.values.len(), 0);
             self.active.push(k);
+            self.first[k as usize] = start;
         }
     }
 
-    /// Ends period `slot`: its maxima are stored, and the next period starts at the level.
-    pub(super) fn close(&mut self, slot: usize, cur: &mut [i32], level: &[i32]) {
+    /// A new maximum of key `k` in the open period, reached at `t`.
+    pub(super) fn reached(&mut self, k: usize, t: Nanos) {
+        self.first[k] = t;
+    }
+
+    /// Ends period `slot` (which started at `start`; the next starts at `next`): its maxima
+    /// are stored, and the next period starts at the level.
+    pub(super) fn close(
+        &mut self,
+        slot: usize,
+        (start, next): (Nanos, Nanos),
+        cur: &mut [i32],
+        level: &[i32],
+    ) {
         for &k in &self.active {
             let k = k as usize;
-            let r = self.rows.row_of[k] as usize;
-            self.rows.values[r * self.rows.n + slot] = cur[k].max(0) as u32;
+            let i = self.rows.row_of[k] as usize * self.rows.n + slot;
+            self.rows.values[i] = cur[k].max(0) as u32;
+            self.at[i] = if cur[k] > 0 {
+                seconds(start, self.first[k])
+            } else {
+                0
+            };
             cur[k] = level[k];
+            self.first[k] = next;
         }
     }
 
-    /// Ends the day: the open period's maxima, then the level through the last period.
-    pub(super) fn finish(&mut self, slot: usize, cur: &[i32], level: &[i32]) {
+    /// Ends the day: the open period's maxima (it started at `start`), then the level
+    /// through the last period, reached at each one's start.
+    pub(super) fn finish(&mut self, slot: usize, start: Nanos, cur: &[i32], level: &[i32]) {
         let n = self.rows.n;
         for &k in &self.active {
             let k = k as usize;
@@ -128,11 +162,30 @@ impl Sweep {
             for v in &mut row[slot + 1..] {
                 *v = level[k].max(0) as u32;
             }
+            self.at[r * n + slot] = if cur[k] > 0 {
+                seconds(start, self.first[k])
+            } else {
+                0
+            };
         }
     }
 
-    pub(super) fn peaks(&self, k: u32) -> Option<&[u32]> {
-        self.rows.get(k)
+    pub(super) fn peaks(&self, k: u32) -> Option<(&[u32], &[u32])> {
+        let r = self.rows.row_of[k as usize];
+        let n = self.rows.n;
+        self.rows
+            .get(k)
+            .map(|p| (p, &self.at[r as usize * n..(r as usize + 1) * n]))
+    }
+}
+
+/// When the day's peak was first reached, in seconds after the day's start: in the first
+/// period holding it, the second its peak was reached there.
+fn day_peak_at(slots: &DaySlots, peaks: &[u32], at: &[u32]) -> u32 {
+    let top = peaks.iter().copied().max().unwrap_or(0);
+    match peaks.iter().position(|&p| p == top) {
+        Some(s) if top > 0 => seconds(slots.starts[0], slots.starts[s]) + at[s],
+        _ => 0,
     }
 }
 
@@ -155,32 +208,34 @@ pub(super) fn sweep_day(w: SweepWork) -> Vec<SlotRecord> {
     trans.sort_unstable_by_key(|t| (t.ts, t.sign));
     let n = slots.len();
     let mut cur = level.clone();
-    let mut sweep = Sweep::new(dk.len(), n);
+    let mut sweep = Sweep::new(dk.len(), n, slots.starts[0]);
     for (k, &l) in level.iter().enumerate() {
         if l != 0 {
-            sweep.activate(k as u32);
+            sweep.activate(k as u32, slots.starts[0]);
         }
     }
     let mut slot = 0;
     for at in trans.chunk_by(|a, b| a.ts == b.ts) {
         let t = at[0].ts;
         while slot + 1 < n && t >= slots.starts[slot + 1] {
-            sweep.close(slot, &mut cur, &level);
+            let bounds = (slots.starts[slot], slots.starts[slot + 1]);
+            sweep.close(slot, bounds, &mut cur, &level);
             slot += 1;
         }
         let at_start = t == slots.starts[slot];
         for tr in at {
             for &k in &flat[tr.start as usize..tr.end as usize] {
                 let k = k as usize;
-                sweep.activate(k as u32);
+                sweep.activate(k as u32, slots.starts[slot]);
                 level[k] += tr.sign as i32;
                 if at_start || level[k] > cur[k] {
                     cur[k] = level[k];
+                    sweep.reached(k, t);
                 }
             }
         }
     }
-    sweep.finish(slot, &cur, &level);
+    sweep.finish(slot, slots.starts[slot], &cur, &level);
 
     // Enabled seats per 10-minute period: the snapshot in force at its start and every
     // snapshot taken inside it. Runs of periods with the same snapshots are filled at once.
@@ -223,10 +278,10 @@ pub(super) fn sweep_day(w: SweepWork) -> Vec<SlotRecord> {
     dense_keys.dedup();
     let mut slot_records = Vec::with_capacity(dense_keys.len());
     for k in dense_keys {
-        let peaks = sweep
+        let (peaks, peak_at) = sweep
             .peaks(k)
-            .map(<[u32]>::to_vec)
-            .unwrap_or_else(|| vec![0; n]);
+            .map(|(p, a)| (p.to_vec(), a.to_vec()))
+            .unwrap_or_else(|| (vec![0; n], vec![0; n]));
         let en = enabled
             .get(k)
             .map(<[u32]>::to_vec)
@@ -246,7 +301,9 @@ pub(super) fn sweep_day(w: SweepWork) -> Vec<SlotRecord> {
             item,
             day_peak: peaks.iter().copied().max().unwrap_or(0),
             day_enabled: en.iter().copied().max().unwrap_or(0),
+            day_peak_at: Some(day_peak_at(slots, &peaks, &peak_at)),
             peaks,
+            peak_at,
             enabled: en,
             end_level,
             end_enabled: end_en,

@@ -235,6 +235,8 @@ pub struct ReportQuery {
     /// `allow_incomplete=true`: answer even when the numbers are incomplete (the gaps
     /// are then in `Warning` headers); without it such a request is a 409.
     allow_incomplete: Option<bool>,
+    /// `peak_at=true`: CSV and JSON add the `peak_at` column, as `report --peak-at`.
+    peak_at: Option<bool>,
 }
 
 /// Sends what a report writes to the response body, in chunks, as it is written; a client
@@ -304,6 +306,9 @@ async fn report(
         },
         allow_incomplete: q.allow_incomplete.unwrap_or(false),
         guardrails: Some(crate::guard::pdf::guardrails_page),
+        extra: seatmeter_reports::Extra {
+            peak_at: q.peak_at.unwrap_or(false),
+        },
     };
     let config = state.config.clone();
     if format == Format::Pdf {

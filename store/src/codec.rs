@@ -271,16 +271,32 @@ pub fn read_runs(r: &mut Reader<'_>, out: Option<&mut Vec<u32>>) -> Result<(), S
     Ok(())
 }
 
-/// The rollup of one scope on one day: every item's values in one blob.
+/// Added to an item index in a scope-day blob when the record carries when its peaks were
+/// first reached (a record written before those were kept has an index below it).
+const WITH_PEAK_AT: u64 = 1 << 16;
+
+/// The rollup of one scope on one day: every item's values in one blob. Per item: its
+/// index (plus [`WITH_PEAK_AT`]), day peak, day enabled, end level, end enabled, the day
+/// peak's second, then the runs of the periods' peaks, enabled seats and peak seconds.
 pub fn encode_scope_day(records: &[&SlotRecord]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(records.len() * 64);
     for r in records {
-        put_uvarint(&mut buf, r.item as u64);
+        let with_at = r.day_peak_at.is_some();
+        put_uvarint(
+            &mut buf,
+            r.item as u64 + if with_at { WITH_PEAK_AT } else { 0 },
+        );
         for v in [r.day_peak, r.day_enabled, r.end_level, r.end_enabled] {
             put_uvarint(&mut buf, v as u64);
         }
+        if let Some(at) = r.day_peak_at {
+            put_uvarint(&mut buf, at as u64);
+        }
         put_runs(&mut buf, &r.peaks);
         put_runs(&mut buf, &r.enabled);
+        if with_at {
+            put_runs(&mut buf, &r.peak_at);
+        }
     }
     buf
 }
@@ -294,13 +310,24 @@ pub fn decode_scope_day(
 ) -> Result<(), StoreError> {
     let mut r = Reader::new(blob);
     while !r.is_empty() {
-        let item =
-            u16::try_from(r.uvarint()?).map_err(|_| StoreError::Corrupt("item index".into()))?;
+        let code = r.uvarint()?;
+        let with_at = code >= WITH_PEAK_AT;
+        let item = u16::try_from(code & (WITH_PEAK_AT - 1))
+            .ok()
+            .filter(|_| code < 2 * WITH_PEAK_AT)
+            .ok_or_else(|| StoreError::Corrupt("item index".into()))?;
         let (day_peak, day_enabled, end_level, end_enabled) =
             (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
-        let (mut peaks, mut enabled) = (Vec::new(), Vec::new());
+        let day_peak_at = match with_at {
+            true => Some(r.u32()?),
+            false => None,
+        };
+        let (mut peaks, mut enabled, mut peak_at) = (Vec::new(), Vec::new(), Vec::new());
         read_runs(&mut r, detail.then_some(&mut peaks))?;
         read_runs(&mut r, detail.then_some(&mut enabled))?;
+        if with_at {
+            read_runs(&mut r, detail.then_some(&mut peak_at))?;
+        }
         out.push(SlotRecord {
             scope,
             item,
@@ -310,6 +337,8 @@ pub fn decode_scope_day(
             day_enabled,
             end_level,
             end_enabled,
+            day_peak_at,
+            peak_at,
         });
     }
     Ok(())
@@ -568,6 +597,8 @@ mod tests {
             end_enabled: 7,
             peaks,
             enabled,
+            day_peak_at: None,
+            peak_at: Vec::new(),
         };
         let a = rec(0, vec![0, 0, 0, 5, 5, 6, 0, 300, 300], vec![7; 9]);
         let b = rec(5, vec![1; 9], vec![0, 0, 0, 0, 7, 7, 7, 7, 7]);
@@ -576,6 +607,26 @@ mod tests {
         let mut out = Vec::new();
         decode_scope_day(&blob, Scope::SYSTEM, true, &mut out).unwrap();
         assert_eq!(out, vec![a.clone(), b.clone()]);
+        // With the seconds of the peaks: a record of each kind in one blob, read back; the
+        // record without them is written byte for byte as before they were kept.
+        let c = SlotRecord {
+            day_peak_at: Some(4_321),
+            peak_at: vec![0, 0, 0, 12, 0, 599, 0, 1, 0],
+            ..rec(300, vec![0, 0, 0, 5, 5, 6, 0, 300, 300], vec![7; 9])
+        };
+        let both = encode_scope_day(&[&a, &c]);
+        let alone = encode_scope_day(&[&a]);
+        assert_eq!(&both[..alone.len()], &alone[..]);
+        let mut out = Vec::new();
+        decode_scope_day(&both, Scope::SYSTEM, true, &mut out).unwrap();
+        assert_eq!(out, vec![a.clone(), c.clone()]);
+        let mut summary = Vec::new();
+        decode_scope_day(&both, Scope::SYSTEM, false, &mut summary).unwrap();
+        assert_eq!(
+            (summary[1].item, summary[1].day_peak_at),
+            (300, Some(4_321))
+        );
+        assert!(summary[1].peak_at.is_empty() && summary[0].day_peak_at.is_none());
         let mut summary = Vec::new();
         decode_scope_day(&blob, Scope::SYSTEM, false, &mut summary).unwrap();
         assert_eq!(summary[1].day_enabled, 7);

@@ -331,6 +331,12 @@ pub struct SlotRecord {
     /// day that has no data of its own.
     pub end_level: u32,
     pub end_enabled: u32,
+    /// When the day's peak was first reached: seconds after the day's start (None for a
+    /// day rolled up before this was kept).
+    pub day_peak_at: Option<u32>,
+    /// When each 10-minute period's peak was first reached: seconds after the period's
+    /// start (empty when only summaries were read, or for a day rolled up before this).
+    pub peak_at: Vec<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

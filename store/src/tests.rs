@@ -324,6 +324,7 @@ fn dirty_days_are_forgotten_up_to_the_watermark_only() {
 }
 
 fn record(item: u16, scope: Scope, peaks: Vec<u32>) -> SlotRecord {
+    let n = peaks.len();
     SlotRecord {
         scope,
         item,
@@ -333,6 +334,8 @@ fn record(item: u16, scope: Scope, peaks: Vec<u32>) -> SlotRecord {
         peaks,
         end_level: 1,
         end_enabled: 2,
+        day_peak_at: Some(0),
+        peak_at: vec![0; n],
     }
 }
 

@@ -24,6 +24,7 @@ mod live;
 mod man;
 mod oracle;
 mod pdf;
+mod peak_at;
 mod postgres;
 mod restatement;
 mod service;

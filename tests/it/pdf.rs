@@ -63,7 +63,11 @@ fn assert_rows_in(text: &str, csv: &str, granularity: Granularity) {
             let Some(rest) = rest.trim_start().strip_prefix(f[5].as_str()) else {
                 return false;
             };
-            let tokens: Vec<&str> = rest.split_whitespace().collect();
+            // The peak's instant (date, time, offset) follows the peak: not a number.
+            let tokens: Vec<&str> = rest
+                .split_whitespace()
+                .filter(|t| !(t.contains(':') || (t.len() == 10 && t.as_bytes()[4] == b'-')))
+                .collect();
             tokens.len() >= numbers.len()
                 && tokens[..numbers.len()] == numbers[..]
                 && (f[9] == "true") == rest.contains("OVER-USE")
@@ -71,8 +75,9 @@ fn assert_rows_in(text: &str, csv: &str, granularity: Granularity) {
         match found {
             Some(i) => at += i + 1,
             None => panic!(
-                "row not found in the PDF after line {at}: {row}\n(looking for {label:?} {:?} {numbers:?})",
-                f[5]
+                "row not found in the PDF after line {at}: {row}\n(looking for {label:?} {:?} {numbers:?})\n{}",
+                f[5],
+                lines[at..(at + 12).min(lines.len())].join("\n")
             ),
         }
     }

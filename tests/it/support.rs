@@ -8,8 +8,8 @@ use seatmeter::report::{Outcome, Reporter, Request};
 use seatmeter::rollup::{Days, Rollup, RollupStats};
 use seatmeter_core::calendar::parse_date;
 use seatmeter_core::{Granularity, ScopeKind};
-use seatmeter_reports::Renderer;
 use seatmeter_reports::csv::CsvRenderer;
+use seatmeter_reports::{Extra, Renderer};
 
 pub const VOICE_EMAIL: &str = r#"
 [[item]]
@@ -132,6 +132,19 @@ impl Site {
         from: &str,
         to: &str,
     ) -> (String, Outcome) {
+        self.report_with(scope, id, granularity, from, to, Extra::default())
+    }
+
+    /// A CSV report with the columns of `extra` after the contract's.
+    pub fn report_with(
+        &self,
+        scope: &str,
+        id: Option<&str>,
+        granularity: &str,
+        from: &str,
+        to: &str,
+        extra: Extra,
+    ) -> (String, Outcome) {
         let config = self.config();
         let mut store = seatmeter_store::open(&config.store).unwrap();
         let req = Request {
@@ -143,7 +156,8 @@ impl Site {
         };
         let mut buf = Vec::new();
         let outcome = {
-            let mut r: Box<dyn Renderer + '_> = Box::new(CsvRenderer::new(&mut buf).unwrap());
+            let mut r: Box<dyn Renderer + '_> =
+                Box::new(CsvRenderer::new(&mut buf, extra).unwrap());
             let outcome = Reporter::new(store.as_mut(), &config)
                 .unwrap()
                 .run(&req, &mut |row| r.row(row).map_err(Into::into))

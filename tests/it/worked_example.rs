@@ -60,8 +60,9 @@ fn json_carries_the_same_rows() {
     };
     let mut buf = Vec::new();
     {
-        let mut r: Box<dyn seatmeter_reports::Renderer + '_> =
-            Box::new(seatmeter_reports::json::JsonRenderer::new(&mut buf).unwrap());
+        let mut r: Box<dyn seatmeter_reports::Renderer + '_> = Box::new(
+            seatmeter_reports::json::JsonRenderer::new(&mut buf, Default::default()).unwrap(),
+        );
         seatmeter::report::Reporter::new(store.as_mut(), &config)
             .unwrap()
             .run(&req, &mut |row| r.row(row).map_err(Into::into))

@@ -20,6 +20,7 @@ mod tests;
 
 pub use listing::{Listing, ListingColumn, ListingRow, ListingTable, render_listing};
 pub use model::*;
+pub use pages::people_time;
 use pages::{TOC_FIRST, TOC_PER_PAGE, anomalies, contents, cover, decorate, section};
 
 use printpdf::{Mm, PageAnnotId, PageAnnotation, PdfDocument, PdfPage, PdfSaveOptions};

@@ -144,6 +144,9 @@ pub struct RowLine {
     pub period: String,
     pub item: String,
     pub peak: u64,
+    /// When the peak was first reached, as the CSV's `peak_at` (RFC 3339); None when the
+    /// peak is 0 or the day was rolled up before it was kept.
+    pub peak_at: Option<String>,
     pub enabled: Option<u64>,
     pub entitled: Option<Entitled>,
     pub over_use: bool,

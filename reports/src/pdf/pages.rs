@@ -231,7 +231,7 @@ pub(super) fn section(c: &mut Canvas, r: &PdfReport, s: &Section) {
     summary_table(c, s);
     charts(c, s, gran);
     over_use_table(c, s);
-    all_rows_table(c, s);
+    all_rows_table(c, s, r.granularity);
 }
 
 /// Each item's peak, when it was reached, enabled seats, entitlement, utilization, status.
@@ -344,14 +344,38 @@ fn over_use_table(c: &mut Canvas, s: &Section) {
     }
 }
 
+/// An RFC 3339 instant as people read it: `2026-10-25 01:04:05 +01:00`.
+pub fn people_time(t: &str) -> String {
+    match t.len() > 19 {
+        true => format!("{} {}", t[..19].replacen('T', " ", 1), &t[19..]),
+        false => t.to_string(),
+    }
+}
+
 /// Every row of the report, the same numbers as the CSV.
-fn all_rows_table(c: &mut Canvas, s: &Section) {
+///
+/// Within a day the row's period already names the date, so "Peak at" shows the
+/// time and offset only; weekly and monthly rows show the date too.
+fn all_rows_table(c: &mut Canvas, s: &Section, granularity: Option<Granularity>) {
     c.heading("All rows of the report", 2);
+    let long = matches!(
+        granularity,
+        Some(Granularity::Weekly | Granularity::Monthly)
+    );
+    let when = |t: &str| match long {
+        true => people_time(t),
+        false => people_time(t)
+            .split_once(' ')
+            .map(|(_, time)| time.to_string())
+            .unwrap_or_default(),
+    };
+    let (period_w, at_w) = if long { (2.0, 2.1) } else { (3.2, 1.2) };
     let rows = s.rows.iter().map(|row| {
         let mut out = Row::new(vec![
             Cell::new(&row.period),
             Cell::new(&row.item),
             Cell::new(row.peak.to_string()),
+            Cell::new(row.peak_at.as_deref().map(when).unwrap_or_default()),
             Cell::new(row.enabled.map(|e| e.to_string()).unwrap_or_default()),
             Cell::new(row.entitled.map(|e| e.to_string()).unwrap_or_default()),
             if row.over_use {
@@ -369,9 +393,10 @@ fn all_rows_table(c: &mut Canvas, s: &Section) {
         c,
         "All rows of the report",
         &[
-            col("Period", 2.6, Align::Left),
-            col("Item", 2.4, Align::Left),
-            col("Peak", 0.7, Align::Right),
+            col("Period", period_w, Align::Left),
+            col("Item", 2.3, Align::Left),
+            col("Peak", 0.6, Align::Right),
+            col("Peak at", at_w, Align::Left),
             col("Enabled", 0.8, Align::Right),
             col("Entitled", 0.85, Align::Right),
             col("Over-use", 1.0, Align::Left),

@@ -42,6 +42,7 @@ fn sample(sections: usize, rows: usize) -> PdfReport {
                         period: format!("p{i}"),
                         item: "Voice".into(),
                         peak: i as u64,
+                        peak_at: Some("2026-10-25T01:04:05+01:00".into()),
                         enabled: None,
                         entitled: None,
                         over_use: false,

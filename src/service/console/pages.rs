@@ -503,7 +503,7 @@ fn section_html(
         .collect();
     let _ = write!(
         body,
-        r#"<h2>Periods ({} rows{})</h2><div class="scroll"><table><thead><tr><th data-sort>Period start</th><th data-sort>Item</th><th data-sort class="num">Peak</th><th data-sort class="num">Enabled</th><th data-sort class="num">Entitled</th><th data-sort>Over-use</th></tr></thead><tbody>"#,
+        r#"<h2>Periods ({} rows{})</h2><div class="scroll"><table><thead><tr><th data-sort>Period start</th><th data-sort>Item</th><th data-sort class="num">Peak</th><th data-sort>Peak at</th><th data-sort class="num">Enabled</th><th data-sort class="num">Entitled</th><th data-sort>Over-use</th></tr></thead><tbody>"#,
         rows.len(),
         if rows.len() > *budget {
             format!(
@@ -519,11 +519,14 @@ fn section_html(
     for r in rows.iter().take(shown) {
         let _ = write!(
             body,
-            r#"<tr{}><td>{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
+            r#"<tr{}><td>{}</td><td>{}</td><td class="num">{}</td><td>{}</td><td class="num">{}</td><td class="num">{}</td><td>{}</td></tr>"#,
             if r.over_use { r#" class="over""# } else { "" },
             esc(&r.period),
             esc(&r.item),
             r.peak,
+            r.peak_at.as_deref().map_or("–".into(), |t| esc(
+                &seatmeter_reports::pdf::people_time(t)
+            )),
             r.enabled.map_or("–".into(), |e| e.to_string()),
             entitled_text(r.entitled),
             if r.over_use {
