@@ -9,6 +9,7 @@
 use crate::time::{NANOS_PER_SEC, Nanos};
 use chrono::{
     Datelike, Days, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Timelike,
+    Weekday,
 };
 use chrono_tz::Tz;
 
@@ -167,9 +168,11 @@ impl Calendar {
     }
 }
 
-/// The Monday that starts the ISO week holding `day`.
-pub fn week_start(day: Day) -> Day {
-    day - date_of_day(day).weekday().num_days_from_monday() as Day
+/// The first day of the week holding `day`, for weeks that start on `first` (Monday:
+/// ISO weeks).
+pub fn week_start(day: Day, first: Weekday) -> Day {
+    let from_monday = date_of_day(day).weekday().num_days_from_monday() as Day;
+    day - (from_monday - first.num_days_from_monday() as Day).rem_euclid(7)
 }
 
 /// The first day of the month holding `day`, and the first day of the next month.
@@ -340,8 +343,20 @@ mod tests {
 
     #[test]
     fn weeks_and_months() {
-        assert_eq!(week_start(d("2026-11-01")), d("2026-10-26"));
-        assert_eq!(week_start(d("2026-10-26")), d("2026-10-26"));
+        assert_eq!(week_start(d("2026-11-01"), Weekday::Mon), d("2026-10-26"));
+        assert_eq!(week_start(d("2026-10-26"), Weekday::Mon), d("2026-10-26"));
+        // 2026-11-01 is a Sunday: it starts its own Sunday week and ends a Saturday one.
+        assert_eq!(week_start(d("2026-11-01"), Weekday::Sun), d("2026-11-01"));
+        assert_eq!(week_start(d("2026-10-31"), Weekday::Sun), d("2026-10-25"));
+        assert_eq!(week_start(d("2026-11-01"), Weekday::Sat), d("2026-10-31"));
+        assert_eq!(week_start(d("2026-10-30"), Weekday::Sat), d("2026-10-24"));
+        for first in [Weekday::Tue, Weekday::Wed, Weekday::Thu, Weekday::Fri] {
+            for day in d("2026-10-20")..d("2026-11-10") {
+                let w = week_start(day, first);
+                assert!(day - 6 <= w && w <= day, "{day} {first}");
+                assert_eq!(date_of_day(w).weekday(), first);
+            }
+        }
         assert_eq!(
             month_bounds(d("2026-02-14")),
             (d("2026-02-01"), d("2026-03-01"))

@@ -65,7 +65,8 @@ pub struct Args {
     /// `--scope place-group`).
     #[arg(long)]
     pub id: Option<String>,
-    /// Period length. Weekly and monthly periods are always whole ISO weeks / months.
+    /// Period length. Weekly and monthly periods are always whole weeks (ISO weeks, or from
+    /// the configuration's `week_start` day) / months.
     /// Required, except for `--scope agent` (one row per agent for the whole window).
     #[arg(long, value_enum, required_if_eq_any([("scope", "system"), ("scope", "tenant"), ("scope", "group"), ("scope", "place-group")]))]
     pub granularity: Option<GranularityArg>,

@@ -45,6 +45,7 @@ pub struct ConfigError {
 struct RawConfig {
     site: Option<String>,
     timezone: Option<Spanned<String>>,
+    week_start: Option<Spanned<String>>,
     #[serde(default)]
     store: Option<Spanned<StoreConfig>>,
     #[serde(default)]
@@ -148,6 +149,8 @@ pub struct Config {
     /// Site name, shown on reports.
     pub site: String,
     pub timezone: Tz,
+    /// The day weekly periods start on (`week_start`; Monday, ISO weeks, by default).
+    pub week_start: chrono::Weekday,
     pub store: StoreConfig,
     pub collectors: Vec<CollectorConfig>,
     pub license_files: Vec<PathBuf>,
@@ -297,6 +300,7 @@ impl ConfigFile {
             path: path.to_path_buf(),
             site: raw.site.unwrap_or_else(|| "seatmeter site".to_string()),
             timezone: tz,
+            week_start: week_start(&place, raw.week_start.as_ref())?,
             store: store(&place, raw.store, &resolve)?,
             collectors: collectors(&place, raw.collector, &base)?,
             license_files: raw.license.files.iter().map(|p| resolve(p)).collect(),
@@ -428,6 +432,39 @@ fn timezone(
     let at = Some(tz.span().start);
     let checked = timezone::check(tz.get_ref()).map_err(|m| place.err(at, m))?;
     Ok((checked.tz, checked.warning.map(|m| place.err(at, m))))
+}
+
+/// The first day of a business week: a day's English name (`"sunday"`), Monday when not
+/// given.
+fn week_start(
+    place: &Place<'_>,
+    day: Option<&Spanned<String>>,
+) -> Result<chrono::Weekday, ConfigError> {
+    let Some(day) = day else {
+        return Ok(chrono::Weekday::Mon);
+    };
+    let name = day.get_ref().trim().to_ascii_lowercase();
+    const DAYS: [(&str, chrono::Weekday); 7] = [
+        ("monday", chrono::Weekday::Mon),
+        ("tuesday", chrono::Weekday::Tue),
+        ("wednesday", chrono::Weekday::Wed),
+        ("thursday", chrono::Weekday::Thu),
+        ("friday", chrono::Weekday::Fri),
+        ("saturday", chrono::Weekday::Sat),
+        ("sunday", chrono::Weekday::Sun),
+    ];
+    DAYS.iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, d)| d)
+        .ok_or_else(|| {
+            place.err(
+                Some(day.span().start),
+                format!(
+                    "week_start = {:?} is not a day of the week: write one of monday, tuesday, wednesday, thursday, friday, saturday, sunday",
+                    day.get_ref()
+                ),
+            )
+        })
 }
 
 fn store(

@@ -4,6 +4,7 @@
 const HEAD: &str = r#"# seatmeter configuration. Reference: docs/CONFIGURATION.md
 site = "Example contact center"     # shown on reports
 timezone = "Europe/London"          # IANA name; all periods are local to it
+# week_start = "monday"             # first day of weekly periods (monday: ISO weeks)
 
 [store]
 path = "seatmeter.db"               # embedded SQLite (the default)

@@ -20,8 +20,11 @@ fn sample_parses_with_defaults_and_relative_paths() {
         vec![PathBuf::from("/etc/seatmeter/license.dat")]
     );
     assert_eq!(c.items[0].model, Model::Concurrent);
+    assert_eq!(c.week_start, chrono::Weekday::Mon);
     let c = parse(ITEM).unwrap();
     assert_eq!(c.timezone, Tz::UTC);
+    let c = parse(&format!("week_start = \"Sunday\"\n{ITEM}")).unwrap();
+    assert_eq!(c.week_start, chrono::Weekday::Sun);
 }
 
 #[test]
@@ -41,6 +44,11 @@ fn errors_name_file_line_and_key() {
             format!("timezone = \"Europe/Londn\"\n{ITEM}"),
             Some(1),
             "unknown time zone \"Europe/Londn\"",
+        ),
+        (
+            format!("timezone = \"UTC\"\nweek_start = \"sun\"\n{ITEM}"),
+            Some(2),
+            "week_start = \"sun\" is not a day of the week",
         ),
         (
             "[[item]]\nname = \"Chat\"\nfeatures = [\"C\"]\n".to_string(),

@@ -58,7 +58,7 @@ impl Reporter<'_> {
     pub fn data_gaps(&mut self, req: &Request) -> Result<Vec<String>, ReportError> {
         let mut gaps = Vec::new();
         let tenant_view = self.audience(req).tenant().is_some();
-        let (d_lo, d_hi) = day_range(req);
+        let (d_lo, d_hi) = day_range(req, self.config.week_start);
         if self.rolled.is_none() {
             if self.store.event_span()?.is_some() {
                 gaps.push(

@@ -75,9 +75,9 @@ impl Request {
 
     /// The most periods a report of this request can have, per scope and measure: the
     ///10-minute and hourly periods of its days (a day may have 25 hours), its days, weeks
-    /// or months.
-    pub fn periods_at_most(&self) -> u64 {
-        let (a, b) = day_range(self);
+    /// or months (weeks starting on `week_start`).
+    pub fn periods_at_most(&self, week_start: chrono::Weekday) -> u64 {
+        let (a, b) = day_range(self, week_start);
         let days = (b - a + 1).max(0) as u64;
         match self.granularity {
             Granularity::TenMin => days * 150,
@@ -297,7 +297,7 @@ impl<'a> Reporter<'a> {
         req.check()?;
         let scopes = self.scopes(req)?.len() as u64;
         let measures = measures_of(self.config, req.scope).len() as u64;
-        Ok(scopes * measures * req.periods_at_most())
+        Ok(scopes * measures * req.periods_at_most(self.config.week_start))
     }
 
     /// Also find when each item's peak was first reached (from what the rollup keeps with
@@ -382,7 +382,7 @@ impl<'a> Reporter<'a> {
         req.check()?;
         self.gaps(req)?;
         let scopes = self.scopes(req)?;
-        let (d_lo, d_hi) = day_range(req);
+        let (d_lo, d_hi) = day_range(req, self.config.week_start);
         // The 10-minute values are read for 10-minute and hourly rows only: a day's peak
         // and when it was first reached are kept with the day.
         let detail = matches!(req.granularity, Granularity::TenMin | Granularity::Hourly);

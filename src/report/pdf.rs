@@ -579,7 +579,7 @@ fn tenant_entitlement_lines(
     if !outcome.tenant_grants {
         return entitlement_lines(config, outcome, req.from, req.to);
     }
-    let (d_lo, _) = super::periods::day_range(req);
+    let (d_lo, _) = super::periods::day_range(req, config.week_start);
     super::measures_of(config, ScopeKind::Tenant)
         .iter()
         .enumerate()

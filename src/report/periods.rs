@@ -2,6 +2,7 @@
 //! daily period that starts in the report's dates, and every week or month that overlaps
 //! them, each as the parts of local days it covers.
 
+use chrono::Weekday;
 use seatmeter_core::calendar::{self, DaySlots};
 use seatmeter_core::{Calendar, Day, Granularity, Nanos};
 
@@ -90,12 +91,12 @@ pub(super) fn periods(cal: &Calendar, req: &Request, slots: &[DaySlots]) -> Vec<
 }
 
 /// The local days a request needs: its own for 10-minute, hourly and daily reports; whole
-/// weeks or months for weekly and monthly ones.
-pub(super) fn day_range(req: &Request) -> (Day, Day) {
+/// weeks (starting on `week_start`) or months for weekly and monthly ones.
+pub(super) fn day_range(req: &Request, week_start: Weekday) -> (Day, Day) {
     match req.granularity {
         Granularity::Weekly => (
-            calendar::week_start(req.from),
-            calendar::week_start(req.to) + 6,
+            calendar::week_start(req.from, week_start),
+            calendar::week_start(req.to, week_start) + 6,
         ),
         Granularity::Monthly => (
             calendar::month_bounds(req.from).0,

@@ -33,4 +33,5 @@ mod service_limits;
 mod sql_sessions;
 mod support;
 mod tenant_boundary;
+mod week_start;
 mod worked_example;

@@ -114,6 +114,8 @@ enum Ent {
 
 struct Oracle {
     tz: Tz,
+    /// The first day of weekly periods (the site's `week_start`).
+    week_start: chrono::Weekday,
     day_starts: std::cell::RefCell<BTreeMap<NaiveDate, i64>>,
     segs: Vec<Seg>,
     snaps: Vec<OSnap>,
@@ -262,6 +264,7 @@ impl Oracle {
         }
         Oracle {
             tz,
+            week_start: chrono::Weekday::Mon,
             day_starts: Default::default(),
             segs,
             snaps,
@@ -451,10 +454,10 @@ impl Oracle {
                 }
             }
             "weekly" => {
-                let mut w = from
-                    - TimeDelta::days(
-                        chrono::Datelike::weekday(&from).num_days_from_monday() as i64
-                    );
+                let mut w = from;
+                while chrono::Datelike::weekday(&w) != self.week_start {
+                    w -= TimeDelta::days(1);
+                }
                 while w <= to {
                     periods.push((self.day_start(w), self.day_start(w + TimeDelta::days(7))));
                     w += TimeDelta::days(7);
@@ -604,6 +607,7 @@ fn subset(rng: &mut Rng, pool: &[&str], p: f64) -> Vec<String> {
 
 struct Case {
     tz: Tz,
+    week_start: chrono::Weekday,
     anchor: NaiveDate,
     events: Vec<OEvent>,
     snaps: Vec<OSnap>,
@@ -770,11 +774,27 @@ fn random_case(seed: u64) -> Case {
     }
     Case {
         tz,
+        // Every day of the week starts the weeks of some seeds (Monday: the default).
+        week_start: chrono::Weekday::try_from(((seed * 5 + 3) % 7) as u8).unwrap(),
         anchor,
         events,
         snaps,
         lines,
     }
+}
+
+/// The configuration's name of a day (`week_start`).
+fn week_start_name(d: chrono::Weekday) -> &'static str {
+    const NAMES: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
+    NAMES[d.num_days_from_monday() as usize]
 }
 
 fn lic_date(d: NaiveDate) -> String {
@@ -797,6 +817,10 @@ fn write_site(case: &Case, seed: u64) -> Site {
         );
     }
     let site = Site::new(case.tz.name(), ITEMS_TOML, &license);
+    site.set_top(&format!(
+        "week_start = \"{}\"",
+        week_start_name(case.week_start)
+    ));
     // Events in received order, over three files (JSON Lines, CSV, JSON Lines).
     let k = case.events.len();
     let parts = [
@@ -907,12 +931,13 @@ fn check_seed(seed: u64) {
     let case = random_case(seed);
     let site = write_site(&case, seed);
     site.collect_and_rollup();
-    let oracle = Oracle::new(
+    let mut oracle = Oracle::new(
         case.tz,
         &case.events,
         case.snaps.clone(),
         case.lines.clone(),
     );
+    oracle.week_start = case.week_start;
     let (a, b) = (
         case.anchor - TimeDelta::days(1),
         case.anchor + TimeDelta::days(1),

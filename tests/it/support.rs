@@ -53,6 +53,19 @@ impl Site {
         )
     }
 
+    /// Sets a top-level key (`week_start = "sunday"`) at the head of the configuration,
+    /// in place of the key's earlier line.
+    pub fn set_top(&self, line: &str) {
+        let path = self.config_path();
+        let key = line.split('=').next().unwrap().trim();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rest: Vec<&str> = text
+            .lines()
+            .filter(|l| l.split('=').next().unwrap().trim() != key)
+            .collect();
+        std::fs::write(&path, format!("{line}\n{}\n", rest.join("\n"))).unwrap();
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
