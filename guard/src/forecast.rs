@@ -50,6 +50,9 @@ pub struct Forecast {
     /// When it is expected to exceed the entitlement (None: no entitlement given, or not
     /// within `forecast_max_days`).
     pub exceeds: Option<Exceedance>,
+    /// Each day after `as_of` up to `horizon_days`: (lower bound, prediction, upper bound),
+    /// never below 0 — what a chart draws after the data.
+    pub path: Vec<(f64, f64, f64)>,
 }
 
 /// The fitted model.
@@ -238,6 +241,12 @@ pub fn forecast(
         peak_in_horizon_low: (y - half).max(0.0),
         peak_in_horizon_high: (y + half).max(0.0),
         exceeds,
+        path: (1..=h)
+            .map(|x| {
+                let (y, half) = model.predict(x, as_of + x, z);
+                ((y - half).max(0.0), y.max(0.0), (y + half).max(0.0))
+            })
+            .collect(),
     })
 }
 

@@ -18,6 +18,17 @@ pub struct Series<'a> {
     pub over: &'a [bool],
     /// (period index, label) for the x axis.
     pub ticks: &'a [(usize, String)],
+    /// The forecast of the periods after the last one (daily charts; empty: none): drawn
+    /// after the data as a dashed line in its interval band.
+    pub forecast: &'a [Band],
+}
+
+/// One forecast period: the prediction and its interval, in seats.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Band {
+    pub low: f64,
+    pub mid: f64,
+    pub high: f64,
 }
 
 /// A "nice" upper bound for the axis (1, 2, 5 × 10^k steps, at most 5 of them) and its
@@ -54,11 +65,13 @@ pub struct Scale {
 }
 
 pub fn scale(s: &Series<'_>) -> Scale {
+    // The forecast's prediction is on the scale; its band is cut at the top.
     let data_top = s
         .peaks
         .iter()
         .copied()
         .chain(s.enabled.iter().flatten().copied())
+        .chain(s.forecast.iter().map(|b| b.mid.ceil() as u64))
         .max()
         .unwrap_or(0);
     let ent_top = s.entitled.iter().filter_map(seats).max();
@@ -129,7 +142,10 @@ fn escape(s: &str) -> String {
 pub fn svg(s: &Series<'_>, width: u32, height: u32) -> String {
     use std::fmt::Write as _;
     let (w, h) = (width as f32, height as f32);
-    let (left, right, top, bottom) = (44.0, w - 6.0, 22.0, h - 26.0);
+    let (left, top, bottom) = (44.0, 22.0, h - 26.0);
+    // With a forecast, the data take their share of the width and the forecast the rest.
+    let (n, f) = (s.peaks.len().max(1) as f32, s.forecast.len() as f32);
+    let right = left + (w - 6.0 - left) * n / (n + f);
     let sc = scale(s);
     let y = |v: u64| bottom + (top - bottom) * v as f32 / sc.ymax as f32;
     let cols = columns(s, (right - left) as usize);
@@ -141,7 +157,7 @@ pub fn svg(s: &Series<'_>, width: u32, height: u32) -> String {
         r#"<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" aria-label="{t}: peak {peak}" xmlns="http://www.w3.org/2000/svg"><title>{t}</title>"#,
         t = escape(s.title)
     );
-    grid(&mut out, &sc, left, right, &y);
+    grid(&mut out, &sc, left, w - 6.0, &y);
     let bars = bars(s.peaks.len());
     let mut area = format!("M{left},{bottom}");
     let (mut enabled, mut ent) = (String::new(), String::new());
@@ -210,6 +226,47 @@ pub fn svg(s: &Series<'_>, width: u32, height: u32) -> String {
             );
         }
     }
+    scale_note(&mut out, &sc, off_scale, unlimited, (w - 6.0, top + 10.0));
+    x_labels(&mut out, s, left, right, bottom, bars);
+    let last_ent = cols
+        .last()
+        .and_then(|c| c.entitled)
+        .filter(|&e| e <= sc.ymax);
+    forecast_svg(
+        &mut out,
+        s.forecast,
+        (right, w - 6.0),
+        last_ent,
+        &y,
+        sc.ymax,
+    );
+    legend(&mut out, s, left);
+    out
+}
+
+/// The legend above the plot, naming what is drawn, and the end of the SVG.
+fn legend(out: &mut String, s: &Series<'_>, left: f32) {
+    use std::fmt::Write as _;
+    let _ = write!(
+        out,
+        r#"<text x="{left}" y="12" class="legend">■ peak concurrent  — enabled  — entitled{}{}</text></svg>"#,
+        if s.forecast.is_empty() {
+            ""
+        } else {
+            "  ┄ forecast (band: its interval)"
+        },
+        if s.over.contains(&true) {
+            "  ▬ over-use (under the plot)"
+        } else {
+            ""
+        }
+    );
+}
+
+/// Says where the entitlement is when the plot cannot show it: above the scale, or
+/// unlimited.
+fn scale_note(out: &mut String, sc: &Scale, off_scale: bool, unlimited: bool, (x, y): (f32, f32)) {
+    use std::fmt::Write as _;
     let note = if off_scale {
         sc.entitled_top
             .map(|e| format!("entitled: up to {e}, above this scale"))
@@ -221,21 +278,68 @@ pub fn svg(s: &Series<'_>, width: u32, height: u32) -> String {
     if let Some(n) = note {
         let _ = write!(
             out,
-            r#"<text x="{right}" y="{:.1}" class="tick" text-anchor="end">{n}</text>"#,
-            top + 10.0
+            r#"<text x="{x:.1}" y="{y:.1}" class="tick" text-anchor="end">{n}</text>"#
         );
     }
-    x_labels(&mut out, s, left, right, bottom, bars);
+}
+
+/// The forecast after the data, between `x0` and `x1`: its interval as a band (cut at the
+/// top of the scale), its prediction dashed, the last entitlement carried on dotted, and
+/// a rule where the data end.
+fn forecast_svg(
+    out: &mut String,
+    f: &[Band],
+    (x0, x1): (f32, f32),
+    entitled: Option<u64>,
+    y: &dyn Fn(u64) -> f32,
+    ymax: u64,
+) {
+    use std::fmt::Write as _;
+    if f.is_empty() {
+        return;
+    }
+    let step = (x1 - x0) / f.len() as f32;
+    let x = |k: usize| x0 + (k as f32 + 0.5) * step;
+    let yf = |v: f64| {
+        let (top, bottom) = (y(ymax), y(0));
+        bottom + (top - bottom) * (v.clamp(0.0, ymax as f64) / ymax as f64) as f32
+    };
+    let upper: Vec<String> = (0..f.len())
+        .map(|k| format!("{:.1},{:.1}", x(k), yf(f[k].high)))
+        .collect();
+    let lower: Vec<String> = (0..f.len())
+        .rev()
+        .map(|k| format!("{:.1},{:.1}", x(k), yf(f[k].low)))
+        .collect();
+    let mid: Vec<String> = (0..f.len())
+        .map(|k| format!("{:.1},{:.1}", x(k), yf(f[k].mid)))
+        .collect();
     let _ = write!(
         out,
-        r#"<text x="{left}" y="12" class="legend">■ peak concurrent  — enabled  — entitled{}</text></svg>"#,
-        if s.over.contains(&true) {
-            "  ▬ over-use (under the plot)"
-        } else {
-            ""
-        }
+        r##"<line class="forecast-start" x1="{x0:.1}" x2="{x0:.1}" y1="{:.1}" y2="{:.1}" stroke="#909090" stroke-width="0.6"/><polygon class="forecast-band" points="{} {}" fill="#e8d9f5" fill-opacity="0.8"/><polyline class="forecast" points="{}" fill="none" stroke="#6c3483" stroke-width="1.4" stroke-dasharray="4 3"><title>forecast: {:.0} ({:.0}–{:.0}) on the last day shown</title></polyline>"##,
+        y(ymax),
+        y(0),
+        upper.join(" "),
+        lower.join(" "),
+        mid.join(" "),
+        f[f.len() - 1].mid,
+        f[f.len() - 1].low,
+        f[f.len() - 1].high,
     );
-    out
+    // The axis after the data counts days ahead.
+    let _ = write!(
+        out,
+        r#"<text x="{x1:.1}" y="{:.1}" class="tick" text-anchor="end">+{} days</text>"#,
+        y(0) + 18.0,
+        f.len()
+    );
+    if let Some(e) = entitled {
+        let _ = write!(
+            out,
+            r##"<line class="entitled-ahead" x1="{x0:.1}" x2="{x1:.1}" y1="{e:.1}" y2="{e:.1}" stroke="#c0392b" stroke-width="1.2" stroke-dasharray="1 2"/>"##,
+            e = y(e)
+        );
+    }
 }
 
 /// Horizontal grid lines with the seat counts on the y axis.
@@ -304,6 +408,7 @@ mod tests {
             entitled: &entitled,
             over: &over,
             ticks: &[],
+            forecast: &[],
         };
         let cols = columns(&s, 300);
         assert_eq!(cols.len(), 300);
@@ -327,5 +432,63 @@ mod tests {
         let svg = super::svg(&s, 600, 200);
         assert_eq!(svg.matches(r#"<rect class="peak""#).count(), 10);
         assert!(svg.contains("<title>90</title>"));
+    }
+
+    #[test]
+    fn a_forecast_is_drawn_after_the_data_in_its_band() {
+        let peaks = vec![10u64; 30];
+        let enabled = vec![Some(20); 30];
+        let entitled = vec![Some(Entitled::Seats(40)); 30];
+        let over = vec![false; 30];
+        let forecast: Vec<Band> = (1..=10)
+            .map(|d| Band {
+                low: 10.0 + d as f64 - d as f64 * 0.5,
+                mid: 10.0 + d as f64 * 4.0,
+                high: 10.0 + d as f64 * 5.0,
+            })
+            .collect();
+        let plain = Series {
+            title: "Voice",
+            peaks: &peaks,
+            enabled: &enabled,
+            entitled: &entitled,
+            over: &over,
+            ticks: &[],
+            forecast: &[],
+        };
+        let s = Series {
+            forecast: &forecast,
+            ..plain
+        };
+        // The prediction (50 on the last day) is on the scale, the entitlement too.
+        assert_eq!(scale(&plain).ymax, 40);
+        assert!(scale(&s).ymax >= 50);
+        let svg = svg(&s, 600, 200);
+        assert_eq!(svg.matches(r#"class="forecast""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="forecast-band""#).count(), 1);
+        assert_eq!(svg.matches(r#"class="entitled-ahead""#).count(), 1);
+        assert!(svg.contains("forecast: 50 (15–60) on the last day shown"));
+        assert!(svg.contains("┄ forecast"));
+        assert!(svg.contains(">+10 days</text>"));
+        // One point per forecast day; the band goes out on the top and back on the bottom.
+        let points = |class: &str| -> Vec<(f32, f32)> {
+            let at = svg.find(&format!(r#"class="{class}" points=""#)).unwrap();
+            let rest = &svg[at + class.len() + 17..];
+            rest[..rest.find('"').unwrap()]
+                .split(' ')
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect()
+        };
+        let line = points("forecast");
+        assert_eq!(line.len(), 10);
+        assert!(line.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
+        assert_eq!(points("forecast-band").len(), 20);
+        // The data end where the forecast starts: the bars stay left of the first point.
+        let plain_svg = super::svg(&plain, 600, 200);
+        assert!(!plain_svg.contains("forecast"));
+        assert!(plain_svg.matches(r#"<rect class="peak""#).count() == 30);
     }
 }

@@ -46,6 +46,10 @@ pub struct ForecastRow {
     pub exceeds_on: Option<String>,
     pub exceeds_earliest: Option<String>,
     pub exceeds_latest: Option<String>,
+    /// The days after `as_of` up to the horizon, for a chart (not in JSON: the numbers
+    /// above are the forecast's record).
+    #[serde(skip)]
+    pub path: Vec<seatmeter_reports::chart::Band>,
 }
 
 fn scope_of(s: &Series) -> (&'static str, String) {
@@ -159,6 +163,11 @@ pub fn forecast_rows(
             exceeds_on: f.exceeds.as_ref().map(|x| date(x.date)),
             exceeds_earliest: f.exceeds.as_ref().map(|x| date(x.earliest)),
             exceeds_latest: f.exceeds.as_ref().and_then(|x| x.latest.map(date)),
+            path: f
+                .path
+                .iter()
+                .map(|&(low, mid, high)| seatmeter_reports::chart::Band { low, mid, high })
+                .collect(),
         });
     }
     Ok(out)

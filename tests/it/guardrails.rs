@@ -138,6 +138,7 @@ fn the_demo_s_guardrails_have_the_known_answers_everywhere_they_are_shown() {
             && date("exceeds_on") <= date("exceeds_latest")
     );
     assert!(date("exceeds_on") > last);
+    the_console_draws_the_forecast(&dir.path().join("site"), f);
 
     // The expiry, 25 days from today, in `license check` and `status`.
     let today = chrono::Local::now().date_naive();
@@ -188,5 +189,50 @@ fn the_demo_s_guardrails_have_the_known_answers_everywhere_they_are_shown() {
         dir.path().to_str().unwrap(),
     ] {
         assert!(!text.contains(other), "{other} in umbrella's PDF");
+    }
+}
+
+/// umbrella's console overview draws its Voice forecast after the 30 days, ending on the
+/// numbers `guardrails forecast` gives for the horizon's last day; no other tenant's.
+fn the_console_draws_the_forecast(site: &Path, f: &serde_json::Value) {
+    use sha2::{Digest, Sha256};
+    const TOKEN: &str = "smt_umbrella-token-for-tests";
+    let hash: String = Sha256::digest(TOKEN.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let config = site.join("seatmeter.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{text}\n[service]\nlisten = \"127.0.0.1:0\"\n\n[[service.token]]\nname = \"umbrella-portal\"\nsha256 = \"{hash}\"\ntenant = \"umbrella\"\n"
+        ),
+    )
+    .unwrap();
+    let srv = crate::service_auth::serve(site);
+    let session = crate::console::sign_in(srv.addr, TOKEN);
+    let (status, _, page) = crate::console::http(srv.addr, "GET", "/", Some(&session), None);
+    assert_eq!(status, 200, "{page}");
+    let at = page
+        .find(r#"<section class="card" aria-label="Genesys Inbound Voice">"#)
+        .unwrap_or_else(|| panic!("{page}"));
+    let card = &page[at..at + page[at..].find("</section>").unwrap()];
+    assert_eq!(card.matches(r#"class="forecast""#).count(), 1, "{card}");
+    assert_eq!(
+        card.matches(r#"class="forecast-band""#).count(),
+        1,
+        "{card}"
+    );
+    let n = |k: &str| f[k].as_f64().unwrap();
+    let tip = format!(
+        "forecast: {:.0} ({:.0}–{:.0}) on the last day shown",
+        n("peak_in_horizon"),
+        n("peak_in_horizon_low"),
+        n("peak_in_horizon_high")
+    );
+    assert!(card.contains(&tip), "{tip}\n{card}");
+    for other in ["acme", "globex", "nordwind", "initech"] {
+        assert!(!page.contains(other), "{other} on umbrella's overview");
     }
 }

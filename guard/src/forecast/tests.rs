@@ -57,6 +57,17 @@ fn an_exact_line_crosses_where_arithmetic_says() {
         (f.peak_in_horizon_high - f.peak_in_horizon_low).abs() < 1e-6,
         "no noise, no width"
     );
+    // The path a chart draws: one point per day of the horizon, on the line, the last
+    // one the horizon's peak.
+    assert_eq!(f.path.len(), g.horizon_days as usize);
+    for (k, &(low, mid, high)) in f.path.iter().enumerate() {
+        let want = 188.0 + 2.0 * (k + 1) as f64;
+        assert!(
+            (mid - want).abs() < 1e-6 && low <= mid && mid <= high,
+            "{k}: {mid}"
+        );
+    }
+    assert!((f.path.last().unwrap().1 - f.peak_in_horizon).abs() < 1e-9);
 }
 
 #[test]
@@ -89,6 +100,12 @@ fn the_true_crossing_falls_inside_the_interval_of_trend_weekday_and_noise() {
             inside += 1;
         }
         widths.push(latest - x.earliest);
+        // The band a chart draws widens with the distance from the data.
+        let band = |k: usize| f.path[k].2 - f.path[k].0;
+        assert!(
+            band(0) > 0.0 && band(0) < band(f.path.len() - 1),
+            "seed {seed}"
+        );
     }
     assert_eq!(
         inside, 20,

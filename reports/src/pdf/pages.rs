@@ -302,6 +302,7 @@ fn charts(c: &mut Canvas, s: &Section, gran: &str) {
                 entitled: &i.entitleds,
                 over: &i.overs,
                 ticks: &s.ticks,
+                forecast: &[],
             },
             118.0,
         );

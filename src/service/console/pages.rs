@@ -89,7 +89,8 @@ pub(super) fn entitled_text(e: Option<Entitled>) -> String {
     e.map(|e| e.to_string()).unwrap_or_else(|| "–".into())
 }
 
-fn chart_of(section: &Section, index: usize) -> String {
+/// One item's chart; `forecast`: the days after the section's last (empty: none).
+fn chart_of(section: &Section, index: usize, forecast: &[chart::Band]) -> String {
     let i = &section.items[index];
     chart::svg(
         &chart::Series {
@@ -99,6 +100,7 @@ fn chart_of(section: &Section, index: usize) -> String {
             entitled: &i.entitleds,
             over: &i.overs,
             ticks: &section.ticks,
+            forecast,
         },
         640,
         200,
@@ -193,7 +195,11 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
                     forecasts.iter().find(|f| f.item == item.item),
                     state.config.guard.horizon_days,
                 ),
-                chart = chart_of(section, k),
+                chart = chart_of(
+                    section,
+                    k,
+                    &ahead(forecasts.iter().find(|f| f.item == item.item), last)
+                ),
             );
         }
     }
@@ -232,6 +238,21 @@ async fn forecasts(state: &AppState, req: &Request) -> Vec<ForecastRow> {
         })
         .await
         .unwrap_or_default()
+}
+
+/// The forecast's days after `last` (the chart's last day), in order: at most 30, as many
+/// as the days of data, so a long horizon does not squeeze the data to a corner.
+fn ahead(f: Option<&ForecastRow>, last: Day) -> Vec<chart::Band> {
+    let Some(f) = f else {
+        return Vec::new();
+    };
+    let as_of = calendar::parse_date(&f.as_of).unwrap_or(last);
+    f.path
+        .iter()
+        .skip((last - as_of).max(0) as usize)
+        .take(30)
+        .copied()
+        .collect()
 }
 
 fn forecast_text(f: Option<&ForecastRow>, horizon: u32) -> String {
@@ -468,7 +489,7 @@ fn section_html(
                 body,
                 r#"<figure class="card"><figcaption><strong>{}</strong></figcaption>{}</figure>"#,
                 esc(&s.items[k].item),
-                chart_of(s, k)
+                chart_of(s, k, &[])
             );
         }
     }
