@@ -238,7 +238,7 @@ impl<'a> Reporter<'a> {
             .iter()
             .map(|f| (f.path.clone(), f.sha256))
             .collect();
-        let dims = store.dimensions()?;
+        let dims = store.scope_names()?;
         Ok(Reporter {
             store,
             config,
@@ -399,6 +399,23 @@ impl<'a> Reporter<'a> {
         }
         self.restated(req, &scopes)?;
         let windows = periods::windows(req.granularity, d_lo, d_hi);
+        // The 10-minute periods of each day and the report's periods, once for every scope
+        // (a day's are 144 time-zone lookups, a period's texts two formattings) up to about
+        // a year; a longer range makes them again for each scope, in constant memory.
+        let cal = self.cal.clone();
+        let of_window = |&(a, b): &(Day, Day)| {
+            let slots: Vec<DaySlots> = (a..=b).map(|d| cal.slots(d)).collect();
+            let window_req = Request {
+                to: b,
+                ..req.clone()
+            };
+            let periods = periods::periods(&cal, &window_req, &slots);
+            (slots, periods)
+        };
+        let cached: Vec<_> = match d_hi - d_lo < 400 {
+            true => windows.iter().map(of_window).collect(),
+            false => Vec::new(),
+        };
         for (scope, label) in &scopes {
             let tenant_ent;
             let ent = if per_tenant {
@@ -417,15 +434,18 @@ impl<'a> Reporter<'a> {
             let mut busiest: Vec<Option<Utilization>> = vec![None; items.len()];
             // The days are read a window at a time (a week, a month, or 31 days), so that
             // the memory of a report does not grow with its range.
-            for &(a, b) in &windows {
-                let slots: Vec<DaySlots> = (a..=b).map(|d| self.cal.slots(d)).collect();
-                let window_req = Request {
-                    to: b,
-                    ..req.clone()
+            for (k, &(a, b)) in windows.iter().enumerate() {
+                let fresh;
+                let (slots, window_periods) = match cached.get(k) {
+                    Some(c) => (&c.0, &c.1),
+                    None => {
+                        fresh = of_window(&(a, b));
+                        (&fresh.0, &fresh.1)
+                    }
                 };
-                let values = self.values(*scope, a, b, &slots, detail)?;
+                let values = self.values(*scope, a, b, slots, detail)?;
                 if self.peak_times {
-                    self.peak_times_of(&mut peaks, &values, &slots);
+                    self.peak_times_of(&mut peaks, &values, slots);
                     busiest_days(&mut busiest, items, &values, a, ent, d_lo);
                 }
                 let scope_rows = ScopeRows {
@@ -433,14 +453,14 @@ impl<'a> Reporter<'a> {
                     label,
                     items,
                     values: &values,
-                    slots: &slots,
+                    slots,
                     cal: &self.cal,
                     values_from: a,
                     ent,
                     ent_from: d_lo,
                     first_snapshot: self.first_snapshot,
                 };
-                for p in &periods::periods(&self.cal, &window_req, &slots) {
+                for p in window_periods {
                     scope_rows.period(p, emit, &mut self.outcome)?;
                 }
             }

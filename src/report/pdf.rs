@@ -59,7 +59,7 @@ pub fn sections(
     req: &Request,
     options: super::limits::Options,
 ) -> Result<(Vec<Section>, Outcome), ReportError> {
-    let (groups, _, outcome) = rows(store, config, req, options)?;
+    let (groups, _, outcome) = rows(store, config, req, options, false)?;
     let sections = groups
         .into_iter()
         .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
@@ -75,7 +75,7 @@ pub fn build(
     options: super::limits::Options,
 ) -> Result<(PdfReport, Outcome), ReportError> {
     let cal = Calendar::new(config.timezone);
-    let (groups, digest, outcome) = rows(store, config, req, options)?;
+    let (groups, digest, outcome) = rows(store, config, req, options, true)?;
     let sections: Vec<Section> = groups
         .into_iter()
         .map(|(scope_id, rows)| section(req, config, &scope_id, rows, &outcome))
@@ -137,21 +137,27 @@ fn rows(
     config: &Config,
     req: &Request,
     options: super::limits::Options,
+    with_digest: bool,
 ) -> Result<(ScopeRows, String, Outcome), ReportError> {
     let measures = super::measures_of(config, req.scope);
-    // The rows, grouped by scope, and the digest of their CSV.
+    // The rows, grouped by scope, and the digest of their CSV (a page without it does not
+    // render the CSV: empty).
     let mut hasher = HashWriter(Sha256::new());
     let mut groups: ScopeRows = Vec::new();
     let outcome = {
-        let mut csv: Box<dyn Renderer + '_> =
-            Box::new(CsvRenderer::new(&mut hasher, Default::default())?);
+        let mut csv: Option<Box<dyn Renderer + '_>> = match with_digest {
+            true => Some(Box::new(CsvRenderer::new(&mut hasher, Default::default())?)),
+            false => None,
+        };
         let mut reporter = Reporter::new(store, config)?.with_peak_times();
         options
             .limits
             .check(&reporter, req, seatmeter_reports::Format::Pdf)?;
         super::limits::check_gaps(reporter.gaps(req)?, options)?;
         let outcome = reporter.run(req, &mut |row| {
-            csv.row(row)?;
+            if let Some(csv) = csv.as_mut() {
+                csv.row(row)?;
+            }
             if groups.last().is_none_or(|g| g.0 != row.scope_id) {
                 groups.push((row.scope_id.to_string(), Vec::new()));
             }
@@ -177,10 +183,15 @@ fn rows(
             ));
             Ok(())
         })?;
-        csv.finish()?;
+        if let Some(csv) = csv {
+            csv.finish()?;
+        }
         outcome
     };
-    let digest = seatmeter_core::hex(&hasher.0.finalize());
+    let digest = match with_digest {
+        true => seatmeter_core::hex(&hasher.0.finalize()),
+        false => String::new(),
+    };
     Ok((groups, digest, outcome))
 }
 

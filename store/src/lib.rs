@@ -501,6 +501,10 @@ pub trait Store: Send {
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError>;
 
+    /// The dimensions that name report scopes: tenants, agent groups and place groups;
+    /// no agents, media or sets (a report of 100,000 agents need not read their names).
+    fn scope_names(&mut self) -> Result<Dimensions, StoreError>;
+
     /// The first and last event instants.
     fn event_span(&mut self) -> Result<Option<(Nanos, Nanos)>, StoreError>;
 

@@ -103,6 +103,14 @@ fn span(r: Option<Row>) -> Result<Option<(i64, i64)>, StoreError> {
     })
 }
 
+/// (id, (tenant, name)) of each row of a dimension query.
+fn names<D: Dialect>(d: &mut D, sql: &str) -> Result<Vec<NameRow>, StoreError> {
+    d.query(sql, &[])?
+        .iter()
+        .map(|r| Ok((r.u32(0)?, (r.u32(1)?, r.text(2)?))))
+        .collect()
+}
+
 impl<D: Dialect> Store for SqlStore<D> {
     fn recommendations(&mut self) -> Result<Vec<crate::reco::Recommendation>, StoreError> {
         crate::reco::recommendations(&mut self.d)
@@ -242,17 +250,8 @@ impl<D: Dialect> Store for SqlStore<D> {
     }
 
     fn dimensions(&mut self) -> Result<Dimensions, StoreError> {
-        let mut names = |sql: &str| -> Result<Vec<NameRow>, StoreError> {
-            self.d
-                .query(sql, &[])?
-                .iter()
-                .map(|r| Ok((r.u32(0)?, (r.u32(1)?, r.text(2)?))))
-                .collect()
-        };
-        let tenants = names("SELECT id, 0, name FROM tenant")?;
+        let mut names = |sql: &str| names(&mut self.d, sql);
         let agents = names("SELECT id, tenant, name FROM agent")?;
-        let groups = names("SELECT id, tenant, name FROM grp")?;
-        let place_groups = names("SELECT id, tenant, name FROM place_grp")?;
         let media = names("SELECT id, 0, name FROM media")?;
         let mut sets = |sql: &str| -> Result<Vec<Vec<u32>>, StoreError> {
             let rows = self
@@ -267,14 +266,27 @@ impl<D: Dialect> Store for SqlStore<D> {
                 .collect::<Result<Vec<_>, StoreError>>()?;
             Ok(by_id(rows))
         };
+        let groupsets = sets("SELECT id, members FROM groupset")?;
+        let mediasets = sets("SELECT id, members FROM mediaset")?;
+        Ok(Dimensions {
+            agents: by_id(agents),
+            media: by_id(media.into_iter().map(|(id, (_, n))| (id, n))),
+            groupsets,
+            mediasets,
+            ..self.scope_names()?
+        })
+    }
+
+    fn scope_names(&mut self) -> Result<Dimensions, StoreError> {
+        let mut names = |sql: &str| names(&mut self.d, sql);
+        let tenants = names("SELECT id, 0, name FROM tenant")?;
+        let groups = names("SELECT id, tenant, name FROM grp")?;
+        let place_groups = names("SELECT id, tenant, name FROM place_grp")?;
         Ok(Dimensions {
             tenants: by_id(tenants.into_iter().map(|(id, (_, n))| (id, n))),
-            agents: by_id(agents),
             groups: by_id(groups),
             place_groups: by_id(place_groups),
-            media: by_id(media.into_iter().map(|(id, (_, n))| (id, n))),
-            groupsets: sets("SELECT id, members FROM groupset")?,
-            mediasets: sets("SELECT id, members FROM mediaset")?,
+            ..Dimensions::default()
         })
     }
 
