@@ -180,6 +180,10 @@ pub enum Command {
     ///
     /// Example: seatmeter migrate-store --from seatmeter.db --to postgres://seatmeter@db/site1
     MigrateStore(migrate_store::Args),
+    /// Read every file below a folder and split it into lines, on every core, doing
+    /// nothing else: the machine's limit that `bench` compares the ingest with.
+    #[command(hide = true)]
+    Scan(dev::scan::Args),
     /// Measure the pipeline: generate a site of a given size, then time `collect --once`,
     /// `rollup` and month-long 10-minute reports (CSV for every scope, PDF for the system),
     /// each as its own process with its peak memory. Several sizes print the scaling curve.
@@ -270,6 +274,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Gen(args) => dev::generate::run(args),
         Command::MigrateStore(args) => migrate_store::run(args),
         Command::Bench(args) => dev::bench::run(args),
+        Command::Scan(args) => dev::scan::run(args),
         Command::Serve => serve::run(&g),
         Command::Token(cmd) => token::run(cmd),
         Command::Completions(args) => completions::run(args),

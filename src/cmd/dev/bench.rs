@@ -94,6 +94,10 @@ pub struct Measured {
     pub days: u32,
     pub generate: Stage,
     pub collect: Stage,
+    /// `seatmeter scan` of the spool: its files read and split into lines on every core,
+    /// nothing else (the machine's limit for the bytes the ingest reads).
+    pub scan: Stage,
+    pub scanned: super::scan::Scanned,
     pub rollup: Stage,
     pub report_system: Stage,
     pub report_one_tenant: Stage,
@@ -191,6 +195,10 @@ pub fn measure(spec: &BenchSpec) -> Result<Measured> {
         Ok(run_stage(&exe, &site, &all)?.0)
     };
     m.collect = stage("collect --once", &["collect", "--once"])?;
+    eprintln!("bench: scan the spool (the machine's limit)");
+    let (scan, out) = run_stage(&exe, &site, &["scan".into(), "spool".into()])?;
+    m.scan = scan;
+    m.scanned = parse_scanned(&out)?;
     m.rollup = stage("rollup", &["rollup"])?;
     let report = |scope: &str, id: Option<&str>, format: &str, out: &str| -> Result<Stage> {
         let mut args = vec![
@@ -301,6 +309,20 @@ fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
 }
 
 /// Reads "wrote N event(s) (M session(s)) ..." from `seatmeter gen`.
+/// The counts `seatmeter scan` prints.
+fn parse_scanned(out: &str) -> Result<super::scan::Scanned> {
+    let field = |name: &str| -> Result<u64> {
+        out.lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .with_context(|| format!("no {name:?} in the output of `seatmeter scan`: {out}"))
+    };
+    Ok(super::scan::Scanned {
+        files: field("files:")?,
+        lines: field("lines:")?,
+        bytes: field("bytes:")?,
+    })
+}
+
 fn parse_generated(out: &str) -> Result<(u64, u64)> {
     let number = |after: &str| -> Option<u64> {
         let rest = out.split(after).nth(1)?;
@@ -331,6 +353,15 @@ pub fn stage_table(m: &Measured) -> String {
             "collect --once (ingest)",
             &m.collect,
             rate(m.events as f64, &m.collect, "events"),
+        ),
+        (
+            "scan the spool: read, split into lines",
+            &m.scan,
+            format!(
+                "{}, {:.0} MB/s",
+                rate(m.scanned.lines as f64, &m.scan, "lines"),
+                m.scanned.bytes as f64 / 1e6 / m.scan.seconds
+            ),
         ),
         (
             "rollup",
@@ -380,20 +411,27 @@ pub fn stage_table(m: &Measured) -> String {
     for (name, s, r) in rows {
         t.add_row([
             name.to_string(),
-            format!("{:.2}", s.seconds),
+            match s.seconds < 1.0 {
+                true => format!("{:.3}", s.seconds),
+                false => format!("{:.2}", s.seconds),
+            },
             r,
             format!("{:.0} MiB", s.peak_mib),
         ]);
     }
     format!(
-        "{} sessions, {} events, {} agents, {} tenants, {} days\n{t}\nend to end (collect + rollup + system report): {:.2} s; pipeline peak memory {:.0} MiB",
+        "{} sessions, {} events, {} agents, {} tenants, {} days\n{t}\nend to end (collect + rollup + system report): {:.2} s; pipeline peak memory {:.0} MiB\ningest at {:.0} % of the machine's limit for the same {:.0} MB (collect --once {:.2} s, the scan {:.3} s)",
         thousands(m.sessions as f64),
         thousands(m.events as f64),
         thousands(m.agents as f64),
         m.tenants,
         m.days,
         m.collect.seconds + m.rollup.seconds + m.report_system.seconds,
-        m.pipeline_peak_mib()
+        m.pipeline_peak_mib(),
+        100.0 * m.scan.seconds / m.collect.seconds.max(1e-9),
+        m.scanned.bytes as f64 / 1e6,
+        m.collect.seconds,
+        m.scan.seconds,
     )
 }
 
@@ -461,6 +499,13 @@ pub fn parse_sizes(text: &str) -> Result<Vec<u64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reads_the_scan_counts() {
+        let s = parse_scanned("files: 3\nlines: 1200\nbytes: 45678\n").unwrap();
+        assert_eq!((s.files, s.lines, s.bytes), (3, 1200, 45678));
+        assert!(parse_scanned("lines: 1\n").is_err());
+    }
 
     #[test]
     fn sizes_are_millions_of_sessions() {

@@ -6,3 +6,4 @@ pub mod demo;
 mod demo_finops;
 mod demo_guard;
 pub mod generate;
+pub mod scan;
