@@ -371,9 +371,15 @@ fn store_events<D: Dialect>(
     for (day, events) in by_day {
         stored.clear();
         let mut chunks = 0;
+        // A duplicate has the same instant: only the day's chunks that overlap the batch's
+        // instants are read (a collection every 5 minutes reads its last minutes, not the
+        // whole day again).
+        let (lo, hi) = events.iter().fold((i64::MAX, i64::MIN), |(lo, hi), e| {
+            (lo.min(e.ts), hi.max(e.ts))
+        });
         d.query_each(
-            "SELECT data FROM event_chunk WHERE utc_day = $1",
-            params![day],
+            "SELECT data FROM event_chunk WHERE utc_day = $1 AND max_ts >= $2 AND min_ts <= $3",
+            params![day, lo, hi],
             &mut |r| {
                 chunks += 1;
                 codec::decode_events(r.blob(0)?, &mut stored)
