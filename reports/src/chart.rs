@@ -71,7 +71,12 @@ pub fn scale(s: &Series<'_>) -> Scale {
         .iter()
         .copied()
         .chain(s.enabled.iter().flatten().copied())
-        .chain(s.forecast.iter().map(|b| b.mid.ceil() as u64))
+        // A prediction beyond a million seats (a degenerate fit) is not drawn to scale.
+        .chain(
+            s.forecast
+                .iter()
+                .map(|b| b.mid.clamp(0.0, 1e6).ceil() as u64),
+        )
         .max()
         .unwrap_or(0);
     let ent_top = s.entitled.iter().filter_map(seats).max();
@@ -487,6 +492,18 @@ mod tests {
         assert!(line.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
         assert_eq!(points("forecast-band").len(), 20);
         // The data end where the forecast starts: the bars stay left of the first point.
+        // A degenerate prediction does not overflow the axis.
+        let wild = [Band {
+            low: 0.0,
+            mid: f64::INFINITY,
+            high: f64::INFINITY,
+        }];
+        let s_wild = Series {
+            forecast: &wild,
+            ..plain
+        };
+        assert!(scale(&s_wild).ymax <= 2_000_000);
+        assert!(super::svg(&s_wild, 600, 200).contains(r#"class="forecast""#));
         let plain_svg = super::svg(&plain, 600, 200);
         assert!(!plain_svg.contains("forecast"));
         assert!(plain_svg.matches(r#"<rect class="peak""#).count() == 30);

@@ -400,8 +400,10 @@ impl<'a> Reporter<'a> {
         self.restated(req, &scopes)?;
         let windows = periods::windows(req.granularity, d_lo, d_hi);
         // The 10-minute periods of each day and the report's periods, once for every scope
-        // (a day's are 144 time-zone lookups, a period's texts two formattings) up to about
-        // a year; a longer range makes them again for each scope, in constant memory.
+        // (a day's are 144 time-zone lookups, a period's texts two formattings) when there are
+        // several scopes and the range is up to about a year (a year of 10-minute periods
+        // holds about 10 MB); otherwise window by window, in memory that does not grow with
+        // the range.
         let cal = self.cal.clone();
         let of_window = |&(a, b): &(Day, Day)| {
             let slots: Vec<DaySlots> = (a..=b).map(|d| cal.slots(d)).collect();
@@ -412,7 +414,7 @@ impl<'a> Reporter<'a> {
             let periods = periods::periods(&cal, &window_req, &slots);
             (slots, periods)
         };
-        let cached: Vec<_> = match d_hi - d_lo < 400 {
+        let cached: Vec<_> = match scopes.len() > 1 && d_hi - d_lo < 400 {
             true => windows.iter().map(of_window).collect(),
             false => Vec::new(),
         };

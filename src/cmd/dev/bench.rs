@@ -308,7 +308,6 @@ fn wait_with_peak(child: &mut std::process::Child) -> Result<(bool, u64)> {
     Ok((child.wait()?.success(), 0))
 }
 
-/// Reads "wrote N event(s) (M session(s)) ..." from `seatmeter gen`.
 /// The counts `seatmeter scan` prints.
 fn parse_scanned(out: &str) -> Result<super::scan::Scanned> {
     let field = |name: &str| -> Result<u64> {
@@ -323,6 +322,7 @@ fn parse_scanned(out: &str) -> Result<super::scan::Scanned> {
     })
 }
 
+/// Reads "wrote N event(s) (M session(s)) ..." from `seatmeter gen`.
 fn parse_generated(out: &str) -> Result<(u64, u64)> {
     let number = |after: &str| -> Option<u64> {
         let rest = out.split(after).nth(1)?;

@@ -198,7 +198,11 @@ pub async fn overview(State(state): State<AppState>, Extension(v): Extension<Vis
                 chart = chart_of(
                     section,
                     k,
-                    &ahead(forecasts.iter().find(|f| f.item == item.item), last)
+                    &ahead(
+                        forecasts.iter().find(|f| f.item == item.item),
+                        last,
+                        item.peaks.len()
+                    )
                 ),
             );
         }
@@ -240,9 +244,9 @@ async fn forecasts(state: &AppState, req: &Request) -> Vec<ForecastRow> {
         .unwrap_or_default()
 }
 
-/// The forecast's days after `last` (the chart's last day), in order: at most 30, as many
-/// as the days of data, so a long horizon does not squeeze the data to a corner.
-fn ahead(f: Option<&ForecastRow>, last: Day) -> Vec<chart::Band> {
+/// The forecast's days after `last` (the chart's last day), in order: at most as many as
+/// the `days` of data shown, so a long horizon does not squeeze the data to a corner.
+fn ahead(f: Option<&ForecastRow>, last: Day, days: usize) -> Vec<chart::Band> {
     let Some(f) = f else {
         return Vec::new();
     };
@@ -250,7 +254,7 @@ fn ahead(f: Option<&ForecastRow>, last: Day) -> Vec<chart::Band> {
     f.path
         .iter()
         .skip((last - as_of).max(0) as usize)
-        .take(30)
+        .take(days)
         .copied()
         .collect()
 }
