@@ -388,6 +388,24 @@ fn x_labels(out: &mut String, s: &Series<'_>, left: f32, right: f32, bottom: f32
 mod tests {
     use super::*;
 
+    /// A "Voice" series without ticks or forecast.
+    fn voice<'a>(
+        peaks: &'a [u64],
+        enabled: &'a [Option<u64>],
+        entitled: &'a [Option<Entitled>],
+        over: &'a [bool],
+    ) -> Series<'a> {
+        Series {
+            title: "Voice",
+            peaks,
+            enabled,
+            entitled,
+            over,
+            ticks: &[],
+            forecast: &[],
+        }
+    }
+
     #[test]
     fn axis_bounds() {
         assert_eq!(nice_max(0), (1, 1));
@@ -406,15 +424,7 @@ mod tests {
         entitled[12] = Some(Entitled::Seats(5));
         let mut over = vec![false; 1000];
         over[537] = true;
-        let s = Series {
-            title: "Voice",
-            peaks: &peaks,
-            enabled: &enabled,
-            entitled: &entitled,
-            over: &over,
-            ticks: &[],
-            forecast: &[],
-        };
+        let s = voice(&peaks, &enabled, &entitled, &over);
         let cols = columns(&s, 300);
         assert_eq!(cols.len(), 300);
         assert_eq!(cols.iter().map(|c| c.peak).max(), Some(90));
@@ -452,15 +462,7 @@ mod tests {
                 high: 10.0 + d as f64 * 5.0,
             })
             .collect();
-        let plain = Series {
-            title: "Voice",
-            peaks: &peaks,
-            enabled: &enabled,
-            entitled: &entitled,
-            over: &over,
-            ticks: &[],
-            forecast: &[],
-        };
+        let plain = voice(&peaks, &enabled, &entitled, &over);
         let s = Series {
             forecast: &forecast,
             ..plain
