@@ -309,24 +309,23 @@ fn forecast_svg(
         let (top, bottom) = (y(ymax), y(0));
         bottom + (top - bottom) * (v.clamp(0.0, ymax as f64) / ymax as f64) as f32
     };
-    let upper: Vec<String> = (0..f.len())
-        .map(|k| format!("{:.1},{:.1}", x(k), yf(f[k].high)))
-        .collect();
-    let lower: Vec<String> = (0..f.len())
-        .rev()
-        .map(|k| format!("{:.1},{:.1}", x(k), yf(f[k].low)))
-        .collect();
-    let mid: Vec<String> = (0..f.len())
-        .map(|k| format!("{:.1},{:.1}", x(k), yf(f[k].mid)))
-        .collect();
+    let points = |ks: &mut dyn Iterator<Item = usize>, v: fn(&Band) -> f64| -> String {
+        ks.map(|k| format!("{:.1},{:.1}", x(k), yf(v(&f[k]))))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    // The band: out along the upper bounds, back along the lower ones.
+    let upper = points(&mut (0..f.len()), |b| b.high);
+    let lower = points(&mut (0..f.len()).rev(), |b| b.low);
+    let mid = points(&mut (0..f.len()), |b| b.mid);
     let _ = write!(
         out,
         r##"<line class="forecast-start" x1="{x0:.1}" x2="{x0:.1}" y1="{:.1}" y2="{:.1}" stroke="#909090" stroke-width="0.6"/><polygon class="forecast-band" points="{} {}" fill="#e8d9f5" fill-opacity="0.8"/><polyline class="forecast" points="{}" fill="none" stroke="#6c3483" stroke-width="1.4" stroke-dasharray="4 3"><title>forecast: {:.0} ({:.0}–{:.0}) on the last day shown</title></polyline>"##,
         y(ymax),
         y(0),
-        upper.join(" "),
-        lower.join(" "),
-        mid.join(" "),
+        upper,
+        lower,
+        mid,
         f[f.len() - 1].mid,
         f[f.len() - 1].low,
         f[f.len() - 1].high,
@@ -494,6 +493,19 @@ mod tests {
         assert!(line.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 > w[1].1));
         assert_eq!(points("forecast-band").len(), 20);
         // The data end where the forecast starts: the bars stay left of the first point.
+        let bars_end = svg
+            .split(r#"<rect class="peak" x=""#)
+            .skip(1)
+            .map(|r| {
+                let num = |after: &str| -> f32 {
+                    let v = &r[r.find(after).unwrap() + after.len()..];
+                    v[..v.find('"').unwrap()].parse().unwrap()
+                };
+                r[..r.find('"').unwrap()].parse::<f32>().unwrap() + num(r#"width=""#)
+            })
+            .fold(f32::MIN, f32::max);
+        assert_eq!(svg.matches(r#"<rect class="peak""#).count(), 30);
+        assert!(bars_end < line[0].0, "{bars_end} {}", line[0].0);
         // A degenerate prediction does not overflow the axis.
         let wild = [Band {
             low: 0.0,

@@ -202,6 +202,38 @@ fn events_are_stored_once_with_their_cursor() {
 }
 
 #[test]
+fn duplicates_are_found_in_every_chunk_the_batch_overlaps() {
+    on_both("chunk_overlap", |b| {
+        let mut s = b.open();
+        let ev = |ts: &'static str, agent: &'static str| (ts, "login", "acme", agent, "voice", "");
+        let (a1, a2) = ("2026-10-25T08:00:00Z", "2026-10-25T09:00:00Z");
+        let (b1, b2) = ("2026-10-25T11:00:00Z", "2026-10-25T12:00:00Z");
+        // Two chunks of one UTC day: 08:00–09:00 and 11:00–12:00.
+        s.ingest("events", "spool", &batch(&[ev(a1, "x"), ev(a2, "y")]), "c1")
+            .unwrap();
+        s.ingest("events", "spool", &batch(&[ev(b1, "x"), ev(b2, "y")]), "c2")
+            .unwrap();
+        // A batch from 09:00 to 11:00 meets both chunks at their edges: both copies go.
+        let st = s
+            .ingest(
+                "events",
+                "spool",
+                &batch(&[ev(a2, "y"), ev("2026-10-25T10:00:00Z", "z"), ev(b1, "x")]),
+                "c3",
+            )
+            .unwrap();
+        assert_eq!((st.events, st.duplicates), (1, 2), "{}", b.name());
+        // One instant inside the second chunk: its copy goes, the new agent stays.
+        let st = s
+            .ingest("events", "spool", &batch(&[ev(b2, "y"), ev(b2, "w")]), "c4")
+            .unwrap();
+        assert_eq!((st.events, st.duplicates), (1, 1), "{}", b.name());
+        let day = t(a1).div_euclid(seatmeter_core::time::NANOS_PER_DAY);
+        assert_eq!(s.events_on_utc_day(day).unwrap().len(), 6);
+    });
+}
+
+#[test]
 fn a_batch_read_after_a_cursor_that_moved_is_not_stored() {
     on_both("cursor_moved", |b| {
         let (mut one, mut two) = (b.open(), b.open());

@@ -195,12 +195,8 @@ fn the_demo_s_guardrails_have_the_known_answers_everywhere_they_are_shown() {
 /// umbrella's console overview draws its Voice forecast after the 30 days, ending on the
 /// numbers `guardrails forecast` gives for the horizon's last day; no other tenant's.
 fn the_console_draws_the_forecast(site: &Path, f: &serde_json::Value) {
-    use sha2::{Digest, Sha256};
     const TOKEN: &str = "smt_umbrella-token-for-tests";
-    let hash: String = Sha256::digest(TOKEN.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = crate::service_auth::sha256(TOKEN);
     let config = site.join("seatmeter.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(

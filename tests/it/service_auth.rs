@@ -17,7 +17,7 @@ use crate::support::Site;
 pub(crate) const OPERATOR: &str = "smt_operator-token-for-tests";
 pub(crate) const ACME: &str = "smt_acme-token-for-tests";
 
-fn sha256(token: &str) -> String {
+pub(crate) fn sha256(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
